@@ -1,0 +1,1 @@
+"""Generative Models Explorer: the core library (no Streamlit here; see explorer.ui for that)."""

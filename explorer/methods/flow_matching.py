@@ -1,0 +1,149 @@
+"""Conditional flow matching (Lipman et al.; Liu et al.; Tong et al.), with optional minibatch-OT
+coupling and classifier-free guidance.
+
+Objective, for x0 ~ source, x1 ~ target, t ~ U[0, 1] and x_t = alpha_t x1 + sigma_t x0:
+
+    L_CFM(theta) = E || v_theta(x_t, t) - (alpha'_t x1 + sigma'_t x0) ||^2
+
+(linear path: target x1 - x0). Its minimiser is the marginal velocity u_t(x), and integrating
+dx/dt = v_theta(x, t) from t = 0 to 1 carries source samples to the target. With guidance, the
+label is replaced by "no class" with probability p, and sampling uses
+v_w = v(x, t) + w (v(x, t | y) - v(x, t)).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor
+
+from explorer.configs import TrainingConfig, param
+from explorer.coupling import COUPLINGS, pair
+from explorer.densities import Density, GaussianMixture, get_density
+from explorer.exact import MixturePath
+from explorer.methods.base import Method
+from explorer.nets import TimeMLP
+from explorer.paths import PATHS
+from explorer.regression import FlatAdamRegression
+from explorer.samplers import INTEGRATORS, integrate
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowMatchingConfig(TrainingConfig):
+    source: str = param("gaussian", "Source at t = 0", group="data",
+                        help="N(0, I), or any toy density for data-to-data transport.")
+    path: str = param("linear", "Path", choices=tuple(PATHS), group="data")
+    coupling: str = param("independent", "Coupling", choices=COUPLINGS, group="data",
+                          help="Minibatch OT pairs each batch by exact optimal transport (POT): straighter paths, slower steps.")
+    guidance: bool = param(False, "Train for classifier-free guidance", group="guidance",
+                           help="Condition on the class label, dropped to 'no class' with probability p.")
+    label_dropout: float = param(0.2, "Label dropout p", lo=0.0, hi=1.0, group="guidance")
+    hidden: int = param(64, "Width", lo=8, hi=512, group="model")
+    depth: int = param(3, "Hidden layers", lo=1, hi=8, group="model")
+    integrator: str = param("midpoint", "Integrator", live=True, choices=tuple(INTEGRATORS), group="sampler")
+    sampler_steps: int = param(50, "Sampler steps", live=True, lo=1, hi=1000, group="sampler")
+    guidance_class: int = param(0, "Guide towards class", live=True, lo=0, hi=63, group="guidance")
+    guidance_scale: float = param(1.0, "Guidance scale w", live=True, lo=0.0, hi=20.0, group="guidance")
+
+
+class FlowMatching(Method):
+    """Trains a TimeMLP velocity field by regression onto the conditional target velocity."""
+
+    def __init__(self, config: FlowMatchingConfig, density: Density, device: torch.device,
+                 source: Density | None = None) -> None:
+        super().__init__(config, density, device)
+        self.source = source if source is not None else get_density(config.source)
+        self.path = PATHS[config.path]()
+        n_classes = density.n_classes if config.guidance and density.n_classes > 1 else 0
+        torch.manual_seed(config.seed)
+        self.net = TimeMLP(config.hidden, config.depth, n_classes).to(device)
+        self.optimizer = FlatAdamRegression(self.net.mlp, lr=config.lr)
+
+    @property
+    def conditional(self) -> bool:
+        return self.net.n_classes > 0
+
+    @property
+    def n_params(self) -> int:
+        return self.optimizer.n_params
+
+    # --- training ------------------------------------------------------------------------
+    def training_pairs(self, n_batches: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Network inputs `[n_batches, B, F]` and target velocities `[n_batches, B, 2]`."""
+        cfg, batch = self.config, self.config.batch_size
+        n = n_batches * batch
+        x1, labels = self.density.sample_labelled(n, generator)
+        x0 = self.source.sample(n, generator)
+        if cfg.coupling != "independent":
+            order = torch.cat([pair(a, b, cfg.coupling) + i * batch for i, (a, b) in
+                               enumerate(zip(x0.split(batch), x1.split(batch), strict=True))])
+            x1, labels = x1[order], labels[order]
+        t = torch.rand((n, 1), generator=generator, device=generator.device)
+        xt, target = self.path.interpolate(x0, x1, t), self.path.target_velocity(x0, x1, t)
+        y = None
+        if self.conditional:
+            drop = torch.rand(n, generator=generator, device=generator.device) < cfg.label_dropout
+            y = torch.where(drop, torch.full_like(labels, self.net.n_classes), labels)
+        features = self.net.features(xt, t, y)
+        return features.view(n_batches, batch, -1), target.view(n_batches, batch, 2)
+
+    def train_chunk(self, lrs: list[float], generator: torch.Generator) -> Tensor:
+        inputs, targets = self.training_pairs(len(lrs), generator)
+        losses = torch.empty(len(lrs), device=self.device)
+        for i, lr in enumerate(lrs):
+            losses[i] = self.optimizer.step(inputs[i], targets[i], lr)
+        return losses
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return self.optimizer.state_dict()
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        self.optimizer.load_state_dict(state)
+
+    # --- the learned field and its sampler ------------------------------------------------
+    @torch.no_grad()
+    def velocity(self, x: Tensor, t: float, label: int | None = None, scale: float = 1.0) -> Tensor:
+        """v_theta(x, t) `[n, 2]`; with a label, the guided v + w (v(. | y) - v)."""
+        free = self.net(x, t)
+        if label is None or not self.conditional:
+            return free
+        y = torch.full((x.shape[0],), int(label), device=x.device)
+        return free + scale * (self.net(x, t, y) - free)
+
+    def sampling_field(self):
+        """The field the sampler integrates, honouring the guidance settings."""
+        cfg = self.config
+        if self.conditional:
+            label = min(cfg.guidance_class, self.net.n_classes - 1)
+            return lambda x, t: self.velocity(x, t, label, cfg.guidance_scale)
+        return self.velocity
+
+    @torch.no_grad()
+    def trajectories(self, x0: Tensor, steps: int | None = None, method: str | None = None) -> Tensor:
+        """ODE trajectories `[steps + 1, n, 2]` from source points x0 `[n, 2]` at t = 0."""
+        cfg = self.config
+        return integrate(self.sampling_field(), x0.to(self.device), steps or cfg.sampler_steps,
+                         method or cfg.integrator)
+
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        return self.trajectories(self.source.sample(n, generator))[-1]
+
+    # --- ground truth ----------------------------------------------------------------------
+    def exact(self) -> MixturePath | None:
+        """The exact marginal path, when both ends are Gaussian mixtures and coupling is independent."""
+        if (self.config.coupling != "independent" or not isinstance(self.density, GaussianMixture)
+                or not isinstance(self.source, GaussianMixture)):
+            return None
+        return MixturePath(self.density, self.path, self.source)
+
+    def exact_sampling_field(self):
+        """The exact counterpart of `sampling_field` (guided when guidance is on), or None."""
+        truth = self.exact()
+        if truth is None:
+            return None
+        if not self.conditional:
+            return truth.velocity
+        cfg = self.config
+        cond = truth.conditioned_on(min(cfg.guidance_class, self.net.n_classes - 1))
+        return lambda x, t: truth.velocity(x, t) + cfg.guidance_scale * (cond.velocity(x, t) - truth.velocity(x, t))

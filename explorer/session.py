@@ -1,0 +1,244 @@
+"""The one training loop every family runs through.
+
+A `TrainingSession` owns a config, a `Method`, a step counter, the learning-rate schedule and the
+loss / quality histories. `run(budget_s)` trains in chunks until the time budget is spent, so a
+page can call it from a timed fragment without ever freezing. After every chunk it checks the
+losses: a non-finite or exploding loss restores the last good weights, pauses, and says why.
+`snapshot()` returns plain CPU numpy arrays for rendering.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from explorer.configs import TrainingConfig, clamp, learning_rate, needs_reset
+from explorer.densities import Density, get_density
+from explorer.device import DeviceChoice, configure_threads, make_generator, resolve_device
+from explorer.methods import METHODS, Method
+from explorer.metrics import QualityMeter
+
+READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "finished", "diverged"
+
+# A loss this many times the untrained model's counts as divergence even while still finite.
+EXPLOSION_FACTOR = 1e4
+
+
+@dataclass
+class History:
+    """Loss per chunk (mean over its steps) and quality metrics every `every` steps."""
+
+    loss_steps: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    quality_steps: list[int] = field(default_factory=list)
+    quality: dict[str, list[float]] = field(default_factory=dict)
+    quality_perfect: dict[str, float] = field(default_factory=dict)
+    quality_names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a page renders: plain numbers and CPU numpy arrays only."""
+
+    family: str
+    step: int
+    total_steps: int
+    status: str
+    message: str
+    steps_per_s: float
+    lr: float
+    n_params: int
+    device: str
+    device_reason: str
+    loss_steps: np.ndarray
+    loss: np.ndarray
+    quality_steps: np.ndarray
+    quality: dict[str, np.ndarray]
+    quality_perfect: dict[str, float]
+    quality_names: dict[str, str]
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.step / max(1, self.total_steps))
+
+
+class TrainingSession:
+    """Config + method + counters; `run`, `step`, `pause`, `reset`, `update`, `snapshot`."""
+
+    def __init__(self, family: str, config: TrainingConfig | None = None,
+                 custom_densities: dict[str, Density] | None = None,
+                 quality_every: int = 500, quality_samples: int = 1000) -> None:
+        config_cls, self._method_cls = METHODS[family]
+        self.family = family
+        self.custom_densities = custom_densities or {}
+        self.quality_every, self.quality_samples = quality_every, quality_samples
+        self.config = clamp(config if config is not None else config_cls())
+        self.notice = ""
+        self._build()
+
+    # --- construction ----------------------------------------------------------------------
+    def _build(self) -> None:
+        cfg = self.config
+        configure_threads()
+        self.device_choice: DeviceChoice = resolve_device(cfg.device)
+        self.density = get_density(cfg.density, self.custom_densities)
+        self.method: Method = self._make_method()
+        self.generator = make_generator(cfg.seed, self.device_choice.device)
+        self.sample_seed = cfg.seed + 1
+        self.meter = QualityMeter(self.density, self.quality_samples, seed=cfg.seed)
+        self.step_count = 0
+        self.status, self.message = READY, ""
+        self.history = History()
+        self.steps_per_s = 0.0
+        self._reference_loss: float | None = None
+        self._last_good = self._clone_state()
+        self._next_quality = 0
+
+    def _make_method(self) -> Method:
+        kwargs = {}
+        source = getattr(self.config, "source", None)
+        if source is not None:
+            kwargs["source"] = get_density(source, self.custom_densities)
+        return self._method_cls(self.config, self.density, self.device_choice.device, **kwargs)
+
+    def _clone_state(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in self.method.state_dict().items()}
+
+    # --- controls --------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.status == RUNNING
+
+    def start(self) -> None:
+        """Train (again): from ready or paused; from finished only if the step budget grew."""
+        if self.step_count >= self.config.steps:
+            self.status, self.message = FINISHED, self._finished_message()
+            return
+        self.status, self.message = RUNNING, ""
+
+    def pause(self) -> None:
+        if self.status == RUNNING:
+            self.status = PAUSED
+
+    def reset(self) -> None:
+        """Fresh weights from the seed; the config is kept."""
+        self._build()
+
+    def update(self, config: TrainingConfig) -> str:
+        """Adopt a new config: live fields apply in place, others rebuild. Returns a notice ('' if none)."""
+        config = clamp(config)
+        if config == self.config:
+            return ""
+        changed = needs_reset(self.config, config)
+        old_steps, self.config = self.config.steps, config
+        if changed:
+            labels = ", ".join(f.metadata.get("label", f.name) for f in dataclasses.fields(config)
+                               if f.name in changed)
+            self._build()
+            self.notice = f"Changed {labels}: the model was reset."
+            return self.notice
+        self.method.apply_live(config)
+        if self.status == FINISHED and config.steps > old_steps:
+            self.status, self.message = PAUSED, ""
+        self.notice = ""
+        return ""
+
+    # --- training --------------------------------------------------------------------------
+    def run(self, budget_s: float) -> int:
+        """Train for about `budget_s` seconds of wall time if running; returns steps taken."""
+        if not self.running:
+            return 0
+        taken, start = 0, time.perf_counter()
+        chunk = max(1, min(256, int(self.steps_per_s * 0.02) or 8))
+        while self.running and time.perf_counter() - start < budget_s:
+            taken += self._train(chunk)
+        elapsed = time.perf_counter() - start
+        if taken and elapsed > 0:
+            rate = taken / elapsed
+            self.steps_per_s = rate if self.steps_per_s == 0 else 0.7 * self.steps_per_s + 0.3 * rate
+        return taken
+
+    def step(self, n: int = 1) -> int:
+        """Take exactly n steps now (the Step button), whatever the status."""
+        if self.status in (RUNNING, FINISHED) or self.step_count >= self.config.steps:
+            return 0
+        taken = self._train(n)
+        if self.status not in (DIVERGED, FINISHED):
+            self.status = PAUSED
+        return taken
+
+    def _train(self, n: int) -> int:
+        n = min(n, self.config.steps - self.step_count)
+        if n <= 0:
+            self.status, self.message = FINISHED, self._finished_message()
+            return 0
+        lrs = [learning_rate(self.config, self.step_count + i) for i in range(n)]
+        losses = self.method.train_chunk(lrs, self.generator).detach().float().cpu()
+        worst = float(losses.max()) if losses.numel() else 0.0
+        if self._reference_loss is None and math.isfinite(float(losses[0])):
+            self._reference_loss = max(float(losses[0]), 1e-3)  # the untrained model's loss
+        if not math.isfinite(worst) or worst > EXPLOSION_FACTOR * (self._reference_loss or 1.0):
+            self._diverged(worst)
+            return 0
+        self.step_count += n
+        self._last_good = self._clone_state()
+        self.history.loss_steps.append(self.step_count)
+        self.history.loss.append(float(losses.mean()))
+        if self.step_count >= self._next_quality:
+            self.evaluate_quality()
+        if self.step_count >= self.config.steps:
+            self.evaluate_quality()
+            self.status, self.message = FINISHED, self._finished_message()
+        return n
+
+    def _diverged(self, worst: float) -> None:
+        self.method.load_state_dict(self._last_good)
+        kind = "not a number" if math.isnan(worst) else ("infinite" if math.isinf(worst) else f"{worst:.3g}")
+        self.status = DIVERGED
+        self.message = (
+            f"Training diverged at step {self.step_count + 1}: the loss became {kind} "
+            f"(learning rate {self.config.lr:g}). The last good weights (step {self.step_count}) are "
+            "kept. Lower the learning rate and press Train, or Reset."
+        )
+
+    def _finished_message(self) -> str:
+        return f"Finished {self.config.steps:,} steps. Raise 'Training steps' to train on."
+
+    def evaluate_quality(self) -> None:
+        """Score fresh model samples against the target; appended to the quality history."""
+        self._next_quality = self.step_count + self.quality_every
+        if self.history.quality_steps and self.history.quality_steps[-1] == self.step_count:
+            return
+        samples = self.method.sample(self.quality_samples, make_generator(self.sample_seed, self.device_choice.device))
+        h = self.history
+        h.quality_steps.append(self.step_count)
+        for key, metric in self.meter(samples).items():
+            series = h.quality.setdefault(key, [math.nan] * (len(h.quality_steps) - 1))
+            series.append(metric.value)
+            h.quality_perfect[key], h.quality_names[key] = metric.perfect, metric.name
+        for series in h.quality.values():
+            series.extend([math.nan] * (len(h.quality_steps) - len(series)))
+
+    # --- rendering -------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        h = self.history
+        return Snapshot(
+            family=self.family, step=self.step_count, total_steps=self.config.steps,
+            status=self.status, message=self.message or self.notice,
+            steps_per_s=self.steps_per_s, lr=learning_rate(self.config, self.step_count),
+            n_params=self.method.n_params, device=self.device_choice.device.type,
+            device_reason=self.device_choice.reason,
+            loss_steps=np.asarray(h.loss_steps, dtype=np.int64), loss=np.asarray(h.loss, dtype=np.float64),
+            quality_steps=np.asarray(h.quality_steps, dtype=np.int64),
+            quality={k: np.asarray(v, dtype=np.float64) for k, v in h.quality.items()},
+            quality_perfect=dict(h.quality_perfect), quality_names=dict(h.quality_names),
+        )
+
+    def sample_generator(self) -> torch.Generator:
+        """A generator seeded the same way every call, so views use the same noise frame to frame."""
+        return make_generator(self.sample_seed, self.device_choice.device)
