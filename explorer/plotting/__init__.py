@@ -1,0 +1,1 @@
+"""Snapshots (numpy arrays) -> Plotly figure dicts and Altair charts. No torch, no streamlit."""

@@ -1,0 +1,37 @@
+"""Small declarative charts (Altair): loss curve and quality curve with its perfect-sampler line."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+
+def _downsample(x: np.ndarray, y: np.ndarray, max_points: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    if len(x) <= max_points:
+        return x, y
+    idx = np.linspace(0, len(x) - 1, max_points).round().astype(int)
+    return x[idx], y[idx]
+
+
+def loss_chart(steps: np.ndarray, loss: np.ndarray, height: int = 180, title: str = "Training loss") -> alt.Chart:
+    """Loss per chunk against step, log-scaled when it spans more than a decade."""
+    steps, loss = _downsample(np.asarray(steps), np.asarray(loss))
+    frame = pd.DataFrame({"step": steps, "loss": loss}).replace([np.inf, -np.inf], np.nan).dropna()
+    positive = len(frame) and (frame["loss"] > 0).all()
+    spread = positive and frame["loss"].max() / max(frame["loss"].min(), 1e-12) > 10
+    scale = alt.Scale(type="log") if spread else alt.Scale(zero=False)
+    return (alt.Chart(frame, title=title, height=height)
+            .mark_line(color="#4C6EF5")
+            .encode(x=alt.X("step:Q", title="step"), y=alt.Y("loss:Q", title="loss", scale=scale)))
+
+
+def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: str,
+                  height: int = 180) -> alt.Chart:
+    """A quality metric against step with a dashed rule where a perfect sampler would score."""
+    frame = pd.DataFrame({"step": np.asarray(steps), name: np.asarray(values)}).dropna()
+    line = alt.Chart(frame, title=name, height=height).mark_line(point=True, color="#e8590c").encode(
+        x=alt.X("step:Q", title="step"), y=alt.Y(f"{name}:Q", title=name, scale=alt.Scale(zero=True)))
+    rule = alt.Chart(pd.DataFrame({"perfect": [perfect]})).mark_rule(
+        color="#2b8a3e", strokeDash=[4, 4]).encode(y="perfect:Q", tooltip=[alt.Tooltip("perfect:Q", title="perfect sampler")])
+    return line + rule

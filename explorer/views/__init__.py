@@ -1,0 +1,1 @@
+"""View data for pages: plain numpy arrays computed from a trained method (no plotting here)."""

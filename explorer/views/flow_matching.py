@@ -1,0 +1,161 @@
+"""What the Flow matching page shows, computed from a `FlowMatching` method as numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explorer.coupling import mean_pairing_cost, pair
+from explorer.methods.flow_matching import FlowMatching
+from explorer.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
+from explorer.views.grid import make_grid
+
+
+def _np(x: torch.Tensor) -> np.ndarray:
+    return x.detach().float().cpu().numpy()
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """The learned velocity at one time t on an arrow grid, the exact one where known, and errors."""
+
+    t: float
+    points: np.ndarray  # [m, 2] arrow tails
+    learned: np.ndarray  # [m, 2]
+    exact: np.ndarray | None  # [m, 2]
+    spacing: float
+    axis: np.ndarray  # [k] fine grid for the heatmaps
+    density: np.ndarray | None  # [k, k] exact p_t
+    error: np.ndarray | None  # [k, k] |v_theta - u_t|
+    relative_error: float | None  # p_t-weighted relative L2 error
+
+
+@torch.no_grad()
+def relative_field_error(method: FlowMatching, t: float, generator: torch.Generator, n: int = 4000) -> float | None:
+    """sqrt(E_{x ~ p_t} |v_theta - u_t|^2 / E_{x ~ p_t} |u_t|^2) by Monte Carlo from the path."""
+    exact_field = method.exact_sampling_field()
+    truth = method.exact()
+    if exact_field is None or truth is None:
+        return None
+    x = truth.marginal(t).sample(n, generator).to(method.device)
+    u = exact_field(x, t)
+    v = method.sampling_field()(x, t)
+    return float(((v - u).pow(2).sum(1).mean() / u.pow(2).sum(1).mean().clamp_min(1e-12)).sqrt())
+
+
+@torch.no_grad()
+def field_view(method: FlowMatching, t: float, lim: float = 6.0, arrows: int = 21, fine: int = 60,
+               generator: torch.Generator | None = None) -> FieldView:
+    dev = method.device
+    coarse = make_grid(lim, arrows, dev)
+    learned = method.sampling_field()(coarse.points, t)
+    exact_field, truth = method.exact_sampling_field(), method.exact()
+    exact = density = error = rel = None
+    grid = make_grid(lim, fine, dev)
+    if exact_field is not None and truth is not None:
+        exact = _np(exact_field(coarse.points, t))
+        diff = method.sampling_field()(grid.points, t) - exact_field(grid.points, t)
+        error = grid.as_image(diff.norm(dim=1))
+        density = grid.as_image(truth.log_prob(grid.points, t).exp())
+        rel = relative_field_error(method, t, generator or torch.Generator().manual_seed(0), 2000)
+    return FieldView(t, _np(coarse.points), _np(learned), exact, coarse.spacing, grid.axis, density, error, rel)
+
+
+@dataclass(frozen=True)
+class FlowAnimation:
+    """Model particles along the ODE and true p_t samples (interpolated pairs), per frame."""
+
+    times: np.ndarray  # [F]
+    model: np.ndarray  # [F, n, 2]
+    truth: np.ndarray  # [F, n, 2]
+
+
+@torch.no_grad()
+def flow_animation(method: FlowMatching, generator: torch.Generator, n: int = 500, frames: int = 41) -> FlowAnimation:
+    x0 = method.source.sample(n, generator).to(method.device)
+    steps = max(method.config.sampler_steps, frames - 1)
+    traj = method.trajectories(x0, steps=steps)
+    idx = np.unique(np.linspace(0, steps, frames).round().astype(int))
+    times = idx / steps
+    x1 = method.density.sample(n, generator).to(method.device)
+    order = pair(x0, x1, method.config.coupling)
+    x1 = x1[order]
+    truth = torch.stack([method.path.interpolate(x0, x1, torch.tensor(float(t))) for t in times])
+    return FlowAnimation(times, _np(traj[idx]), _np(truth))
+
+
+@dataclass(frozen=True)
+class PathsView:
+    """Conditional (training-target) paths vs the marginal ODE trajectories from the same x0."""
+
+    conditional: np.ndarray  # [T, n, 2]
+    marginal: np.ndarray  # [T, n, 2]
+
+
+@torch.no_grad()
+def paths_view(method: FlowMatching, generator: torch.Generator, n: int = 60, steps: int = 40) -> PathsView:
+    x0 = method.source.sample(n, generator).to(method.device)
+    x1 = method.density.sample(n, generator).to(method.device)
+    x1 = x1[pair(x0, x1, method.config.coupling)]
+    times = torch.linspace(0, 1, steps + 1, device=method.device)
+    conditional = torch.stack([method.path.interpolate(x0, x1, t) for t in times])
+    return PathsView(_np(conditional), _np(method.trajectories(x0, steps=steps)))
+
+
+@dataclass(frozen=True)
+class IntegratorView:
+    """Discretisation error of each integrator against a fine Heun reference, over step counts."""
+
+    step_counts: list[int]
+    errors: dict[str, list[float]]  # integrator -> mean |x_N - x_ref| per step count
+    evals: dict[str, list[int]]  # integrator -> network evaluations per step count
+    final: dict[str, np.ndarray]  # integrator -> samples at the chosen step count
+
+
+@torch.no_grad()
+def integrator_view(method: FlowMatching, generator: torch.Generator, n: int = 400,
+                    step_counts: tuple[int, ...] = (2, 4, 8, 16, 32, 64), reference_steps: int = 128) -> IntegratorView:
+    field = method.sampling_field()
+    x0 = method.source.sample(n, generator).to(method.device)
+    reference = integrate(field, x0, reference_steps, "heun")[-1]
+    errors: dict[str, list[float]] = {}
+    evals: dict[str, list[int]] = {}
+    final: dict[str, np.ndarray] = {}
+    for name in INTEGRATORS:
+        errors[name] = [float((integrate(field, x0, k, name)[-1] - reference).norm(dim=1).mean()) for k in step_counts]
+        evals[name] = [k * EVALS_PER_STEP[name] for k in step_counts]
+        final[name] = _np(integrate(field, x0, method.config.sampler_steps, name)[-1])
+    return IntegratorView(list(step_counts), errors, evals, final)
+
+
+@dataclass(frozen=True)
+class CouplingView:
+    """One minibatch paired independently and by OT, with mean costs and model-path straightness."""
+
+    x0: np.ndarray
+    x1_independent: np.ndarray
+    x1_ot: np.ndarray
+    cost_independent: float
+    cost_ot: float
+    straightness: float  # E mean_k || N (x_{k+1} - x_k) - (x_N - x_0) ||^2 of the model's ODE paths
+
+
+@torch.no_grad()
+def straightness(trajectories: torch.Tensor) -> float:
+    """Mean squared deviation of the step velocities from the chord, `[T + 1, n, 2]` -> scalar (0 = straight)."""
+    steps = trajectories.shape[0] - 1
+    velocity = (trajectories[1:] - trajectories[:-1]) * steps
+    chord = trajectories[-1] - trajectories[0]
+    return float((velocity - chord[None]).pow(2).sum(-1).mean())
+
+
+@torch.no_grad()
+def coupling_view(method: FlowMatching, generator: torch.Generator, n: int = 64) -> CouplingView:
+    x0 = method.source.sample(n, generator)
+    x1 = method.density.sample(n, generator)
+    x1_ot = x1[pair(x0, x1, "ot")]
+    traj = method.trajectories(method.source.sample(300, generator).to(method.device), steps=40)
+    return CouplingView(_np(x0), _np(x1), _np(x1_ot), mean_pairing_cost(x0, x1), mean_pairing_cost(x0, x1_ot),
+                        straightness(traj))
