@@ -14,12 +14,29 @@ import math
 from typing import Any
 
 
-def param(default: Any, label: str, *, live: bool = False, choices: tuple | None = None,
-          lo: float | None = None, hi: float | None = None, log: bool = False,
-          group: str = "model", help: str = "") -> Any:
+def param(
+    default: Any,
+    label: str,
+    *,
+    live: bool = False,
+    choices: tuple | None = None,
+    lo: float | None = None,
+    hi: float | None = None,
+    log: bool = False,
+    group: str = "model",
+    help: str = "",
+) -> Any:
     """A dataclass field with UI and validation metadata."""
-    meta = {"label": label, "live": live, "choices": choices, "lo": lo, "hi": hi, "log": log,
-            "group": group, "help": help}
+    meta = {
+        "label": label,
+        "live": live,
+        "choices": choices,
+        "lo": lo,
+        "hi": hi,
+        "log": log,
+        "group": group,
+        "help": help,
+    }
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -84,17 +101,41 @@ SCHEDULES = ("cosine", "constant")
 class TrainingConfig:
     """Fields every family shares; the session reads these, the family's method the rest."""
 
-    density: str = param("eight_gaussians", "Target density", group="data",
-                         help="The 2D distribution to learn (or a CSV you uploaded on the Densities page).")
+    density: str = param(
+        "eight_gaussians",
+        "Target density",
+        group="data",
+        help="The 2D distribution to learn (or a CSV you uploaded on the Densities page).",
+    )
     batch_size: int = param(256, "Batch size", lo=8, hi=4096, group="training")
-    lr: float = param(1e-3, "Learning rate", live=True, lo=1e-6, hi=10.0, log=True, group="training",
-                      help="Adam step size; applies immediately, no reset.")
-    steps: int = param(12000, "Training steps", live=True, lo=1, hi=1_000_000, group="training",
-                       help="Length of the run; with the cosine schedule the learning rate decays to 0 by then.")
+    lr: float = param(
+        1e-3,
+        "Learning rate",
+        live=True,
+        lo=1e-6,
+        hi=10.0,
+        log=True,
+        group="training",
+        help="Adam step size; applies immediately, no reset.",
+    )
+    steps: int = param(
+        12000,
+        "Training steps",
+        live=True,
+        lo=1,
+        hi=1_000_000,
+        group="training",
+        help="Length of the run; with the cosine schedule the learning rate decays to 0 by then.",
+    )
     schedule: str = param("cosine", "LR schedule", live=True, choices=SCHEDULES, group="training")
     seed: int = param(0, "Seed", lo=0, hi=2**31 - 1, group="training")
-    device: str = param("auto", "Device", choices=("auto", "cpu", "cuda", "mps"), group="training",
-                        help="An unavailable GPU falls back to the CPU, with a notice.")
+    device: str = param(
+        "auto",
+        "Device",
+        choices=("auto", "cpu", "cuda", "mps"),
+        group="training",
+        help="An unavailable GPU falls back to the CPU, with a notice.",
+    )
 
 
 def learning_rate(config: TrainingConfig, step: int) -> float:

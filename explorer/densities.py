@@ -56,8 +56,9 @@ class GaussianMixture(Density):
     has_log_prob = True
     has_score = True
 
-    def __init__(self, means: Tensor, stds: Tensor, weights: Tensor, *, name: str = "mixture",
-                 title: str = "Gaussian mixture") -> None:
+    def __init__(
+        self, means: Tensor, stds: Tensor, weights: Tensor, *, name: str = "mixture", title: str = "Gaussian mixture"
+    ) -> None:
         self.means = torch.as_tensor(means, dtype=torch.float32).reshape(-1, 2)
         k = self.means.shape[0]
         self.stds = torch.as_tensor(stds, dtype=torch.float32).reshape(-1).expand(k).clone()
@@ -68,8 +69,7 @@ class GaussianMixture(Density):
         self.class_names = tuple(f"component {i}" for i in range(k))
 
     def _params(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        return (self.means.to(x.device, x.dtype), self.stds.to(x.device, x.dtype),
-                self.weights.to(x.device, x.dtype))
+        return (self.means.to(x.device, x.dtype), self.stds.to(x.device, x.dtype), self.weights.to(x.device, x.dtype))
 
     def sample_labelled(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         dev = generator.device
@@ -103,8 +103,9 @@ class GaussianMixture(Density):
 
 
 def gaussian() -> GaussianMixture:
-    mix = GaussianMixture(torch.zeros(1, 2), torch.ones(1), torch.ones(1), name="gaussian",
-                          title="Standard Gaussian N(0, I)")
+    mix = GaussianMixture(
+        torch.zeros(1, 2), torch.ones(1), torch.ones(1), name="gaussian", title="Standard Gaussian N(0, I)"
+    )
     mix.class_names = ("all",)
     return mix
 
@@ -112,14 +113,12 @@ def gaussian() -> GaussianMixture:
 def eight_gaussians() -> GaussianMixture:
     angles = torch.arange(8) * math.pi / 4
     means = 4.0 * torch.stack([angles.cos(), angles.sin()], dim=1)
-    return GaussianMixture(means, torch.full((8,), 0.3), torch.ones(8), name="eight_gaussians",
-                           title="Eight Gaussians")
+    return GaussianMixture(means, torch.full((8,), 0.3), torch.ones(8), name="eight_gaussians", title="Eight Gaussians")
 
 
 def two_gaussians() -> GaussianMixture:
     means = torch.tensor([[-3.0, 0.0], [3.0, 0.0]])
-    mix = GaussianMixture(means, torch.full((2,), 0.5), torch.ones(2), name="two_gaussians",
-                          title="Two Gaussians")
+    mix = GaussianMixture(means, torch.full((2,), 0.5), torch.ones(2), name="two_gaussians", title="Two Gaussians")
     mix.class_names = ("left", "right")
     return mix
 
@@ -155,8 +154,7 @@ class Checkerboard(Density):
 
     def log_prob(self, x: Tensor) -> Tensor:
         inside = self.cell_index(x) >= 0
-        return torch.where(inside, torch.full_like(x[:, 0], -math.log(32.0)),
-                           torch.full_like(x[:, 0], -math.inf))
+        return torch.where(inside, torch.full_like(x[:, 0], -math.log(32.0)), torch.full_like(x[:, 0], -math.inf))
 
 
 class TwoMoons(Density):

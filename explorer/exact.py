@@ -28,8 +28,7 @@ from explorer.paths import GaussianPath
 class MixturePath:
     """The exact marginal path between two Gaussian mixtures (source defaults to N(0, I))."""
 
-    def __init__(self, target: GaussianMixture, path: GaussianPath,
-                 source: GaussianMixture | None = None) -> None:
+    def __init__(self, target: GaussianMixture, path: GaussianPath, source: GaussianMixture | None = None) -> None:
         self.target, self.path = target, path
         self.source = source if source is not None else gaussian()
 
@@ -86,6 +85,7 @@ class MixturePath:
     def conditioned_on(self, component: int) -> MixturePath:
         """The same path with the target restricted to one component (class-conditional truth)."""
         k = int(component)
-        target = GaussianMixture(self.target.means[k:k + 1], self.target.stds[k:k + 1],
-                                 torch.ones(1), name=f"{self.target.name}[{k}]")
+        target = GaussianMixture(
+            self.target.means[k : k + 1], self.target.stds[k : k + 1], torch.ones(1), name=f"{self.target.name}[{k}]"
+        )
         return MixturePath(target, self.path, self.source)

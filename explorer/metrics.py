@@ -30,8 +30,7 @@ def energy_distance(x: Tensor, y: Tensor) -> float:
 
 def energy_floor(density: Density, n: int, generator: torch.Generator, repeats: int = 4) -> float:
     """Mean energy distance between two independent n-samples of the target (the noise floor)."""
-    values = [energy_distance(density.sample(n, generator), density.sample(n, generator))
-              for _ in range(repeats)]
+    values = [energy_distance(density.sample(n, generator), density.sample(n, generator)) for _ in range(repeats)]
     return float(sum(values) / len(values))
 
 

@@ -26,8 +26,9 @@ _silu_backward = torch.ops.aten.silu_backward
 class FlatAdamRegression:
     """Owns the flat parameter, gradient and Adam moment buffers of one `MLP`."""
 
-    def __init__(self, mlp: MLP, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
+    def __init__(
+        self, mlp: MLP, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
         self.mlp, self.lr, self.betas, self.eps = mlp, lr, betas, eps
         params = list(mlp.parameters())
         device, dtype = params[0].device, params[0].dtype
@@ -45,10 +46,10 @@ class FlatAdamRegression:
             for name in ("weight", "bias"):
                 p = getattr(layer, name)
                 n = p.numel()
-                self.flat[offset:offset + n].copy_(p.detach().reshape(-1))
-                view = self.flat[offset:offset + n].view_as(p)
+                self.flat[offset : offset + n].copy_(p.detach().reshape(-1))
+                view = self.flat[offset : offset + n].view_as(p)
                 setattr(layer, name, nn.Parameter(view, requires_grad=p.requires_grad))
-                views.append(self.grad[offset:offset + n].view_as(p))
+                views.append(self.grad[offset : offset + n].view_as(p))
                 offset += n
             self._grads.append((views[0], views[1]))
             weight, bias = layer.weight.detach(), layer.bias.detach()
@@ -81,16 +82,30 @@ class FlatAdamRegression:
                 g = _silu_backward(g.mm(weights[i][0]), pre[i - 1])
         self.step_count += 1
         torch._fused_adam_(
-            [self.flat], [self.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.step_count],
-            lr=self.lr if lr is None else float(lr), beta1=self.betas[0], beta2=self.betas[1],
-            weight_decay=0.0, eps=self.eps, amsgrad=False, maximize=False,
+            [self.flat],
+            [self.grad],
+            [self.exp_avg],
+            [self.exp_avg_sq],
+            [],
+            [self.step_count],
+            lr=self.lr if lr is None else float(lr),
+            beta1=self.betas[0],
+            beta2=self.betas[1],
+            weight_decay=0.0,
+            eps=self.eps,
+            amsgrad=False,
+            maximize=False,
         )
         return loss
 
     def state_dict(self) -> dict[str, Tensor]:
         """Weights and optimizer state, as tensors (clone them to keep a copy)."""
-        return {"flat": self.flat, "exp_avg": self.exp_avg, "exp_avg_sq": self.exp_avg_sq,
-                "step_count": self.step_count}
+        return {
+            "flat": self.flat,
+            "exp_avg": self.exp_avg,
+            "exp_avg_sq": self.exp_avg_sq,
+            "step_count": self.step_count,
+        }
 
     @torch.no_grad()
     def load_state_dict(self, state: dict[str, Tensor]) -> None:

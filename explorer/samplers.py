@@ -39,8 +39,9 @@ EVALS_PER_STEP = {"euler": 1, "midpoint": 2, "heun": 2}
 
 
 @torch.no_grad()
-def integrate(field: Field, x0: Tensor, steps: int, method: str = "midpoint",
-              t0: float = 0.0, t1: float = 1.0) -> Tensor:
+def integrate(
+    field: Field, x0: Tensor, steps: int, method: str = "midpoint", t0: float = 0.0, t1: float = 1.0
+) -> Tensor:
     """Solve dx/dt = field(x, t) from x(t0) = x0; returns the trajectory `[steps + 1, n, d]`."""
     step = INTEGRATORS[method]
     steps = max(1, int(steps))

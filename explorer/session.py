@@ -70,9 +70,14 @@ class Snapshot:
 class TrainingSession:
     """Config + method + counters; `run`, `step`, `pause`, `reset`, `update`, `snapshot`."""
 
-    def __init__(self, family: str, config: TrainingConfig | None = None,
-                 custom_densities: dict[str, Density] | None = None,
-                 quality_every: int = 500, quality_samples: int = 1000) -> None:
+    def __init__(
+        self,
+        family: str,
+        config: TrainingConfig | None = None,
+        custom_densities: dict[str, Density] | None = None,
+        quality_every: int = 500,
+        quality_samples: int = 1000,
+    ) -> None:
         config_cls, self._method_cls = METHODS[family]
         self.family = family
         self.custom_densities = custom_densities or {}
@@ -137,8 +142,7 @@ class TrainingSession:
         changed = needs_reset(self.config, config)
         old_steps, self.config = self.config.steps, config
         if changed:
-            labels = ", ".join(f.metadata.get("label", f.name) for f in dataclasses.fields(config)
-                               if f.name in changed)
+            labels = ", ".join(f.metadata.get("label", f.name) for f in dataclasses.fields(config) if f.name in changed)
             self._build()
             self.notice = f"Changed {labels}: the model was reset."
             return self.notice
@@ -228,15 +232,22 @@ class TrainingSession:
     def snapshot(self) -> Snapshot:
         h = self.history
         return Snapshot(
-            family=self.family, step=self.step_count, total_steps=self.config.steps,
-            status=self.status, message=self.message or self.notice,
-            steps_per_s=self.steps_per_s, lr=learning_rate(self.config, self.step_count),
-            n_params=self.method.n_params, device=self.device_choice.device.type,
+            family=self.family,
+            step=self.step_count,
+            total_steps=self.config.steps,
+            status=self.status,
+            message=self.message or self.notice,
+            steps_per_s=self.steps_per_s,
+            lr=learning_rate(self.config, self.step_count),
+            n_params=self.method.n_params,
+            device=self.device_choice.device.type,
             device_reason=self.device_choice.reason,
-            loss_steps=np.asarray(h.loss_steps, dtype=np.int64), loss=np.asarray(h.loss, dtype=np.float64),
+            loss_steps=np.asarray(h.loss_steps, dtype=np.int64),
+            loss=np.asarray(h.loss, dtype=np.float64),
             quality_steps=np.asarray(h.quality_steps, dtype=np.int64),
             quality={k: np.asarray(v, dtype=np.float64) for k, v in h.quality.items()},
-            quality_perfect=dict(h.quality_perfect), quality_names=dict(h.quality_names),
+            quality_perfect=dict(h.quality_perfect),
+            quality_names=dict(h.quality_names),
         )
 
     def sample_generator(self) -> torch.Generator:

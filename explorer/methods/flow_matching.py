@@ -31,13 +31,23 @@ from explorer.samplers import INTEGRATORS, integrate
 
 @dataclasses.dataclass(frozen=True)
 class FlowMatchingConfig(TrainingConfig):
-    source: str = param("gaussian", "Source at t = 0", group="data",
-                        help="N(0, I), or any toy density for data-to-data transport.")
+    source: str = param(
+        "gaussian", "Source at t = 0", group="data", help="N(0, I), or any toy density for data-to-data transport."
+    )
     path: str = param("linear", "Path", choices=tuple(PATHS), group="data")
-    coupling: str = param("independent", "Coupling", choices=COUPLINGS, group="data",
-                          help="Minibatch OT pairs each batch by exact optimal transport (POT): straighter paths, slower steps.")
-    guidance: bool = param(False, "Train for classifier-free guidance", group="guidance",
-                           help="Condition on the class label, dropped to 'no class' with probability p.")
+    coupling: str = param(
+        "independent",
+        "Coupling",
+        choices=COUPLINGS,
+        group="data",
+        help="Minibatch OT pairs each batch by exact optimal transport (POT): straighter paths, slower steps.",
+    )
+    guidance: bool = param(
+        False,
+        "Train for classifier-free guidance",
+        group="guidance",
+        help="Condition on the class label, dropped to 'no class' with probability p.",
+    )
     label_dropout: float = param(0.2, "Label dropout p", lo=0.0, hi=1.0, group="guidance")
     hidden: int = param(64, "Width", lo=8, hi=512, group="model")
     depth: int = param(3, "Hidden layers", lo=1, hi=8, group="model")
@@ -50,8 +60,9 @@ class FlowMatchingConfig(TrainingConfig):
 class FlowMatching(Method):
     """Trains a TimeMLP velocity field by regression onto the conditional target velocity."""
 
-    def __init__(self, config: FlowMatchingConfig, density: Density, device: torch.device,
-                 source: Density | None = None) -> None:
+    def __init__(
+        self, config: FlowMatchingConfig, density: Density, device: torch.device, source: Density | None = None
+    ) -> None:
         super().__init__(config, density, device)
         self.source = source if source is not None else get_density(config.source)
         self.path = PATHS[config.path]()
@@ -76,8 +87,12 @@ class FlowMatching(Method):
         x1, labels = self.density.sample_labelled(n, generator)
         x0 = self.source.sample(n, generator)
         if cfg.coupling != "independent":
-            order = torch.cat([pair(a, b, cfg.coupling) + i * batch for i, (a, b) in
-                               enumerate(zip(x0.split(batch), x1.split(batch), strict=True))])
+            order = torch.cat(
+                [
+                    pair(a, b, cfg.coupling) + i * batch
+                    for i, (a, b) in enumerate(zip(x0.split(batch), x1.split(batch), strict=True))
+                ]
+            )
             x1, labels = x1[order], labels[order]
         t = torch.rand((n, 1), generator=generator, device=generator.device)
         xt, target = self.path.interpolate(x0, x1, t), self.path.target_velocity(x0, x1, t)
@@ -123,8 +138,9 @@ class FlowMatching(Method):
     def trajectories(self, x0: Tensor, steps: int | None = None, method: str | None = None) -> Tensor:
         """ODE trajectories `[steps + 1, n, 2]` from source points x0 `[n, 2]` at t = 0."""
         cfg = self.config
-        return integrate(self.sampling_field(), x0.to(self.device), steps or cfg.sampler_steps,
-                         method or cfg.integrator)
+        return integrate(
+            self.sampling_field(), x0.to(self.device), steps or cfg.sampler_steps, method or cfg.integrator
+        )
 
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         return self.trajectories(self.source.sample(n, generator))[-1]
@@ -132,8 +148,11 @@ class FlowMatching(Method):
     # --- ground truth ----------------------------------------------------------------------
     def exact(self) -> MixturePath | None:
         """The exact marginal path, when both ends are Gaussian mixtures and coupling is independent."""
-        if (self.config.coupling != "independent" or not isinstance(self.density, GaussianMixture)
-                or not isinstance(self.source, GaussianMixture)):
+        if (
+            self.config.coupling != "independent"
+            or not isinstance(self.density, GaussianMixture)
+            or not isinstance(self.source, GaussianMixture)
+        ):
             return None
         return MixturePath(self.density, self.path, self.source)
 

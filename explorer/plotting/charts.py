@@ -21,17 +21,24 @@ def loss_chart(steps: np.ndarray, loss: np.ndarray, height: int = 180, title: st
     positive = len(frame) and (frame["loss"] > 0).all()
     spread = positive and frame["loss"].max() / max(frame["loss"].min(), 1e-12) > 10
     scale = alt.Scale(type="log") if spread else alt.Scale(zero=False)
-    return (alt.Chart(frame, title=title, height=height)
-            .mark_line(color="#4C6EF5")
-            .encode(x=alt.X("step:Q", title="step"), y=alt.Y("loss:Q", title="loss", scale=scale)))
+    return (
+        alt.Chart(frame, title=title, height=height)
+        .mark_line(color="#4C6EF5")
+        .encode(x=alt.X("step:Q", title="step"), y=alt.Y("loss:Q", title="loss", scale=scale))
+    )
 
 
-def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: str,
-                  height: int = 180) -> alt.Chart:
+def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: str, height: int = 180) -> alt.Chart:
     """A quality metric against step with a dashed rule where a perfect sampler would score."""
     frame = pd.DataFrame({"step": np.asarray(steps), name: np.asarray(values)}).dropna()
-    line = alt.Chart(frame, title=name, height=height).mark_line(point=True, color="#e8590c").encode(
-        x=alt.X("step:Q", title="step"), y=alt.Y(f"{name}:Q", title=name, scale=alt.Scale(zero=True)))
-    rule = alt.Chart(pd.DataFrame({"perfect": [perfect]})).mark_rule(
-        color="#2b8a3e", strokeDash=[4, 4]).encode(y="perfect:Q", tooltip=[alt.Tooltip("perfect:Q", title="perfect sampler")])
+    line = (
+        alt.Chart(frame, title=name, height=height)
+        .mark_line(point=True, color="#e8590c")
+        .encode(x=alt.X("step:Q", title="step"), y=alt.Y(f"{name}:Q", title=name, scale=alt.Scale(zero=True)))
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"perfect": [perfect]}))
+        .mark_rule(color="#2b8a3e", strokeDash=[4, 4])
+        .encode(y="perfect:Q", tooltip=[alt.Tooltip("perfect:Q", title="perfect sampler")])
+    )
     return line + rule

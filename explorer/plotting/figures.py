@@ -11,8 +11,13 @@ from collections.abc import Sequence
 import numpy as np
 
 PALETTE = {
-    "data": "#1f77b4", "model": "#e8590c", "source": "#868e96", "exact": "#2b8a3e",
-    "learned": "#c2255c", "path": "#7048e8", "pair": "#adb5bd",
+    "data": "#1f77b4",
+    "model": "#e8590c",
+    "source": "#868e96",
+    "exact": "#2b8a3e",
+    "learned": "#c2255c",
+    "path": "#7048e8",
+    "pair": "#adb5bd",
 }
 CATEGORICAL = ["#1f77b4", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#f08c00", "#0c8599", "#5c940d"]
 
@@ -22,26 +27,54 @@ def _xy(points: np.ndarray) -> tuple[list, list]:
     return np.round(points[:, 0], 4).tolist(), np.round(points[:, 1], 4).tolist()
 
 
-def scatter(points: np.ndarray, name: str, color: str | Sequence = PALETTE["model"], size: float = 4,
-            opacity: float = 0.6, showlegend: bool = True) -> dict:
+def scatter(
+    points: np.ndarray,
+    name: str,
+    color: str | Sequence = PALETTE["model"],
+    size: float = 4,
+    opacity: float = 0.6,
+    showlegend: bool = True,
+) -> dict:
     x, y = _xy(points)
-    marker = {"size": size, "opacity": opacity,
-              "color": color if isinstance(color, str) else list(color)}
-    return {"type": "scattergl" if len(x) > 3000 else "scatter", "mode": "markers", "x": x, "y": y,
-            "name": name, "marker": marker, "showlegend": showlegend, "hoverinfo": "skip"}
+    marker = {"size": size, "opacity": opacity, "color": color if isinstance(color, str) else list(color)}
+    return {
+        "type": "scattergl" if len(x) > 3000 else "scatter",
+        "mode": "markers",
+        "x": x,
+        "y": y,
+        "name": name,
+        "marker": marker,
+        "showlegend": showlegend,
+        "hoverinfo": "skip",
+    }
 
 
-def segments(starts: np.ndarray, ends: np.ndarray, name: str, color: str, width: float = 1.0,
-             opacity: float = 0.5, showlegend: bool = True) -> dict:
+def segments(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    name: str,
+    color: str,
+    width: float = 1.0,
+    opacity: float = 0.5,
+    showlegend: bool = True,
+) -> dict:
     """Line segments start_i -> end_i as one trace."""
     n = len(starts)
     xs = np.full((n, 3), np.nan)
     ys = np.full((n, 3), np.nan)
     xs[:, 0], xs[:, 1] = starts[:, 0], ends[:, 0]
     ys[:, 0], ys[:, 1] = starts[:, 1], ends[:, 1]
-    return {"type": "scatter", "mode": "lines", "x": _nan_list(xs), "y": _nan_list(ys), "name": name,
-            "line": {"color": color, "width": width}, "opacity": opacity, "showlegend": showlegend,
-            "hoverinfo": "skip"}
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "x": _nan_list(xs),
+        "y": _nan_list(ys),
+        "name": name,
+        "line": {"color": color, "width": width},
+        "opacity": opacity,
+        "showlegend": showlegend,
+        "hoverinfo": "skip",
+    }
 
 
 def _nan_list(a: np.ndarray) -> list:
@@ -49,8 +82,16 @@ def _nan_list(a: np.ndarray) -> list:
     return [None if np.isnan(v) else float(v) for v in flat]
 
 
-def quiver(points: np.ndarray, vectors: np.ndarray, name: str, color: str, scale: float,
-           width: float = 1.5, head: float = 0.3, showlegend: bool = True) -> dict:
+def quiver(
+    points: np.ndarray,
+    vectors: np.ndarray,
+    name: str,
+    color: str,
+    scale: float,
+    width: float = 1.5,
+    head: float = 0.3,
+    showlegend: bool = True,
+) -> dict:
     """Arrows from `points` along `vectors * scale`, with heads, as one trace."""
     points = np.asarray(points, dtype=np.float64)
     tips = points + scale * np.asarray(vectors, dtype=np.float64)
@@ -67,8 +108,16 @@ def quiver(points: np.ndarray, vectors: np.ndarray, name: str, color: str, scale
     for j, p in enumerate((points, tips, left, tips, right)):
         xs[:, j], ys[:, j] = p[:, 0], p[:, 1]
     # order: tail, tip, left barb, tip, right barb, gap
-    return {"type": "scatter", "mode": "lines", "x": _nan_list(xs), "y": _nan_list(ys), "name": name,
-            "line": {"color": color, "width": width}, "showlegend": showlegend, "hoverinfo": "skip"}
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "x": _nan_list(xs),
+        "y": _nan_list(ys),
+        "name": name,
+        "line": {"color": color, "width": width},
+        "showlegend": showlegend,
+        "hoverinfo": "skip",
+    }
 
 
 def arrow_scale(vectors: np.ndarray, spacing: float) -> float:
@@ -79,16 +128,32 @@ def arrow_scale(vectors: np.ndarray, spacing: float) -> float:
     return 0.9 * spacing / max(ref, 1e-8)
 
 
-def heatmap(axis_x: np.ndarray, axis_y: np.ndarray, z: np.ndarray, name: str,
-            colorscale: str | list = "Blues", zmin: float | None = None, zmax: float | None = None,
-            colorbar_title: str = "", showscale: bool = True, opacity: float = 1.0) -> dict:
+def heatmap(
+    axis_x: np.ndarray,
+    axis_y: np.ndarray,
+    z: np.ndarray,
+    name: str,
+    colorscale: str | list = "Blues",
+    zmin: float | None = None,
+    zmax: float | None = None,
+    colorbar_title: str = "",
+    showscale: bool = True,
+    opacity: float = 1.0,
+) -> dict:
     """z `[len(axis_y), len(axis_x)]` on a regular grid."""
     z = np.asarray(z, dtype=np.float64)
-    trace = {"type": "heatmap", "x": np.round(axis_x, 4).tolist(), "y": np.round(axis_y, 4).tolist(),
-             "z": [[None if not np.isfinite(v) else round(float(v), 5) for v in row] for row in z],
-             "name": name, "colorscale": colorscale, "showscale": showscale, "opacity": opacity,
-             "hovertemplate": "x=%{x:.2f}, y=%{y:.2f}<br>%{z:.3g}<extra>" + name + "</extra>",
-             "colorbar": {"title": {"text": colorbar_title}, "thickness": 12, "len": 0.8}}
+    trace = {
+        "type": "heatmap",
+        "x": np.round(axis_x, 4).tolist(),
+        "y": np.round(axis_y, 4).tolist(),
+        "z": [[None if not np.isfinite(v) else round(float(v), 5) for v in row] for row in z],
+        "name": name,
+        "colorscale": colorscale,
+        "showscale": showscale,
+        "opacity": opacity,
+        "hovertemplate": "x=%{x:.2f}, y=%{y:.2f}<br>%{z:.3g}<extra>" + name + "</extra>",
+        "colorbar": {"title": {"text": colorbar_title}, "thickness": 12, "len": 0.8},
+    }
     if zmin is not None:
         trace["zmin"] = zmin
     if zmax is not None:
@@ -96,35 +161,56 @@ def heatmap(axis_x: np.ndarray, axis_y: np.ndarray, z: np.ndarray, name: str,
     return trace
 
 
-def paths(trajectories: np.ndarray, name: str, color: str, width: float = 1.0, opacity: float = 0.45,
-          showlegend: bool = True) -> dict:
+def paths(
+    trajectories: np.ndarray, name: str, color: str, width: float = 1.0, opacity: float = 0.45, showlegend: bool = True
+) -> dict:
     """Trajectories `[T, n, 2]` as one NaN-separated line trace."""
     t, n, _ = trajectories.shape
     padded = np.concatenate([trajectories, np.full((1, n, 2), np.nan)], axis=0)  # [T + 1, n, 2]
     flat = padded.transpose(1, 0, 2).reshape(-1, 2)
-    return {"type": "scatter", "mode": "lines", "x": _nan_list(flat[:, 0]), "y": _nan_list(flat[:, 1]),
-            "name": name, "line": {"color": color, "width": width}, "opacity": opacity,
-            "showlegend": showlegend, "hoverinfo": "skip"}
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "x": _nan_list(flat[:, 0]),
+        "y": _nan_list(flat[:, 1]),
+        "name": name,
+        "line": {"color": color, "width": width},
+        "opacity": opacity,
+        "showlegend": showlegend,
+        "hoverinfo": "skip",
+    }
 
 
-def figure(traces: list[dict], title: str = "", lim: float = 6.0, height: int = 420,
-           square: bool = True, legend: bool = True) -> dict:
+def figure(
+    traces: list[dict], title: str = "", lim: float = 6.0, height: int = 420, square: bool = True, legend: bool = True
+) -> dict:
     """A 2D plane figure over [-lim, lim]^2 with equal axis scales."""
     axis = {"range": [-lim, lim], "zeroline": False, "showgrid": False, "constrain": "domain"}
     layout = {
         "title": {"text": title, "x": 0.02, "font": {"size": 14}},
         "xaxis": dict(axis),
         "yaxis": dict(axis, **({"scaleanchor": "x", "scaleratio": 1} if square else {})),
-        "height": height, "margin": {"l": 30, "r": 10, "t": 36 if title else 10, "b": 30},
-        "showlegend": legend, "legend": {"orientation": "h", "y": -0.08, "x": 0},
-        "plot_bgcolor": "white", "uirevision": title,
+        "height": height,
+        "margin": {"l": 30, "r": 10, "t": 36 if title else 10, "b": 30},
+        "showlegend": legend,
+        "legend": {"orientation": "h", "y": -0.08, "x": 0},
+        "plot_bgcolor": "white",
+        "uirevision": title,
     }
     return {"data": traces, "layout": layout}
 
 
-def animated(base: list[dict], frames: list[list[dict]], labels: Sequence[str], title: str = "",
-             lim: float = 6.0, height: int = 460, duration_ms: int = 60, slider_prefix: str = "t = ",
-             animated_traces: Sequence[int] | None = None) -> dict:
+def animated(
+    base: list[dict],
+    frames: list[list[dict]],
+    labels: Sequence[str],
+    title: str = "",
+    lim: float = 6.0,
+    height: int = 460,
+    duration_ms: int = 60,
+    slider_prefix: str = "t = ",
+    animated_traces: Sequence[int] | None = None,
+) -> dict:
     """A client-side animation: `frames[i]` replaces the traces listed in `animated_traces`
     (default: the last len(frames[0]) traces of `base`). Play / pause buttons and a slider."""
     fig = figure(base, title, lim, height)
@@ -132,24 +218,50 @@ def animated(base: list[dict], frames: list[list[dict]], labels: Sequence[str], 
     indices = list(animated_traces) if animated_traces is not None else list(range(len(base) - k, len(base)))
     names = [str(label) for label in labels]
     fig["frames"] = [{"name": name, "data": data, "traces": indices} for name, data in zip(names, frames, strict=True)]
-    play = {"frame": {"duration": duration_ms, "redraw": False}, "fromcurrent": True,
-            "transition": {"duration": 0}, "mode": "immediate"}
-    fig["layout"]["updatemenus"] = [{
-        "type": "buttons", "direction": "left", "x": 0.0, "y": -0.12, "xanchor": "left", "yanchor": "top",
-        "pad": {"r": 8, "t": 0}, "showactive": False,
-        "buttons": [
-            {"label": "▶ Play", "method": "animate", "args": [None, play]},
-            {"label": "❚❚ Pause", "method": "animate",
-             "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]},
-        ],
-    }]
-    fig["layout"]["sliders"] = [{
-        "active": 0, "x": 0.22, "len": 0.78, "y": -0.06, "yanchor": "top",
-        "currentvalue": {"prefix": slider_prefix, "font": {"size": 12}},
-        "steps": [{"label": name, "method": "animate",
-                   "args": [[name], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
-                  for name in names],
-    }]
+    play = {
+        "frame": {"duration": duration_ms, "redraw": False},
+        "fromcurrent": True,
+        "transition": {"duration": 0},
+        "mode": "immediate",
+    }
+    fig["layout"]["updatemenus"] = [
+        {
+            "type": "buttons",
+            "direction": "left",
+            "x": 0.0,
+            "y": -0.12,
+            "xanchor": "left",
+            "yanchor": "top",
+            "pad": {"r": 8, "t": 0},
+            "showactive": False,
+            "buttons": [
+                {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                {
+                    "label": "❚❚ Pause",
+                    "method": "animate",
+                    "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
+                },
+            ],
+        }
+    ]
+    fig["layout"]["sliders"] = [
+        {
+            "active": 0,
+            "x": 0.22,
+            "len": 0.78,
+            "y": -0.06,
+            "yanchor": "top",
+            "currentvalue": {"prefix": slider_prefix, "font": {"size": 12}},
+            "steps": [
+                {
+                    "label": name,
+                    "method": "animate",
+                    "args": [[name], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
+                }
+                for name in names
+            ],
+        }
+    ]
     fig["layout"]["margin"]["b"] = 90
     fig["layout"]["legend"]["y"] = 1.08
     return fig

@@ -46,8 +46,14 @@ def relative_field_error(method: FlowMatching, t: float, generator: torch.Genera
 
 
 @torch.no_grad()
-def field_view(method: FlowMatching, t: float, lim: float = 6.0, arrows: int = 21, fine: int = 60,
-               generator: torch.Generator | None = None) -> FieldView:
+def field_view(
+    method: FlowMatching,
+    t: float,
+    lim: float = 6.0,
+    arrows: int = 21,
+    fine: int = 60,
+    generator: torch.Generator | None = None,
+) -> FieldView:
     dev = method.device
     coarse = make_grid(lim, arrows, dev)
     learned = method.sampling_field()(coarse.points, t)
@@ -115,8 +121,13 @@ class IntegratorView:
 
 
 @torch.no_grad()
-def integrator_view(method: FlowMatching, generator: torch.Generator, n: int = 400,
-                    step_counts: tuple[int, ...] = (2, 4, 8, 16, 32, 64), reference_steps: int = 128) -> IntegratorView:
+def integrator_view(
+    method: FlowMatching,
+    generator: torch.Generator,
+    n: int = 400,
+    step_counts: tuple[int, ...] = (2, 4, 8, 16, 32, 64),
+    reference_steps: int = 128,
+) -> IntegratorView:
     field = method.sampling_field()
     x0 = method.source.sample(n, generator).to(method.device)
     reference = integrate(field, x0, reference_steps, "heun")[-1]
@@ -157,5 +168,6 @@ def coupling_view(method: FlowMatching, generator: torch.Generator, n: int = 64)
     x1 = method.density.sample(n, generator)
     x1_ot = x1[pair(x0, x1, "ot")]
     traj = method.trajectories(method.source.sample(300, generator).to(method.device), steps=40)
-    return CouplingView(_np(x0), _np(x1), _np(x1_ot), mean_pairing_cost(x0, x1), mean_pairing_cost(x0, x1_ot),
-                        straightness(traj))
+    return CouplingView(
+        _np(x0), _np(x1), _np(x1_ot), mean_pairing_cost(x0, x1), mean_pairing_cost(x0, x1_ot), straightness(traj)
+    )
