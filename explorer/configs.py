@@ -25,8 +25,14 @@ def param(
     log: bool = False,
     group: str = "model",
     help: str = "",
+    presets: tuple | None = None,
+    slider: bool = False,
 ) -> Any:
-    """A dataclass field with UI and validation metadata."""
+    """A dataclass field with UI and validation metadata.
+
+    `presets` offers a few typical values on a select-slider (any in-range value stays valid, e.g.
+    from a query parameter); `slider` asks for a plain slider over [lo, hi] instead of a number box.
+    """
     meta = {
         "label": label,
         "live": live,
@@ -36,6 +42,8 @@ def param(
         "log": log,
         "group": group,
         "help": help,
+        "presets": presets,
+        "slider": slider,
     }
     return dataclasses.field(default=default, metadata=meta)
 
@@ -107,7 +115,9 @@ class TrainingConfig:
         group="data",
         help="The 2D distribution to learn (or a CSV you uploaded on the Densities page).",
     )
-    batch_size: int = param(256, "Batch size", lo=8, hi=4096, group="training")
+    batch_size: int = param(
+        256, "Batch size", lo=8, hi=4096, group="training", presets=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+    )
     lr: float = param(
         1e-3,
         "Learning rate",

@@ -98,6 +98,15 @@ class FlatAdamRegression:
         )
         return loss
 
+    @torch.no_grad()
+    def predict(self, z: Tensor) -> Tensor:
+        """f(z) `[n, out]` from the cached weight views (the module's forward without its overhead)."""
+        silu, h = torch.nn.functional.silu, z
+        for _, weight_t, bias in self._weights[:-1]:
+            h = silu(torch.addmm(bias, h, weight_t))
+        _, weight_t, bias = self._weights[-1]
+        return torch.addmm(bias, h, weight_t)
+
     def state_dict(self) -> dict[str, Tensor]:
         """Weights and optimizer state, as tensors (clone them to keep a copy)."""
         return {

@@ -5,12 +5,18 @@ loss / quality histories. `run(budget_s)` trains in chunks until the time budget
 page can call it from a timed fragment without ever freezing. After every chunk it checks the
 losses: a non-finite or exploding loss restores the last good weights, pauses, and says why.
 `snapshot()` returns plain CPU numpy arrays for rendering.
+
+Every public method holds `self.lock`, so a training worker thread (`explorer.worker`) and the
+UI thread can share one session: the worker trains in short slices and the UI's pause, reset
+or config change lands between two slices.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -61,10 +67,23 @@ class Snapshot:
     quality: dict[str, np.ndarray]
     quality_perfect: dict[str, float]
     quality_names: dict[str, str]
+    samples: np.ndarray  # [n, 2] model samples scored at the last quality evaluation ([0, 2] before any)
+    samples_step: int
 
     @property
     def progress(self) -> float:
         return min(1.0, self.step / max(1, self.total_steps))
+
+
+def _locked(method):
+    """Run a TrainingSession method while holding the session's lock."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class TrainingSession:
@@ -84,6 +103,7 @@ class TrainingSession:
         self.quality_every, self.quality_samples = quality_every, quality_samples
         self.config = clamp(config if config is not None else config_cls())
         self.notice = ""
+        self.lock = threading.RLock()
         self._build()
 
     # --- construction ----------------------------------------------------------------------
@@ -103,6 +123,7 @@ class TrainingSession:
         self._reference_loss: float | None = None
         self._last_good = self._clone_state()
         self._next_quality = 0
+        self.last_samples, self.last_samples_step = np.zeros((0, 2), dtype=np.float32), 0
 
     def _make_method(self) -> Method:
         kwargs = {}
@@ -119,6 +140,7 @@ class TrainingSession:
     def running(self) -> bool:
         return self.status == RUNNING
 
+    @_locked
     def start(self) -> None:
         """Train (again): from ready or paused; from finished only if the step budget grew."""
         if self.step_count >= self.config.steps:
@@ -126,14 +148,18 @@ class TrainingSession:
             return
         self.status, self.message = RUNNING, ""
 
-    def pause(self) -> None:
+    @_locked
+    def pause(self, note: str = "") -> None:
+        """Stop training after the current chunk; `note` says why when it was not the user."""
         if self.status == RUNNING:
-            self.status = PAUSED
+            self.status, self.message = PAUSED, note
 
+    @_locked
     def reset(self) -> None:
         """Fresh weights from the seed; the config is kept."""
         self._build()
 
+    @_locked
     def update(self, config: TrainingConfig) -> str:
         """Adopt a new config: live fields apply in place, others rebuild. Returns a notice ('' if none)."""
         config = clamp(config)
@@ -153,6 +179,7 @@ class TrainingSession:
         return ""
 
     # --- training --------------------------------------------------------------------------
+    @_locked
     def run(self, budget_s: float) -> int:
         """Train for about `budget_s` seconds of wall time if running; returns steps taken."""
         if not self.running:
@@ -167,10 +194,13 @@ class TrainingSession:
             self.steps_per_s = rate if self.steps_per_s == 0 else 0.7 * self.steps_per_s + 0.3 * rate
         return taken
 
+    @_locked
     def step(self, n: int = 1) -> int:
         """Take exactly n steps now (the Step button), whatever the status."""
         if self.status in (RUNNING, FINISHED) or self.step_count >= self.config.steps:
             return 0
+        if self.status == DIVERGED:  # stepping on from the kept weights clears the stale fault
+            self.status, self.message = PAUSED, ""
         taken = self._train(n)
         if self.status not in (DIVERGED, FINISHED):
             self.status = PAUSED
@@ -213,12 +243,15 @@ class TrainingSession:
     def _finished_message(self) -> str:
         return f"Finished {self.config.steps:,} steps. Raise 'Training steps' to train on."
 
+    @_locked
     def evaluate_quality(self) -> None:
         """Score fresh model samples against the target; appended to the quality history."""
         self._next_quality = self.step_count + self.quality_every
         if self.history.quality_steps and self.history.quality_steps[-1] == self.step_count:
             return
         samples = self.method.sample(self.quality_samples, make_generator(self.sample_seed, self.device_choice.device))
+        self.last_samples = samples.detach().float().cpu().numpy()
+        self.last_samples_step = self.step_count
         h = self.history
         h.quality_steps.append(self.step_count)
         for key, metric in self.meter(samples).items():
@@ -229,6 +262,7 @@ class TrainingSession:
             series.extend([math.nan] * (len(h.quality_steps) - len(series)))
 
     # --- rendering -------------------------------------------------------------------------
+    @_locked
     def snapshot(self) -> Snapshot:
         h = self.history
         return Snapshot(
@@ -248,6 +282,8 @@ class TrainingSession:
             quality={k: np.asarray(v, dtype=np.float64) for k, v in h.quality.items()},
             quality_perfect=dict(h.quality_perfect),
             quality_names=dict(h.quality_names),
+            samples=self.last_samples,
+            samples_step=self.last_samples_step,
         )
 
     def sample_generator(self) -> torch.Generator:

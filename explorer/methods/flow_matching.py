@@ -29,6 +29,9 @@ from explorer.regression import FlatAdamRegression
 from explorer.samplers import INTEGRATORS, integrate
 
 
+DATA_BLOCK = 32  # batches drawn per call to the data generator
+
+
 @dataclasses.dataclass(frozen=True)
 class FlowMatchingConfig(TrainingConfig):
     source: str = param(
@@ -48,13 +51,21 @@ class FlowMatchingConfig(TrainingConfig):
         group="guidance",
         help="Condition on the class label, dropped to 'no class' with probability p.",
     )
-    label_dropout: float = param(0.2, "Label dropout p", lo=0.0, hi=1.0, group="guidance")
-    hidden: int = param(64, "Width", lo=8, hi=512, group="model")
-    depth: int = param(3, "Hidden layers", lo=1, hi=8, group="model")
+    label_dropout: float = param(0.2, "Label dropout p", lo=0.0, hi=1.0, group="guidance", slider=True)
+    hidden: int = param(64, "Width", lo=8, hi=512, group="model", presets=(16, 32, 64, 96, 128, 192, 256, 512))
+    depth: int = param(3, "Hidden layers", lo=1, hi=8, group="model", slider=True)
     integrator: str = param("midpoint", "Integrator", live=True, choices=tuple(INTEGRATORS), group="sampler")
-    sampler_steps: int = param(50, "Sampler steps", live=True, lo=1, hi=1000, group="sampler")
+    sampler_steps: int = param(
+        50,
+        "Sampler steps",
+        live=True,
+        lo=1,
+        hi=1000,
+        group="sampler",
+        presets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 50, 64, 100, 200, 500),
+    )
     guidance_class: int = param(0, "Guide towards class", live=True, lo=0, hi=63, group="guidance")
-    guidance_scale: float = param(1.0, "Guidance scale w", live=True, lo=0.0, hi=20.0, group="guidance")
+    guidance_scale: float = param(1.0, "Guidance scale w", live=True, lo=0.0, hi=10.0, group="guidance", slider=True)
 
 
 class FlowMatching(Method):
@@ -70,6 +81,7 @@ class FlowMatching(Method):
         torch.manual_seed(config.seed)
         self.net = TimeMLP(config.hidden, config.depth, n_classes).to(device)
         self.optimizer = FlatAdamRegression(self.net.mlp, lr=config.lr)
+        self._inputs, self._targets, self._cursor = torch.empty(0), torch.empty(0), 0
 
     @property
     def conditional(self) -> bool:
@@ -104,10 +116,15 @@ class FlowMatching(Method):
         return features.view(n_batches, batch, -1), target.view(n_batches, batch, 2)
 
     def train_chunk(self, lrs: list[float], generator: torch.Generator) -> Tensor:
-        inputs, targets = self.training_pairs(len(lrs), generator)
         losses = torch.empty(len(lrs), device=self.device)
         for i, lr in enumerate(lrs):
-            losses[i] = self.optimizer.step(inputs[i], targets[i], lr)
+            if self._cursor == len(self._inputs):
+                # Fixed-size blocks: the random stream, hence the run, depends on the seed only,
+                # not on how the session's time budget happens to cut the steps into chunks.
+                self._inputs, self._targets = self.training_pairs(DATA_BLOCK, generator)
+                self._cursor = 0
+            losses[i] = self.optimizer.step(self._inputs[self._cursor], self._targets[self._cursor], lr)
+            self._cursor += 1
         return losses
 
     def state_dict(self) -> dict[str, Tensor]:
@@ -120,11 +137,12 @@ class FlowMatching(Method):
     @torch.no_grad()
     def velocity(self, x: Tensor, t: float, label: int | None = None, scale: float = 1.0) -> Tensor:
         """v_theta(x, t) `[n, 2]`; with a label, the guided v + w (v(. | y) - v)."""
-        free = self.net(x, t)
+        predict, features = self.optimizer.predict, self.net.features
+        free = predict(features(x, t))
         if label is None or not self.conditional:
             return free
         y = torch.full((x.shape[0],), int(label), device=x.device)
-        return free + scale * (self.net(x, t, y) - free)
+        return free + scale * (predict(features(x, t, y)) - free)
 
     def sampling_field(self):
         """The field the sampler integrates, honouring the guidance settings."""

@@ -1,0 +1,16 @@
+"""Generative Models Explorer: the router. Pages live in pages/; this file only declares them."""
+
+import streamlit as st
+
+from explorer.device import configure_threads
+
+configure_threads()
+st.set_page_config(page_title="Generative Models Explorer", page_icon=":material/blur_on:", layout="wide")
+
+PAGES = {
+    "Explorer": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "Foundations": [st.Page("pages/densities.py", title="Densities", icon=":material/scatter_plot:")],
+    "Models": [st.Page("pages/flow_matching.py", title="Flow matching", icon=":material/waves:")],
+}
+
+st.navigation(PAGES).run()

@@ -1,0 +1,189 @@
+"""Benchmark: `python -m explorer.bench --family flow_matching --density eight_gaussians --seconds 5`.
+
+Trains a family's default page configuration from scratch for a wall-clock budget through the same
+`TrainingSession` the page uses, then reports sample quality against the truth, and the training
+throughput next to a plain PyTorch loop (nn.Sequential + torch.optim.Adam + loss.backward, same
+batch, width, depth and thread count) timed in the same process. `--live-seconds` also measures
+the live page's pattern: the `TrainingWorker` thread trains while this thread renders the page's
+live panel (samples, field, figures serialised to JSON) four times a second.
+
+Outputs: `--samples-out S.npy` (float32 [4000, 2], the page's default sampler), `--field-out F.npz`
+(`points` [N, 2] on a grid over [-6, 6]^2, `t` [T], `velocity` [T, N, 2]: t = 0 noise, t = 1 data),
+and one JSON line (`--json`) or a readable table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from explorer.device import configure_threads, make_generator
+from explorer.methods import METHODS
+from explorer.metrics import QualityMeter, energy_distance, energy_floor
+from explorer.session import TrainingSession
+from explorer.views.grid import make_grid
+
+FIELD_TIMES = (0.25, 0.5, 0.75)
+
+
+def plain_pytorch_steps_per_s(session: TrainingSession, seconds: float) -> float:
+    """Steps/s of a textbook flow-matching loop with the session's batch, width and depth."""
+    cfg, device = session.config, session.device_choice.device
+    torch.manual_seed(cfg.seed)
+    dims = [3] + [cfg.hidden] * cfg.depth
+    layers: list[nn.Module] = []
+    for a, b in zip(dims[:-1], dims[1:], strict=True):
+        layers += [nn.Linear(a, b), nn.SiLU()]
+    net = nn.Sequential(*layers, nn.Linear(dims[-1], 2)).to(device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    generator = make_generator(cfg.seed, device)
+    density, steps = session.density, 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        x1 = density.sample(cfg.batch_size, generator)
+        x0 = torch.randn(x1.shape, generator=generator, device=device)
+        t = torch.rand((cfg.batch_size, 1), generator=generator, device=device)
+        xt = t * x1 + (1 - t) * x0
+        loss = (net(torch.cat([xt, t], dim=1)) - (x1 - x0)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        steps += 1
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps / (time.perf_counter() - start)
+
+
+def live_throughput(family: str, config, seconds: float, refresh_s: float = 0.25) -> dict[str, float]:
+    """Steps/s of a TrainingWorker while this thread renders the live panel every `refresh_s`."""
+    from explorer.plotting import flow_matching as fmplot
+    from explorer.views import flow_matching as views
+    from explorer.worker import TrainingWorker
+
+    session = TrainingSession(family, dataclasses.replace(config, steps=10**6))
+    worker = TrainingWorker(session)
+    session.start()
+    worker.ensure_running()
+    time.sleep(0.5)  # warm-up
+    first, frames, start = session.step_count, 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        tick = time.perf_counter()
+        worker.heartbeat()
+        snap = session.snapshot()
+        generator = session.sample_generator()
+        data = session.density.sample(max(1, len(snap.samples)), generator).cpu().numpy()
+        figures = [
+            fmplot.samples_figure(snap.samples, data),
+            fmplot.field_figure(views.field_view(session.method, 0.5, generator=generator)),
+        ]
+        json.dumps([figures, snap.loss.tolist(), {k: v.tolist() for k, v in snap.quality.items()}])
+        frames += 1
+        time.sleep(max(0.0, refresh_s - (time.perf_counter() - tick)))
+    elapsed = time.perf_counter() - start
+    steps = session.step_count - first
+    session.pause()
+    worker.join(2.0)
+    return {"live_steps_per_s": steps / elapsed, "live_refresh_hz": frames / elapsed}
+
+
+def run(args: argparse.Namespace) -> dict:
+    configure_threads(args.threads)
+    config_cls = METHODS[args.family][0]
+    config = config_cls(density=args.density, device=args.device, seed=args.seed)
+    session = TrainingSession(args.family, config, quality_every=10**9)
+    session.start()
+    start = time.perf_counter()
+    while session.running and time.perf_counter() - start < args.seconds:
+        session.run(min(0.5, args.seconds - (time.perf_counter() - start)))
+    if session.device_choice.device.type == "cuda":
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    cfg, method = session.config, session.method
+    steps = session.step_count
+
+    samples = method.sample(args.n_samples, make_generator(args.seed + 1, session.device_choice.device)).float().cpu()
+    reference_gen = torch.Generator().manual_seed(args.seed + 2)
+    truth = session.density.sample(args.n_samples, reference_gen)
+    result = {
+        "family": args.family,
+        "density": args.density,
+        "device": session.device_choice.device.type,
+        "device_note": session.device_choice.reason,
+        "seconds": round(elapsed, 3),
+        "steps": steps,
+        "steps_per_s": round(steps / elapsed, 1),
+        "batch_size": cfg.batch_size,
+        "hidden": cfg.hidden,
+        "depth": cfg.depth,
+        "status": session.status,
+        "energy_distance": round(energy_distance(samples, truth), 5),
+        "noise_floor": round(energy_floor(session.density, args.n_samples, reference_gen, repeats=2), 5),
+    }
+    for key, metric in QualityMeter(session.density, args.n_samples, seed=args.seed + 3, reference_size=100_000)(
+        samples
+    ).items():
+        result[key] = round(metric.value, 4)
+    if hasattr(method, "exact") and method.exact() is not None:
+        from explorer.views.flow_matching import relative_field_error
+
+        err = relative_field_error(method, 0.5, torch.Generator().manual_seed(args.seed + 4), 20_000)
+        result["velocity_rel_error_t05"] = round(err, 4)
+    if args.samples_out:
+        np.save(args.samples_out, samples.numpy().astype(np.float32))
+    if args.field_out:
+        grid = make_grid(6.0, args.field_grid, session.device_choice.device)
+        with torch.no_grad():
+            velocity = np.stack([method.sampling_field()(grid.points, t).float().cpu().numpy() for t in FIELD_TIMES])
+        np.savez(
+            args.field_out,
+            points=grid.points.cpu().numpy().astype(np.float32),
+            t=np.asarray(FIELD_TIMES, dtype=np.float32),
+            velocity=velocity.astype(np.float32),
+        )
+    if args.baseline_seconds > 0:
+        baseline = plain_pytorch_steps_per_s(session, args.baseline_seconds)
+        result["plain_pytorch_steps_per_s"] = round(baseline, 1)
+        result["speedup_vs_plain"] = round(result["steps_per_s"] / baseline, 2)
+    if args.live_seconds > 0:
+        live = live_throughput(args.family, config, args.live_seconds)
+        result.update({k: round(v, 2) for k, v in live.items()})
+        result["live_fraction"] = round(live["live_steps_per_s"] / result["steps_per_s"], 3)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--family", default="flow_matching", choices=sorted(METHODS))
+    parser.add_argument("--density", default="eight_gaussians")
+    parser.add_argument("--seconds", type=float, default=5.0, help="training wall-clock budget")
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (the app uses 1)")
+    parser.add_argument("--n-samples", type=int, default=4000)
+    parser.add_argument("--samples-out", default="")
+    parser.add_argument("--field-out", default="")
+    parser.add_argument("--field-grid", type=int, default=41, help="grid points per axis for --field-out")
+    parser.add_argument("--baseline-seconds", type=float, default=3.0, help="time the plain PyTorch loop (0: skip)")
+    parser.add_argument("--live-seconds", type=float, default=0.0, help="also measure the live pattern (0: skip)")
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    args = parser.parse_args(argv)
+    result = run(args)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        width = max(map(len, result))
+        for key, value in result.items():
+            print(f"{key:<{width}}  {value}")
+    return 0 if all(not (isinstance(v, float) and math.isnan(v)) for v in result.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

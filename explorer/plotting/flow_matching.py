@@ -1,0 +1,135 @@
+"""Figures for the Flow matching page, from the view dataclasses of explorer.views.flow_matching
+(read by attribute only, so this module imports no torch)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from explorer.plotting.figures import (
+    PALETTE,
+    animated,
+    arrow_scale,
+    figure,
+    heatmap,
+    paths,
+    quiver,
+    scatter,
+    segments,
+)
+
+if TYPE_CHECKING:
+    from explorer.views.flow_matching import CouplingView, FieldView, FlowAnimation, IntegratorView, PathsView
+
+
+def samples_figure(model: np.ndarray, data: np.ndarray, title: str = "Samples", lim: float = 6.0) -> dict:
+    return figure(
+        [
+            scatter(data, "data", PALETTE["data"], 3, 0.35),
+            scatter(model, "model (ODE from t = 0)", PALETTE["model"], 3, 0.6),
+        ],
+        title,
+        lim,
+    )
+
+
+def field_figure(view: FieldView, show: str = "error", lim: float = 6.0) -> dict:
+    """Learned arrows, exact arrows on top where known; background: |error|, p_t or nothing."""
+    traces = []
+    if show == "error" and view.error is not None:
+        traces.append(
+            heatmap(
+                view.axis,
+                view.axis,
+                view.error,
+                "|v_θ − u_t|",
+                "Reds",
+                zmin=0,
+                zmax=float(np.nanpercentile(view.error, 99)) or 1.0,
+                colorbar_title="error",
+            )
+        )
+    elif show == "density" and view.density is not None:
+        traces.append(heatmap(view.axis, view.axis, view.density, "p_t", "Blues", zmin=0, colorbar_title="p_t"))
+    scale = arrow_scale(view.exact if view.exact is not None else view.learned, view.spacing)
+    traces.append(quiver(view.points, view.learned, "learned v_θ", PALETTE["learned"], scale, width=1.6))
+    if view.exact is not None:
+        traces.append(quiver(view.points, view.exact, "exact u_t", PALETTE["exact"], scale, width=1.0))
+    return figure(traces, f"Velocity field at t = {view.t:.2f}", lim)
+
+
+def flow_animation_figure(anim: FlowAnimation, lim: float = 6.0) -> dict:
+    base = [
+        scatter(anim.truth[0], "true p_t (interpolated pairs)", PALETTE["data"], 3, 0.3),
+        scatter(anim.model[0], "model particles (ODE)", PALETTE["model"], 4, 0.75),
+    ]
+    frames = [
+        [
+            scatter(anim.truth[i], "true p_t (interpolated pairs)", PALETTE["data"], 3, 0.3),
+            scatter(anim.model[i], "model particles (ODE)", PALETTE["model"], 4, 0.75),
+        ]
+        for i in range(len(anim.times))
+    ]
+    return animated(base, frames, [f"{t:.2f}" for t in anim.times], "From noise (t = 0) to data (t = 1)", lim)
+
+
+def paths_figures(view: PathsView, lim: float = 6.0) -> tuple[dict, dict]:
+    cond = figure(
+        [
+            paths(view.conditional, "x_t = t x1 + (1 − t) x0", PALETTE["pair"], 1.0, 0.7),
+            scatter(view.conditional[0], "x0", PALETTE["source"], 5, 0.9),
+            scatter(view.conditional[-1], "x1", PALETTE["data"], 5, 0.9),
+        ],
+        "Conditional paths: the training targets",
+        lim,
+    )
+    marg = figure(
+        [
+            paths(view.marginal, "ODE trajectory", PALETTE["path"], 1.2, 0.7),
+            scatter(view.marginal[0], "x0", PALETTE["source"], 5, 0.9),
+            scatter(view.marginal[-1], "x(1)", PALETTE["model"], 5, 0.9),
+        ],
+        "Marginal flow: what the model follows",
+        lim,
+    )
+    return cond, marg
+
+
+def integrator_chart(view: IntegratorView) -> alt.Chart:
+    rows = [
+        {"integrator": name, "steps": k, "network evaluations": e, "error": err}
+        for name in view.errors
+        for k, e, err in zip(view.step_counts, view.evals[name], view.errors[name], strict=True)
+    ]
+    frame = pd.DataFrame(rows)
+    return (
+        alt.Chart(frame, title="Discretisation error vs cost", height=260)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("network evaluations:Q", scale=alt.Scale(type="log")),
+            y=alt.Y("error:Q", title="mean |x_N − x_ref|", scale=alt.Scale(type="log")),
+            color="integrator:N",
+            tooltip=["integrator", "steps", "network evaluations", "error"],
+        )
+    )
+
+
+def coupling_figures(view: CouplingView, lim: float = 6.0) -> tuple[dict, dict]:
+    def pairs(x1: np.ndarray, title: str) -> dict:
+        return figure(
+            [
+                segments(view.x0, x1, "pairs", PALETTE["pair"], 1.0, 0.8),
+                scatter(view.x0, "x0 (source)", PALETTE["source"], 5, 0.9),
+                scatter(x1, "x1 (target)", PALETTE["data"], 5, 0.9),
+            ],
+            title,
+            lim,
+        )
+
+    return (
+        pairs(view.x1_independent, f"Independent: E|x1 − x0|² = {view.cost_independent:.1f}"),
+        pairs(view.x1_ot, f"Minibatch OT: E|x1 − x0|² = {view.cost_ot:.1f}"),
+    )

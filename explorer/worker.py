@@ -1,0 +1,61 @@
+"""A background thread that trains a session while a page only renders it.
+
+The worker calls `session.run(slice_s)` in a loop, releasing the session's lock between slices
+so that UI actions land promptly. It stops by itself when the session stops running, or when no
+viewer has called `heartbeat()` for `idle_timeout_s` (the tab was closed or the user went to
+another page): the session is then paused with a note, never left training unwatched.
+
+Rendering reads the network while the worker updates it in place; tensors are never
+reallocated, so at worst a frame mixes weights from two consecutive steps.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from explorer.device import configure_threads
+from explorer.session import TrainingSession
+
+SLICE_S = 0.05
+IDLE_TIMEOUT_S = 5.0
+
+
+class TrainingWorker:
+    """Owns at most one thread training `session`; `ensure_running()` is idempotent."""
+
+    def __init__(
+        self, session: TrainingSession, slice_s: float = SLICE_S, idle_timeout_s: float = IDLE_TIMEOUT_S
+    ) -> None:
+        self.session, self.slice_s, self.idle_timeout_s = session, slice_s, idle_timeout_s
+        self._thread: threading.Thread | None = None
+        self._last_seen = time.monotonic()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def heartbeat(self) -> None:
+        """A viewer is still watching."""
+        self._last_seen = time.monotonic()
+
+    def ensure_running(self) -> None:
+        """Start the thread if the session is running and no thread is."""
+        self.heartbeat()
+        if self.session.running and not self.alive:
+            self._thread = threading.Thread(target=self._loop, name="training-worker", daemon=True)
+            self._thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        configure_threads()
+        session = self.session
+        while session.running:
+            if time.monotonic() - self._last_seen > self.idle_timeout_s:
+                session.pause(note="Paused: the page stopped refreshing (tab closed or another page opened).")
+                return
+            session.run(self.slice_s)
+            time.sleep(0.001)  # let a waiting UI action take the lock

@@ -1,0 +1,120 @@
+"""Flow matching: train a velocity field live and compare it with the exact marginal field."""
+
+import streamlit as st
+
+from explorer.densities import DENSITIES
+from explorer.methods import FlowMatchingConfig
+from explorer.plotting import flow_matching as fmplot
+from explorer.plotting.charts import loss_chart, quality_chart
+from explorer.ui import controls, explain, live, state, widgets
+from explorer.ui.routing import use_app_router
+from explorer.views import flow_matching as views
+
+use_app_router()
+
+FAMILY, KEY = "flow_matching", "fm"
+
+st.title("Flow matching")
+st.caption("A network v_θ(x, t) learns to move noise (t = 0) onto data (t = 1). Green arrows are the exact field.")
+
+names = list(DENSITIES) + list(state.custom_densities())
+config = state.stored_config(FAMILY, FlowMatchingConfig())
+with st.sidebar:
+    for group, title in [
+        ("data", "Data and path"),
+        ("model", "Network"),
+        ("training", "Training"),
+        ("sampler", "Sampler"),
+        ("guidance", "Classifier-free guidance"),
+    ]:
+        with st.expander(title, expanded=group in ("data", "sampler")):
+            config = widgets.config_widgets(config, KEY, [group], choices={"density": names, "source": names})
+state.store_config(FAMILY, config)
+session = state.training_session(FAMILY, config)
+method = session.method
+
+controls.notices(session)
+controls.training_buttons(session, KEY)
+
+
+def render(snap) -> None:
+    controls.status_line(snap)
+    controls.readouts(snap, {"view refresh / s": f"{live.refresh_rate(KEY + '.live'):.1f}"})
+    left, right = st.columns(2)
+    generator = session.sample_generator()
+    data = session.density.sample(len(snap.samples) or 1000, generator).cpu().numpy()
+    left.plotly_chart(fmplot.samples_figure(snap.samples, data, f"Samples at step {snap.samples_step:,}"))
+    with right:
+        t = st.slider("time t", 0.0, 1.0, 0.5, 0.05, key=f"{KEY}.t")
+        field = views.field_view(method, t, generator=generator)
+        show = "error" if field.error is not None else "none"
+        right.plotly_chart(fmplot.field_figure(field, show))
+        if field.relative_error is not None:
+            st.caption(f"p_t-weighted relative error of v_θ at t = {t:.2f}: {100 * field.relative_error:.1f}%")
+        else:
+            st.caption("No closed-form field here (non-Gaussian endpoints or OT coupling): learned field only.")
+    c1, c2 = st.columns(2)
+    if len(snap.loss):
+        c1.altair_chart(loss_chart(snap.loss_steps, snap.loss), width="stretch")
+    for key, series in list(snap.quality.items())[:1]:
+        c2.altair_chart(
+            quality_chart(snap.quality_steps, series, snap.quality_perfect[key], snap.quality_names[key]),
+            width="stretch",
+        )
+
+
+live.live_panel(session, render, KEY + ".live")
+
+st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
+TABS = ["Probability path", "Conditional vs marginal", "Integrators", "Coupling", "Guidance", "The maths"]
+tab_path, tab_cond, tab_int, tab_coup, tab_cfg, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+generator = session.sample_generator()
+if tab_path.open:
+    with tab_path:
+        st.plotly_chart(fmplot.flow_animation_figure(views.flow_animation(method, generator)))
+        st.caption("Press ▶ Play or drag the slider: orange particles follow the learned ODE; blue is the true p_t.")
+if tab_cond.open:
+    with tab_cond:
+        cond, marg = fmplot.paths_figures(views.paths_view(method, generator))
+        a, b = st.columns(2)
+        a.plotly_chart(cond)
+        b.plotly_chart(marg)
+        st.caption(
+            "Training pairs are joined by straight lines that cross; the learned flow averages them "
+            "into trajectories that never cross (an ODE has one velocity per point)."
+        )
+if tab_int.open:
+    with tab_int:
+        iv = views.integrator_view(method, generator)
+        st.altair_chart(fmplot.integrator_chart(iv), width="stretch")
+        for col, (name, final) in zip(st.columns(3), iv.final.items(), strict=True):
+            col.plotly_chart(fmplot.samples_figure(final, final[:0], f"{name}, {config.sampler_steps} steps"))
+if tab_coup.open:
+    with tab_coup:
+        cv = views.coupling_view(method, generator)
+        a, b = st.columns(2)
+        ind, ot_fig = fmplot.coupling_figures(cv)
+        a.plotly_chart(ind)
+        b.plotly_chart(ot_fig)
+        st.metric(
+            "Straightness of the learned flow (0 = straight lines)",
+            f"{cv.straightness:.3f}",
+            help="mean over paths and steps of |N (x_{k+1} − x_k) − (x_N − x_0)|²",
+        )
+        st.caption(f"Training with '{config.coupling}' coupling. Switch Coupling in the sidebar to compare.")
+if tab_cfg.open:
+    with tab_cfg:
+        if not method.conditional:
+            st.info(
+                "Turn on 'Train for classifier-free guidance' in the sidebar (densities with classes: "
+                "the Gaussian mixtures, checkerboard, moons, rings, spirals), then train."
+            )
+        else:
+            k = min(config.guidance_class, session.density.n_classes - 1)
+            st.markdown(f"Guiding towards **{session.density.class_names[k]}** with w = {config.guidance_scale:g}.")
+            samples = method.sample(1000, generator).cpu().numpy()
+            data = session.density.sample(1000, generator).cpu().numpy()
+            st.plotly_chart(fmplot.samples_figure(samples, data, "Guided samples"))
+if tab_math.open:
+    with tab_math:
+        explain.flow_matching()

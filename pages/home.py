@@ -1,0 +1,64 @@
+"""Home: what the explorer shows, the taxonomy of the lecture notes, one card per page, device status."""
+
+import streamlit as st
+
+from explorer.device import available_devices, describe_device, resolve_device
+from explorer.ui.routing import use_app_router
+
+use_app_router()
+
+st.title("Generative Models Explorer")
+st.markdown(
+    "Small generative models trained **live** on 2D toy densities, so that what the lecture notes can "
+    "only draw moves on screen: probability paths, velocity and score fields, samplers. Wherever the "
+    "exact answer has a closed form it is drawn over the learned one, so you can see that the picture is right."
+)
+
+TAXONOMY = [
+    ("Implicit", "A generator you can sample but not evaluate; trained adversarially.", "GANs", None),
+    ("Tractable", "Exact log-likelihood by change of variables through invertible maps.", "Normalizing flows", None),
+    ("Approximate", "A latent-variable model trained on a lower bound (ELBO) of the likelihood.", "VAEs", None),
+    (
+        "Diffusion & flows",
+        "Transport noise to data along a probability path; learn its velocity or score.",
+        "Flow matching",
+        "pages/flow_matching.py",
+    ),
+]
+st.subheader("The map of the course")
+for col, (family, what, page, link) in zip(st.columns(len(TAXONOMY)), TAXONOMY, strict=True):
+    with col.container(border=True):
+        st.markdown(f"**{family}**")
+        st.caption(what)
+        if link:
+            st.page_link(link, label=page, icon=":material/arrow_forward:")
+        else:
+            st.markdown(f"{page} · *coming soon*")
+
+st.subheader("Pages")
+CARDS = [
+    (
+        "pages/densities.py",
+        "Densities",
+        ":material/scatter_plot:",
+        "The toy targets: samples, exact density and score fields; upload your own points.",
+    ),
+    (
+        "pages/flow_matching.py",
+        "Flow matching",
+        ":material/waves:",
+        "Train a velocity field live; exact marginal field and error; integrators, OT coupling, guidance.",
+    ),
+]
+for col, (path, title, icon, text) in zip(st.columns(3), CARDS, strict=False):
+    with col.container(border=True):
+        st.page_link(path, label=title, icon=icon)
+        st.caption(text)
+
+st.subheader("Device")
+auto = resolve_device("auto")
+st.markdown(
+    f"Training runs on **{describe_device(auto.device)}** by default. "
+    f"Available here: {', '.join(available_devices())}. Each training page has a device selector; "
+    "a GPU that is not available falls back to the CPU with a notice."
+)
