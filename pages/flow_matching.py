@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.densities import DENSITIES
+from explorer.densities import DENSITIES, get_density
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
 from explorer.plotting.charts import loss_chart, quality_chart
@@ -19,16 +19,21 @@ st.caption("A network v_θ(x, t) learns to move noise (t = 0) onto data (t = 1).
 
 names = list(DENSITIES) + list(state.custom_densities())
 config = state.stored_config(FAMILY, FlowMatchingConfig())
+GROUPS = {
+    "data": "Data and path",
+    "model": "Network",
+    "training": "Training",
+    "sampler": "Sampler",
+    "guidance": "Classifier-free guidance",
+}
 with st.sidebar:
-    for group, title in [
-        ("data", "Data and path"),
-        ("model", "Network"),
-        ("training", "Training"),
-        ("sampler", "Sampler"),
-        ("guidance", "Classifier-free guidance"),
-    ]:
+    for group, title in GROUPS.items():
+        classes = get_density(config.density, state.custom_densities()).class_names
+        choices = {"density": names, "source": names, "guidance_class": list(range(len(classes)))}
         with st.expander(title, expanded=group in ("data", "sampler")):
-            config = widgets.config_widgets(config, KEY, [group], choices={"density": names, "source": names})
+            config = widgets.config_widgets(
+                config, KEY, [group], choices=choices, labels={"guidance_class": lambda k, c=classes: c[k]}
+            )
 state.store_config(FAMILY, config)
 session = state.training_session(FAMILY, config)
 method = session.method
@@ -47,17 +52,26 @@ def render(snap) -> None:
     with right:
         t = st.slider("time t", 0.0, 1.0, 0.5, 0.05, key=f"{KEY}.t")
         field = views.field_view(method, t, generator=generator)
-        show = "error" if field.error is not None else "none"
+        show = (
+            st.segmented_control(
+                "Background",
+                ["error", "density", "none"],
+                default="error",
+                key=f"{KEY}.bg",
+                help="|v_θ − u_t| where p_t has mass, or the exact p_t",
+            )
+            or "none"
+        )
         right.plotly_chart(fmplot.field_figure(field, show))
         if field.relative_error is not None:
             st.caption(f"p_t-weighted relative error of v_θ at t = {t:.2f}: {100 * field.relative_error:.1f}%")
         else:
             st.caption("No closed-form field here (non-Gaussian endpoints or OT coupling): learned field only.")
-    c1, c2 = st.columns(2)
+    charts = st.columns(1 + len(snap.quality))
     if len(snap.loss):
-        c1.altair_chart(loss_chart(snap.loss_steps, snap.loss), width="stretch")
-    for key, series in list(snap.quality.items())[:1]:
-        c2.altair_chart(
+        charts[0].altair_chart(loss_chart(snap.loss_steps, snap.loss), width="stretch")
+    for col, (key, series) in zip(charts[1:], snap.quality.items(), strict=True):
+        col.altair_chart(
             quality_chart(snap.quality_steps, series, snap.quality_perfect[key], snap.quality_names[key]),
             width="stretch",
         )

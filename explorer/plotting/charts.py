@@ -29,16 +29,29 @@ def loss_chart(steps: np.ndarray, loss: np.ndarray, height: int = 180, title: st
 
 
 def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: str, height: int = 180) -> alt.Chart:
-    """A quality metric against step with a dashed rule where a perfect sampler would score."""
-    frame = pd.DataFrame({"step": np.asarray(steps), name: np.asarray(values)}).dropna()
+    """A quality metric against step with a dashed rule where a perfect sampler would score.
+
+    The y axis spans the recent half of the run (and the perfect line); earlier values, often orders
+    of magnitude larger, are clipped at the top so that convergence stays readable.
+    """
+    frame = pd.DataFrame({"step": np.asarray(steps), name: np.asarray(values)}).replace([np.inf, -np.inf], np.nan)
+    frame = frame.dropna()
+    recent = frame[name].to_numpy()[len(frame) // 2 :]
+    top = max(3 * abs(perfect), 1.2 * float(recent.max())) if len(recent) else 1.0
+    bottom = min(0.0, 1.2 * float(recent.min())) if len(recent) else 0.0
+    scale = alt.Scale(domain=[bottom, top or 1.0], clamp=True, nice=False)
     line = (
         alt.Chart(frame, title=name, height=height)
-        .mark_line(point=True, color="#e8590c")
-        .encode(x=alt.X("step:Q", title="step"), y=alt.Y(f"{name}:Q", title=name, scale=alt.Scale(zero=True)))
+        .mark_line(point=True, color="#e8590c", clip=True)
+        .encode(
+            x=alt.X("step:Q", title="step"),
+            y=alt.Y(f"{name}:Q", title=name, scale=scale),
+            tooltip=["step", alt.Tooltip(f"{name}:Q", format=".3g")],
+        )
     )
     rule = (
         alt.Chart(pd.DataFrame({"perfect": [perfect]}))
         .mark_rule(color="#2b8a3e", strokeDash=[4, 4])
-        .encode(y="perfect:Q", tooltip=[alt.Tooltip("perfect:Q", title="perfect sampler")])
+        .encode(y="perfect:Q", tooltip=[alt.Tooltip("perfect:Q", title="a perfect sampler scores up to", format=".3g")])
     )
     return line + rule

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from explorer.plotting.figures import (
+    DENSITY_SCALE,
+    ERROR_SCALE,
     PALETTE,
     animated,
     arrow_scale,
@@ -40,20 +42,22 @@ def field_figure(view: FieldView, show: str = "error", lim: float = 6.0) -> dict
     """Learned arrows, exact arrows on top where known; background: |error|, p_t or nothing."""
     traces = []
     if show == "error" and view.error is not None:
+        top = float(np.nanpercentile(view.error, 99)) if np.isfinite(view.error).any() else 1.0
         traces.append(
             heatmap(
                 view.axis,
                 view.axis,
                 view.error,
                 "|v_θ − u_t|",
-                "Reds",
+                ERROR_SCALE,
                 zmin=0,
-                zmax=float(np.nanpercentile(view.error, 99)) or 1.0,
+                zmax=top or 1.0,
                 colorbar_title="error",
+                opacity=0.75,
             )
         )
     elif show == "density" and view.density is not None:
-        traces.append(heatmap(view.axis, view.axis, view.density, "p_t", "Blues", zmin=0, colorbar_title="p_t"))
+        traces.append(heatmap(view.axis, view.axis, view.density, "p_t", DENSITY_SCALE, zmin=0, colorbar_title="p_t"))
     scale = arrow_scale(view.exact if view.exact is not None else view.learned, view.spacing)
     traces.append(quiver(view.points, view.learned, "learned v_θ", PALETTE["learned"], scale, width=1.6))
     if view.exact is not None:

@@ -19,7 +19,8 @@ def flow_matching() -> None:
         "point; this is the green field drawn over the learned one where it has a closed form:"
     )
     st.latex(
-        r"u_t(x) = \mathbb{E}[x_1 - x_0 \mid x_t = x] = \tfrac{1}{t}\,x + \tfrac{1-t}{t}\,\nabla\log p_t(x)\quad(x_0\sim\mathcal N(0,I))"
+        r"u_t(x) = \mathbb{E}[x_1 - x_0 \mid x_t = x]"
+        r" = \tfrac{1}{t}\,x + \tfrac{1-t}{t}\,\nabla\log p_t(x)\quad(x_0\sim\mathcal N(0,I))"
     )
     st.markdown("Sampling integrates the ODE from a source sample; the Euler update is")
     st.latex(r"x_{k+1} = x_k + h\,v_\theta(t_k, x_k),\qquad t_{k+1} = t_k + h,\; h = 1/N")

@@ -1,0 +1,83 @@
+"""Densities: the toy targets (samples, exact density and score where known) and the user's own points."""
+
+import streamlit as st
+
+from explorer.densities import DENSITIES, get_density
+from explorer.plotting import densities as dplot
+from explorer.ui import state, uploads
+from explorer.ui.routing import use_app_router
+from explorer.views import densities as views
+
+use_app_router()
+
+KEY = "densities"
+CHOICE, SEED = f"{KEY}.choice", f"{KEY}.seed"
+THUMB = {"displayModeBar": False, "staticPlot": True}
+
+st.title("Densities")
+st.caption(
+    "The 2D targets every training page learns. Where a density has a closed form, its exact density p(x) "
+    "and score ∇ log p(x) are drawn: the ground truth the learned fields are compared with."
+)
+
+# Filled below in dependency order (uploads first, so a new file is selectable at once), shown in this order.
+chooser, main = st.container(), st.container()
+st.subheader("All canonical densities at a glance")
+st.caption("Click a name to show that density above.")
+gallery_box = st.container()
+st.subheader("Your own points")
+upload_box = st.container(border=True)
+
+with upload_box:
+    added = uploads.csv_upload(f"{KEY}.upload")
+custom = state.custom_densities()
+names = list(DENSITIES) + list(custom)
+if added:
+    st.session_state[CHOICE] = added
+if st.session_state.get(CHOICE) not in names:
+    st.session_state[CHOICE] = names[0]
+st.session_state.setdefault(SEED, 0)
+titles = {name: get_density(name, custom).title for name in names}
+
+
+def _choose(name: str) -> None:
+    st.session_state[CHOICE] = name
+
+
+def _resample() -> None:
+    st.session_state[SEED] += 1
+
+
+with chooser:
+    pick, count, options = st.columns([3, 3, 2], vertical_alignment="bottom")
+    name = pick.selectbox("Density", names, key=CHOICE, format_func=titles.get)
+    n = count.slider("Number of samples", 200, 5000, 1500, 100, key=f"{KEY}.n")
+    by_label = options.toggle("Colour by label", True, key=f"{KEY}.by_label")
+    options.button("New samples", key=f"{KEY}.resample", on_click=_resample, icon=":material/casino:")
+
+density = get_density(name, custom)
+view = views.density_view(density, n, seed=st.session_state[SEED])
+with main:
+    st.markdown(f"**{density.title}.** {views.definition(density)}")
+    left, right = st.columns(2)
+    left.plotly_chart(dplot.samples_figure(view, by_label), key=f"{KEY}.samples")
+    exact, note = dplot.exact_figure(view), views.unknown_note(density)
+    if exact is None:
+        right.info(note, icon=":material/function:")
+    else:
+        right.plotly_chart(exact, key=f"{KEY}.exact")
+        right.caption(
+            note or "Orange arrows: the exact score ∇ log p(x), pointing uphill, all lengths scaled by one factor."
+        )
+
+with gallery_box:
+    for col, thumb in zip(st.columns(len(DENSITIES)), views.gallery(), strict=True):
+        col.plotly_chart(dplot.gallery_figure(thumb), key=f"{KEY}.thumb.{thumb.name}", config=THUMB)
+        col.button(
+            thumb.title,
+            key=f"{KEY}.show.{thumb.name}",
+            on_click=_choose,
+            args=(thumb.name,),
+            width="stretch",
+            wrap=True,
+        )

@@ -1,0 +1,55 @@
+"""explorer.worker.TrainingWorker: trains in the background, yields to UI actions, stops unwatched."""
+
+from __future__ import annotations
+
+import time
+
+from explorer.methods import FlowMatchingConfig
+from explorer.session import PAUSED, TrainingSession
+from explorer.worker import TrainingWorker
+
+SMALL = FlowMatchingConfig(hidden=16, depth=2, batch_size=64, steps=10**6)
+
+
+def _wait_for(predicate, seconds: float = 20.0) -> bool:
+    end = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < end:
+        time.sleep(0.01)
+    return predicate()
+
+
+def test_worker_trains_while_running_and_pause_lands_promptly() -> None:
+    session = TrainingSession("flow_matching", SMALL, quality_every=10**9)
+    worker = TrainingWorker(session, slice_s=0.02)
+    worker.ensure_running()
+    assert not worker.alive  # not started: the session is not running
+    session.start()
+    worker.ensure_running()
+    assert _wait_for(lambda: session.step_count > 100)
+    session.pause()
+    steps = session.step_count
+    worker.join(5)
+    assert not worker.alive
+    assert session.status == PAUSED and session.step_count == steps
+
+
+def test_worker_pauses_the_session_when_nobody_watches() -> None:
+    session = TrainingSession("flow_matching", SMALL, quality_every=10**9)
+    worker = TrainingWorker(session, slice_s=0.02, idle_timeout_s=0.3)
+    session.start()
+    worker.ensure_running()
+    worker.join(10)
+    assert not worker.alive
+    assert session.status == PAUSED and "stopped refreshing" in session.message
+    assert session.step_count > 0
+
+
+def test_reset_while_training_gives_a_fresh_stopped_session() -> None:
+    session = TrainingSession("flow_matching", SMALL, quality_every=10**9)
+    worker = TrainingWorker(session, slice_s=0.02)
+    session.start()
+    worker.ensure_running()
+    assert _wait_for(lambda: session.step_count > 10)
+    session.reset()
+    worker.join(5)
+    assert session.step_count == 0 and session.status == "ready"
