@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from explorer.configs import TrainingConfig, clamp, learning_rate, needs_reset
-from explorer.densities import Density, get_density
+from explorer.densities import DENSITIES, Density, get_density
 from explorer.device import DeviceChoice, configure_threads, make_generator, resolve_device
 from explorer.methods import METHODS, Method
 from explorer.metrics import QualityMeter
@@ -108,6 +108,7 @@ class TrainingSession:
 
     # --- construction ----------------------------------------------------------------------
     def _build(self) -> None:
+        self._repair_density_names()
         cfg = self.config
         configure_threads()
         self.device_choice: DeviceChoice = resolve_device(cfg.device)
@@ -124,6 +125,16 @@ class TrainingSession:
         self._last_good = self._clone_state()
         self._next_quality = 0
         self.last_samples, self.last_samples_step = np.zeros((0, 2), dtype=np.float32), 0
+
+    def _repair_density_names(self) -> None:
+        """Replace density names that are neither registered nor uploaded (a stale or hand-typed
+        value) by the field's default, with a notice instead of an error."""
+        known = set(DENSITIES) | set(self.custom_densities)
+        for field in dataclasses.fields(self.config):
+            if field.name in ("density", "source") and getattr(self.config, field.name) not in known:
+                bad = getattr(self.config, field.name)
+                self.config = dataclasses.replace(self.config, **{field.name: field.default})
+                self.notice = f"There is no density '{bad}' here: using '{field.default}' instead."
 
     def _make_method(self) -> Method:
         kwargs = {}

@@ -28,7 +28,6 @@ from explorer.paths import PATHS
 from explorer.regression import FlatAdamRegression
 from explorer.samplers import INTEGRATORS, integrate
 
-
 DATA_BLOCK = 32  # batches drawn per call to the data generator
 
 

@@ -17,34 +17,24 @@ STATUS_TEXT = {
 
 def training_buttons(session: TrainingSession, key: str) -> None:
     """The four buttons; each acts in a callback, so the rerun it triggers already sees the new state."""
-    cols = st.columns(4)
-    cols[0].button(
-        "▶ Train",
-        key=f"{key}.train",
-        type="primary",
-        on_click=session.start,
-        disabled=session.status == RUNNING,
-        width="stretch",
-        help="Train continuously; the plots update live.",
-    )
-    cols[1].button(
-        "⏸ Pause", key=f"{key}.pause", on_click=session.pause, disabled=session.status != RUNNING, width="stretch"
-    )
-    cols[2].button(
-        "⏭ Step",
-        key=f"{key}.step",
-        on_click=session.step,
-        disabled=session.status in (RUNNING, FINISHED),
-        width="stretch",
-        help="One optimisation step.",
-    )
-    cols[3].button(
-        "↺ Reset",
-        key=f"{key}.reset",
-        on_click=session.reset,
-        width="stretch",
-        help="Fresh weights from the seed; settings are kept.",
-    )
+    status = session.status
+    buttons = [
+        ("Train", ":material/play_arrow:", session.start, status == RUNNING, "Train continuously; plots update live."),
+        ("Pause", ":material/pause:", session.pause, status != RUNNING, "Stop after the current chunk of steps."),
+        ("Step", ":material/skip_next:", session.step, status in (RUNNING, FINISHED), "One optimisation step."),
+        ("Reset", ":material/restart_alt:", session.reset, False, "Fresh weights from the seed; settings are kept."),
+    ]
+    for col, (label, icon, action, disabled, help_text) in zip(st.columns(4), buttons, strict=True):
+        col.button(
+            label,
+            key=f"{key}.{label.lower()}",
+            icon=icon,
+            on_click=action,
+            disabled=disabled,
+            type="primary" if label == "Train" else "secondary",
+            width="stretch",
+            help=help_text,
+        )
 
 
 def notices(session: TrainingSession) -> None:

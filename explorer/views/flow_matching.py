@@ -12,6 +12,8 @@ from explorer.methods.flow_matching import FlowMatching
 from explorer.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
 from explorer.views.grid import make_grid
 
+SUPPORT_FRACTION = 1e-3  # the error map is drawn where p_t > this fraction of its maximum
+
 
 def _np(x: torch.Tensor) -> np.ndarray:
     return x.detach().float().cpu().numpy()
@@ -28,7 +30,7 @@ class FieldView:
     spacing: float
     axis: np.ndarray  # [k] fine grid for the heatmaps
     density: np.ndarray | None  # [k, k] exact p_t
-    error: np.ndarray | None  # [k, k] |v_theta - u_t|
+    error: np.ndarray | None  # [k, k] |v_theta - u_t| where p_t has mass, NaN elsewhere
     relative_error: float | None  # p_t-weighted relative L2 error
 
 
@@ -63,8 +65,9 @@ def field_view(
     if exact_field is not None and truth is not None:
         exact = _np(exact_field(coarse.points, t))
         diff = method.sampling_field()(grid.points, t) - exact_field(grid.points, t)
-        error = grid.as_image(diff.norm(dim=1))
         density = grid.as_image(truth.log_prob(grid.points, t).exp())
+        # Only where p_t carries mass: elsewhere no training point ever lands and any field is "right".
+        error = np.where(density > SUPPORT_FRACTION * density.max(), grid.as_image(diff.norm(dim=1)), np.nan)
         rel = relative_field_error(method, t, generator or torch.Generator().manual_seed(0), 2000)
     return FieldView(t, _np(coarse.points), _np(learned), exact, coarse.spacing, grid.axis, density, error, rel)
 

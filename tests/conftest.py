@@ -1,0 +1,41 @@
+"""Shared pytest setup: one torch thread, the repository on sys.path, and a `--device` option.
+
+Run the suite on an accelerator with `python -m pytest --device cuda` (or mps / auto); tests
+that take the `device` fixture are skipped when the requested device is not available.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from explorer.device import DEVICE_OPTIONS, resolve_device  # noqa: E402
+
+# The test machine has two cores; one intra-op thread is the explorer's own policy (DESIGN.md).
+torch.set_num_threads(1)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--device",
+        action="store",
+        default="cpu",
+        choices=DEVICE_OPTIONS,
+        help="torch device for tests that take the `device` fixture (default: cpu).",
+    )
+
+
+@pytest.fixture(scope="session")
+def device(request: pytest.FixtureRequest) -> torch.device:
+    """The device asked for with --device; skips the test if it fell back to the CPU."""
+    choice = resolve_device(request.config.getoption("--device"))
+    if choice.fell_back:
+        pytest.skip(choice.reason)
+    return choice.device

@@ -1,0 +1,282 @@
+"""explorer.session.TrainingSession (family "flow_matching"): controls, budgets, live updates, faults."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import explorer.session as session_module
+from explorer.methods import FlowMatchingConfig
+from explorer.session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
+
+SMALL = {"hidden": 16, "depth": 2, "batch_size": 64, "device": "cpu"}
+
+
+def _session(**overrides) -> TrainingSession:
+    config = FlowMatchingConfig(**{**SMALL, "steps": 10_000, **overrides})
+    return TrainingSession("flow_matching", config, quality_every=10**9, quality_samples=200)
+
+
+def _weights(session: TrainingSession) -> torch.Tensor:
+    return session.method.state_dict()["flat"].detach().clone()
+
+
+class FakeClock:
+    """perf_counter for explorer.session that only advances while the method trains."""
+
+    def __init__(self, seconds_per_chunk: float) -> None:
+        self.now, self.per_chunk, self.chunks = 0.0, seconds_per_chunk, 0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def tick(self) -> None:
+        self.now += self.per_chunk
+        self.chunks += 1
+
+
+def test_run_is_a_no_op_unless_started():
+    session = _session()
+    assert session.status == READY
+    assert session.run(0.05) == 0
+    assert session.step_count == 0
+    session.start()
+    assert session.status == RUNNING
+    assert session.run(0.05) > 0
+
+
+def test_run_respects_its_time_budget(monkeypatch):
+    session = _session()
+    clock = FakeClock(seconds_per_chunk=0.01)
+    monkeypatch.setattr(session_module, "time", clock)
+    train_chunk = session.method.train_chunk
+
+    def timed_chunk(lrs, generator):
+        clock.tick()
+        return train_chunk(lrs, generator)
+
+    monkeypatch.setattr(session.method, "train_chunk", timed_chunk)
+    session.start()
+    taken = session.run(0.1)
+    # trains until the budget is spent and stops within one chunk of it
+    assert 10 <= clock.chunks <= 11
+    assert taken == session.step_count > 0
+    assert session.status == RUNNING
+    assert session.steps_per_s == pytest.approx(taken / clock.now)
+    before = clock.chunks
+    session.run(0.0)
+    assert clock.chunks == before
+
+
+def test_run_with_a_real_clock_trains_without_finishing_a_long_run():
+    session = _session(steps=1_000_000)
+    session.start()
+    taken = session.run(0.1)
+    assert 0 < taken < 1_000_000
+    assert session.status == RUNNING
+    assert session.steps_per_s > 0
+
+
+def test_pause_and_resume():
+    session = _session()
+    session.start()
+    session.run(0.02)
+    session.pause()
+    assert session.status == PAUSED
+    steps = session.step_count
+    assert session.run(0.05) == 0
+    assert session.step_count == steps
+    session.start()
+    assert session.status == RUNNING
+    assert session.run(0.02) > 0
+    assert session.step_count > steps
+
+
+def test_step_takes_exactly_n_steps():
+    session = _session()
+    assert session.step(7) == 7
+    assert session.step_count == 7
+    assert session.status == PAUSED
+    assert session.step() == 1
+    assert session.step(5) == 5
+    assert session.step_count == 13
+    assert session.history.loss_steps[-1] == 13
+
+
+def test_step_stops_at_the_step_budget():
+    session = _session(steps=10)
+    assert session.step(7) == 7
+    assert session.step(7) == 3
+    assert session.step_count == 10
+    assert session.status == FINISHED
+    assert session.step(1) == 0
+
+
+def test_reset_restores_step_zero_and_the_seeded_weights():
+    session = _session(seed=3)
+    initial = _weights(session)
+    session.step(20)
+    assert not torch.equal(_weights(session), initial)
+    session.reset()
+    assert session.step_count == 0
+    assert session.status == READY
+    assert session.history.loss == []
+    assert torch.equal(_weights(session), initial)
+    assert torch.equal(_weights(_session(seed=3)), initial)
+    assert not torch.equal(_weights(_session(seed=4)), initial)
+
+
+def test_same_seed_same_training():
+    a, b = _session(seed=5), _session(seed=5)
+    a.step(15)
+    b.step(15)
+    assert a.history.loss == b.history.loss
+    assert torch.equal(_weights(a), _weights(b))
+
+
+def test_training_does_not_depend_on_how_steps_are_chunked():
+    whole, pieces = _session(seed=6), _session(seed=6)
+    whole.step(45)
+    for n in (1, 7, 30, 7):
+        pieces.step(n)
+    assert pieces.step_count == whole.step_count == 45
+    assert torch.equal(_weights(pieces), _weights(whole))
+
+
+def test_live_update_applies_without_reset():
+    session = _session()
+    session.step(10)
+    weights = _weights(session)
+    notice = session.update(dataclasses.replace(session.config, lr=3e-3, integrator="heun", sampler_steps=5))
+    assert notice == ""
+    assert session.step_count == 10
+    assert torch.equal(_weights(session), weights)
+    assert session.config.lr == 3e-3
+    assert session.method.config.integrator == "heun"
+    assert session.snapshot().lr == pytest.approx(3e-3 * 0.5 * (1 + math.cos(math.pi * 10 / 10_000)))
+    assert session.update(session.config) == ""
+
+
+def test_structural_update_resets_with_a_notice():
+    session = _session()
+    session.step(10)
+    params = session.method.n_params
+    notice = session.update(dataclasses.replace(session.config, hidden=24))
+    assert "reset" in notice
+    assert "Width" in notice or "hidden" in notice.lower()
+    assert session.step_count == 0
+    assert session.status == READY
+    assert session.method.n_params != params
+    assert session.snapshot().message == notice
+
+
+def test_update_clamps_bad_values():
+    session = _session()
+    session.update(dataclasses.replace(session.config, lr=float("nan"), sampler_steps=-5))
+    assert math.isfinite(session.config.lr)
+    assert session.config.sampler_steps >= 1
+
+
+def test_a_huge_learning_rate_diverges_and_keeps_the_last_good_weights():
+    session = _session()
+    session.step(10)
+    good = _weights(session)
+    session.update(dataclasses.replace(session.config, lr=10.0))
+    assert session.config.lr == 10.0
+    assert session.step(50) == 0
+    assert session.status == DIVERGED
+    assert "diverged" in session.message.lower()
+    assert "learning rate" in session.message.lower()
+    assert session.step_count == 10
+    restored = _weights(session)
+    assert torch.isfinite(restored).all()
+    assert torch.equal(restored, good)
+    assert all(math.isfinite(v) for v in session.history.loss)
+    snapshot = session.snapshot()
+    assert snapshot.status == DIVERGED and snapshot.message == session.message
+    # the session recovers: a sane learning rate trains on from the kept weights
+    session.update(dataclasses.replace(session.config, lr=1e-3))
+    assert session.step(5) == 5
+    assert session.status == PAUSED
+
+
+def test_divergence_while_running_pauses_the_loop():
+    session = _session(lr=10.0)
+    session.start()
+    session.run(0.2)
+    assert session.status == DIVERGED
+    assert not session.running
+    assert session.message
+
+
+def test_finishing_at_config_steps():
+    session = _session(steps=40)
+    session.start()
+    for _ in range(200):
+        if session.run(0.05) == 0:
+            break
+    assert session.status == FINISHED
+    assert session.step_count == 40
+    assert session.message
+    assert session.run(0.05) == 0
+    session.start()
+    assert session.status == FINISHED  # nothing left to train
+    assert session.history.quality_steps[-1] == 40  # quality scored at the end
+    session.update(dataclasses.replace(session.config, steps=60))
+    assert session.status == PAUSED
+    assert session.step_count == 40
+    session.start()
+    while session.run(0.05):
+        pass
+    assert session.step_count == 60
+    assert session.status == FINISHED
+
+
+def _plain(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.dtype != object
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def test_snapshot_holds_only_numpy_arrays_and_python_scalars():
+    session = TrainingSession("flow_matching", FlowMatchingConfig(**SMALL, steps=30), quality_every=10)
+    session.step(30)
+    snapshot = session.snapshot()
+    for field in dataclasses.fields(snapshot):
+        value = getattr(snapshot, field.name)
+        assert not isinstance(value, torch.Tensor), field.name
+        assert _plain(value), field.name
+    assert snapshot.step == 30 and snapshot.total_steps == 30 and snapshot.progress == 1.0
+    assert snapshot.status == FINISHED
+    assert snapshot.loss_steps.shape == snapshot.loss.shape and snapshot.loss.size > 0
+    assert set(snapshot.quality) == {"logp_gap", "mode_tv"}
+    for series in snapshot.quality.values():
+        assert series.shape == snapshot.quality_steps.shape
+    assert snapshot.device == "cpu" and snapshot.device_reason
+    assert snapshot.n_params == session.method.n_params
+    assert isinstance(snapshot.lr, float)
+
+
+def test_an_unavailable_device_falls_back_with_a_reason():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available: nothing falls back")
+    session = TrainingSession("flow_matching", FlowMatchingConfig(**{**SMALL, "device": "cuda"}, steps=5))
+    assert session.snapshot().device == "cpu"
+    assert "CUDA" in session.snapshot().device_reason
+    assert session.step(5) == 5
+
+
+def test_unknown_density_names_fall_back_to_defaults_with_a_notice() -> None:
+    from explorer.configs import from_mapping
+
+    config = from_mapping(FlowMatchingConfig, {"density": "garbage", "source": "nope", **SMALL})
+    session = TrainingSession("flow_matching", config, quality_every=10**9)
+    assert session.config.density == "eight_gaussians" and session.config.source == "gaussian"
+    assert "no density" in session.notice
+    assert session.step(3) == 3
