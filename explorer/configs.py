@@ -119,7 +119,7 @@ class TrainingConfig:
         256, "Batch size", lo=8, hi=4096, group="training", presets=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
     )
     lr: float = param(
-        1e-3,
+        2e-3,
         "Learning rate",
         live=True,
         lo=1e-6,
