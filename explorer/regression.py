@@ -11,9 +11,18 @@ arithmetic, so this module derives the backward pass by hand:
 
 and keeps every parameter as a view into one flat buffer, so that Adam is a single fused kernel
 over all of them. The module's nn.Parameters *are* those views: the model is always up to date.
+
+`steps` runs a whole sequence of such steps inside one TorchScript function. That releases the
+GIL once for the sequence instead of at each of the ~45 tensor calls per step, which is what
+keeps a training thread fast while the page's thread renders (DESIGN.md, Live training).
+`torch.jit.script` is deprecated in favour of torch.compile, which needs a C++ toolchain and
+tens of seconds of compilation at start-up; if scripting is unavailable, `steps` falls back to
+a Python loop over `step`, with the same results.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 from torch import Tensor, nn
@@ -21,6 +30,79 @@ from torch import Tensor, nn
 from explorer.nets import MLP
 
 _silu_backward = torch.ops.aten.silu_backward
+
+
+def _adam_regression_steps(
+    weights: list[Tensor],
+    weights_t: list[Tensor],
+    biases: list[Tensor],
+    grad_weights: list[Tensor],
+    grad_biases: list[Tensor],
+    flat: Tensor,
+    grad: Tensor,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    step_count: Tensor,
+    inputs: Tensor,
+    targets: Tensor,
+    lrs: list[float],
+    beta1: float,
+    beta2: float,
+    eps: float,
+) -> Tensor:
+    """len(lrs) Adam steps on mean ||f(inputs[s]) - targets[s]||^2; losses `[len(lrs)]` (see module doc)."""
+    n_layers = len(weights)
+    losses = torch.empty(len(lrs), dtype=inputs.dtype, device=inputs.device)
+    step = float(step_count.item())
+    for s in range(len(lrs)):
+        h = inputs[s]
+        acts: list[Tensor] = [h]
+        pre: list[Tensor] = []
+        for i in range(n_layers - 1):
+            a = torch.addmm(biases[i], h, weights_t[i])
+            h = torch.nn.functional.silu(a)
+            pre.append(a)
+            acts.append(h)
+        resid = torch.addmm(biases[n_layers - 1], h, weights_t[n_layers - 1]) - targets[s]
+        losses[s] = resid.pow(2).mean()
+        g = resid * (2.0 / resid.numel())
+        for j in range(n_layers):
+            i = n_layers - 1 - j
+            torch.mm(g.t(), acts[i], out=grad_weights[i])
+            torch.sum(g, dim=[0], out=grad_biases[i])
+            if i > 0:
+                g = torch.ops.aten.silu_backward(g.mm(weights[i]), pre[i - 1])
+        # Adam written out: TorchScript silently drops torch._fused_adam_ from the graph.
+        step += 1.0
+        exp_avg.lerp_(grad, 1.0 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+        denom = (exp_avg_sq.sqrt() / (1.0 - beta2**step) ** 0.5).add_(eps)
+        flat.addcdiv_(exp_avg, denom, value=-lrs[s] / (1.0 - beta1**step))
+    step_count.fill_(step)
+    return losses
+
+
+def _script(fn):
+    """TorchScript-compile `fn`, or None where scripting is unavailable."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.script(fn)
+    except Exception:  # noqa: BLE001 - any failure means: use the Python loop
+        return None
+
+
+_scripted_steps = None
+_scripted_tried = False
+
+
+def scripted_steps():
+    """The compiled multi-step kernel (compiled on first use), or None."""
+    global _scripted_steps, _scripted_tried
+    if not _scripted_tried:
+        _scripted_tried = True
+        _scripted_steps = _script(_adam_regression_steps)
+    return _scripted_steps
 
 
 class FlatAdamRegression:
@@ -97,6 +179,35 @@ class FlatAdamRegression:
             maximize=False,
         )
         return loss
+
+    @torch.no_grad()
+    def steps(self, inputs: Tensor, targets: Tensor, lrs: list[float]) -> Tensor:
+        """len(lrs) steps on batches inputs `[S, B, in]`, targets `[S, B, out]`; losses `[S]`."""
+        kernel = scripted_steps()
+        if kernel is None:
+            return torch.stack([self.step(inputs[s], targets[s], lr) for s, lr in enumerate(lrs)])
+        weights = [w for w, _, _ in self._weights]
+        weights_t = [wt for _, wt, _ in self._weights]
+        biases = [b for _, _, b in self._weights]
+        beta1, beta2 = self.betas
+        return kernel(
+            weights,
+            weights_t,
+            biases,
+            [g for g, _ in self._grads],
+            [g for _, g in self._grads],
+            self.flat,
+            self.grad,
+            self.exp_avg,
+            self.exp_avg_sq,
+            self.step_count,
+            inputs,
+            targets,
+            [float(x) for x in lrs],
+            float(beta1),
+            float(beta2),
+            float(self.eps),
+        )
 
     @torch.no_grad()
     def predict(self, z: Tensor) -> Tensor:

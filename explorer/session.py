@@ -13,6 +13,7 @@ or config change lands between two slices.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import math
@@ -33,6 +34,8 @@ READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "fini
 
 # A loss this many times the untrained model's counts as divergence even while still finite.
 EXPLOSION_FACTOR = 1e4
+CHUNK_S = 0.03  # target duration of one chunk: the lock is held and the GIL mostly released for this long
+RATE_WINDOW_S = 2.0  # the steps/s readout averages over this much wall time
 
 
 @dataclass
@@ -94,7 +97,7 @@ class TrainingSession:
         family: str,
         config: TrainingConfig | None = None,
         custom_densities: dict[str, Density] | None = None,
-        quality_every: int = 500,
+        quality_every: int = 1000,
         quality_samples: int = 1000,
     ) -> None:
         config_cls, self._method_cls = METHODS[family]
@@ -104,6 +107,8 @@ class TrainingSession:
         self.config = clamp(config if config is not None else config_cls())
         self.notice = ""
         self.lock = threading.RLock()
+        # Guards only the history lists, so that rendering never waits for a training chunk.
+        self._history_lock = threading.Lock()
         self._build()
 
     # --- construction ----------------------------------------------------------------------
@@ -120,7 +125,8 @@ class TrainingSession:
         self.step_count = 0
         self.status, self.message = READY, ""
         self.history = History()
-        self.steps_per_s = 0.0
+        self._compute_rate = 0.0  # steps per second inside run(), for sizing chunks
+        self._marks: collections.deque[tuple[float, int]] = collections.deque()  # (time, step) while running
         self._reference_loss: float | None = None
         self._last_good = self._clone_state()
         self._next_quality = 0
@@ -130,11 +136,11 @@ class TrainingSession:
         """Replace density names that are neither registered nor uploaded (a stale or hand-typed
         value) by the field's default, with a notice instead of an error."""
         known = set(DENSITIES) | set(self.custom_densities)
-        for field in dataclasses.fields(self.config):
-            if field.name in ("density", "source") and getattr(self.config, field.name) not in known:
-                bad = getattr(self.config, field.name)
-                self.config = dataclasses.replace(self.config, **{field.name: field.default})
-                self.notice = f"There is no density '{bad}' here: using '{field.default}' instead."
+        for spec in dataclasses.fields(self.config):
+            if spec.name in ("density", "source") and getattr(self.config, spec.name) not in known:
+                bad = getattr(self.config, spec.name)
+                self.config = dataclasses.replace(self.config, **{spec.name: spec.default})
+                self.notice = f"There is no density '{bad}' here: using '{spec.default}' instead."
 
     def _make_method(self) -> Method:
         kwargs = {}
@@ -154,6 +160,7 @@ class TrainingSession:
     @_locked
     def start(self) -> None:
         """Train (again): from ready or paused; from finished only if the step budget grew."""
+        self._marks.clear()
         if self.step_count >= self.config.steps:
             self.status, self.message = FINISHED, self._finished_message()
             return
@@ -196,14 +203,27 @@ class TrainingSession:
         if not self.running:
             return 0
         taken, start = 0, time.perf_counter()
-        chunk = max(1, min(256, int(self.steps_per_s * 0.02) or 8))
+        if not self._marks:
+            self._marks.append((start, self.step_count))
+        chunk = max(1, min(512, int(self._compute_rate * CHUNK_S) or 8))
         while self.running and time.perf_counter() - start < budget_s:
             taken += self._train(chunk)
-        elapsed = time.perf_counter() - start
-        if taken and elapsed > 0:
-            rate = taken / elapsed
-            self.steps_per_s = rate if self.steps_per_s == 0 else 0.7 * self.steps_per_s + 0.3 * rate
+        now = time.perf_counter()
+        if taken and now > start:
+            rate = taken / (now - start)
+            self._compute_rate = rate if self._compute_rate == 0 else 0.7 * self._compute_rate + 0.3 * rate
+        self._marks.append((now, self.step_count))
+        while len(self._marks) > 2 and now - self._marks[1][0] > RATE_WINDOW_S:
+            self._marks.popleft()
         return taken
+
+    @property
+    def steps_per_s(self) -> float:
+        """Wall-clock training rate over the last few seconds of running (0 when not running)."""
+        if not self.running or len(self._marks) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._marks[0], self._marks[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
 
     @_locked
     def step(self, n: int = 1) -> int:
@@ -232,8 +252,9 @@ class TrainingSession:
             return 0
         self.step_count += n
         self._last_good = self._clone_state()
-        self.history.loss_steps.append(self.step_count)
-        self.history.loss.append(float(losses.mean()))
+        with self._history_lock:
+            self.history.loss_steps.append(self.step_count)
+            self.history.loss.append(float(losses.mean()))
         if self.step_count >= self._next_quality:
             self.evaluate_quality()
         if self.step_count >= self.config.steps:
@@ -261,21 +282,27 @@ class TrainingSession:
         if self.history.quality_steps and self.history.quality_steps[-1] == self.step_count:
             return
         samples = self.method.sample(self.quality_samples, make_generator(self.sample_seed, self.device_choice.device))
-        self.last_samples = samples.detach().float().cpu().numpy()
-        self.last_samples_step = self.step_count
+        metrics = self.meter(samples)
         h = self.history
-        h.quality_steps.append(self.step_count)
-        for key, metric in self.meter(samples).items():
-            series = h.quality.setdefault(key, [math.nan] * (len(h.quality_steps) - 1))
-            series.append(metric.value)
-            h.quality_perfect[key], h.quality_names[key] = metric.perfect, metric.name
-        for series in h.quality.values():
-            series.extend([math.nan] * (len(h.quality_steps) - len(series)))
+        with self._history_lock:
+            self.last_samples = samples.detach().float().cpu().numpy()
+            self.last_samples_step = self.step_count
+            h.quality_steps.append(self.step_count)
+            for key, metric in metrics.items():
+                series = h.quality.setdefault(key, [math.nan] * (len(h.quality_steps) - 1))
+                series.append(metric.value)
+                h.quality_perfect[key], h.quality_names[key] = metric.perfect, metric.name
+            for series in h.quality.values():
+                series.extend([math.nan] * (len(h.quality_steps) - len(series)))
 
     # --- rendering -------------------------------------------------------------------------
-    @_locked
     def snapshot(self) -> Snapshot:
+        """The current state for rendering; takes only the history lock, never waits for training."""
         h = self.history
+        with self._history_lock:
+            return self._snapshot(h)
+
+    def _snapshot(self, h: History) -> Snapshot:
         return Snapshot(
             family=self.family,
             step=self.step_count,

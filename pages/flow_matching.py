@@ -13,6 +13,7 @@ from explorer.views import flow_matching as views
 use_app_router()
 
 FAMILY, KEY = "flow_matching", "fm"
+LIVE_POINTS = 300  # points per cloud in the live view (payload is sent 4 times a second)
 
 st.title("Flow matching")
 st.caption("A network v_θ(x, t) learns to move noise (t = 0) onto data (t = 1). Green arrows are the exact field.")
@@ -47,8 +48,8 @@ def render(snap) -> None:
     controls.readouts(snap, {"view refresh / s": f"{live.refresh_rate(KEY + '.live'):.1f}"})
     left, right = st.columns(2)
     generator = session.sample_generator()
-    data = session.density.sample(len(snap.samples) or 1000, generator).cpu().numpy()
-    left.plotly_chart(fmplot.samples_figure(snap.samples, data, f"Samples at step {snap.samples_step:,}"))
+    data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
+    left.plotly_chart(fmplot.samples_figure(snap.samples[:LIVE_POINTS], data, f"Samples at step {snap.samples_step:,}"))
     with right:
         t = st.slider("time t", 0.0, 1.0, 0.5, 0.05, key=f"{KEY}.t")
         field = views.field_view(method, t, generator=generator)
@@ -68,13 +69,19 @@ def render(snap) -> None:
         else:
             st.caption("No closed-form field here (non-Gaussian endpoints or OT coupling): learned field only.")
     charts = st.columns(1 + len(snap.quality))
+    period = 1.0 if snap.status == "running" else 0.0  # curves redraw once a second while training
     if len(snap.loss):
-        charts[0].altair_chart(loss_chart(snap.loss_steps, snap.loss), width="stretch")
-    for col, (key, series) in zip(charts[1:], snap.quality.items(), strict=True):
-        col.altair_chart(
-            quality_chart(snap.quality_steps, series, snap.quality_perfect[key], snap.quality_names[key]),
-            width="stretch",
+        spec = live.throttled(f"{KEY}.loss", period, lambda: loss_chart(snap.loss_steps, snap.loss).to_dict())
+        charts[0].vega_lite_chart(spec, width="stretch", theme=None)
+    for col, key in zip(charts[1:], snap.quality, strict=True):
+        spec = live.throttled(
+            f"{KEY}.{key}",
+            period,
+            lambda k=key: quality_chart(
+                snap.quality_steps, snap.quality[k], snap.quality_perfect[k], snap.quality_names[k]
+            ).to_dict(),
         )
+        col.vega_lite_chart(spec, width="stretch", theme=None)
 
 
 live.live_panel(session, render, KEY + ".live")

@@ -108,7 +108,7 @@ def test_home_and_navigation(server, browser) -> None:
 def test_flow_matching_trains_live_in_the_browser(server, browser) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     page.goto(f"{server}/flow_matching")  # a deep link must go through the app's router too
-    train = page.get_by_role("button", name="Train")
+    train = page.get_by_role("button", name="Train", exact=True)
     train.wait_for(timeout=60_000)
     assert "Flow matching" in page.locator("[data-testid=stSidebarNav]").inner_text()
     page.wait_for_timeout(1000)
@@ -126,7 +126,7 @@ def test_flow_matching_trains_live_in_the_browser(server, browser) -> None:
     }
     print(f"first live frame {first_frame:.2f} s; steps {before} -> {after}; readouts {readouts}")
     _no_exception(page)
-    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_text("Paused.").first.wait_for(timeout=20_000)
     _no_exception(page)
     page.close()

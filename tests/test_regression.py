@@ -79,3 +79,41 @@ def test_state_dict_round_trip_restores_weights_and_optimizer():
     replayed = [float(fast.step(z[i], y[i])) for i in range(3, 6)]
     assert replayed == continued
     torch.testing.assert_close(fast.flat, after)
+
+
+def test_scripted_multi_step_kernel_matches_single_steps_and_torch_adam() -> None:
+    """`steps` (one TorchScript call for many steps) must equal a loop of `step` and torch.optim.Adam.
+
+    Guards a silent failure seen while building it: TorchScript drops torch._fused_adam_ from the
+    graph, so a kernel calling it trains nothing and raises nothing.
+    """
+    import copy
+
+    from explorer.nets import MLP
+    from explorer.regression import FlatAdamRegression, scripted_steps
+
+    assert scripted_steps() is not None, "TorchScript is unavailable: the fast path would fall back"
+    torch.manual_seed(0)
+    a = MLP(3, 2, 16, 2)
+    b, c = copy.deepcopy(a), copy.deepcopy(a)
+    fast, single = FlatAdamRegression(a), FlatAdamRegression(b)
+    reference = torch.optim.Adam(c.parameters(), lr=1e-2)
+    inputs, targets = torch.randn(20, 64, 3), torch.randn(20, 64, 2)
+    lrs = [1e-2] * 20
+    fast_losses = torch.cat(
+        [fast.steps(inputs[i : i + 5], targets[i : i + 5], lrs[i : i + 5]) for i in range(0, 20, 5)]
+    )
+    single_losses = torch.stack([single.step(inputs[s], targets[s], lr) for s, lr in enumerate(lrs)])
+    reference_losses = []
+    for s in range(20):
+        loss = (c(inputs[s]) - targets[s]).pow(2).mean()
+        reference.zero_grad()
+        loss.backward()
+        reference.step()
+        reference_losses.append(loss.item())
+    assert torch.allclose(fast_losses, single_losses, atol=1e-5)
+    assert torch.allclose(fast_losses, torch.tensor(reference_losses), atol=1e-5)
+    assert torch.allclose(fast.flat, single.flat, atol=1e-5)
+    assert torch.equal(fast.step_count, single.step_count)
+    for p, q in zip(a.parameters(), c.parameters(), strict=True):
+        assert torch.allclose(p, q, atol=1e-5)

@@ -28,7 +28,7 @@ from explorer.paths import PATHS
 from explorer.regression import FlatAdamRegression
 from explorer.samplers import INTEGRATORS, integrate
 
-DATA_BLOCK = 32  # batches drawn per call to the data generator
+DATA_BLOCK = 128  # batches drawn per call to the data generator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,16 +115,19 @@ class FlowMatching(Method):
         return features.view(n_batches, batch, -1), target.view(n_batches, batch, 2)
 
     def train_chunk(self, lrs: list[float], generator: torch.Generator) -> Tensor:
-        losses = torch.empty(len(lrs), device=self.device)
-        for i, lr in enumerate(lrs):
+        losses, done = [], 0
+        while done < len(lrs):
             if self._cursor == len(self._inputs):
                 # Fixed-size blocks: the random stream, hence the run, depends on the seed only,
                 # not on how the session's time budget happens to cut the steps into chunks.
                 self._inputs, self._targets = self.training_pairs(DATA_BLOCK, generator)
                 self._cursor = 0
-            losses[i] = self.optimizer.step(self._inputs[self._cursor], self._targets[self._cursor], lr)
-            self._cursor += 1
-        return losses
+            k = min(len(lrs) - done, len(self._inputs) - self._cursor)
+            span = slice(self._cursor, self._cursor + k)
+            losses.append(self.optimizer.steps(self._inputs[span], self._targets[span], lrs[done : done + k]))
+            self._cursor += k
+            done += k
+        return torch.cat(losses)
 
     def state_dict(self) -> dict[str, Tensor]:
         return self.optimizer.state_dict()

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 
-def _downsample(x: np.ndarray, y: np.ndarray, max_points: int = 400) -> tuple[np.ndarray, np.ndarray]:
+def _downsample(x: np.ndarray, y: np.ndarray, max_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
     if len(x) <= max_points:
         return x, y
     idx = np.linspace(0, len(x) - 1, max_points).round().astype(int)
@@ -41,7 +41,7 @@ def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: s
     bottom = min(0.0, 1.2 * float(recent.min())) if len(recent) else 0.0
     scale = alt.Scale(domain=[bottom, top or 1.0], clamp=True, nice=False)
     line = (
-        alt.Chart(frame, title=name, height=height)
+        alt.Chart(frame, height=height)
         .mark_line(point=True, color="#e8590c", clip=True)
         .encode(
             x=alt.X("step:Q", title="step"),
@@ -54,4 +54,4 @@ def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: s
         .mark_rule(color="#2b8a3e", strokeDash=[4, 4])
         .encode(y="perfect:Q", tooltip=[alt.Tooltip("perfect:Q", title="a perfect sampler scores up to", format=".3g")])
     )
-    return line + rule
+    return (line + rule).properties(title=name)

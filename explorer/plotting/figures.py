@@ -26,9 +26,23 @@ ERROR_SCALE = [[0.0, "#ffffff"], [0.3, "#fcbba1"], [0.7, "#ef3b2c"], [1.0, "#670
 CATEGORICAL = ["#1f77b4", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#f08c00", "#0c8599", "#5c940d"]
 
 
+# Coordinates live in about [-6, 6]^2: two decimals are below a pixel, and every frame of a live
+# view is serialised, sent and parsed four times a second, so payload size is speed.
+DECIMALS = 2
+
+
 def _xy(points: np.ndarray) -> tuple[list, list]:
     points = np.asarray(points, dtype=np.float64)
-    return np.round(points[:, 0], 4).tolist(), np.round(points[:, 1], 4).tolist()
+    return np.round(points[:, 0], DECIMALS).tolist(), np.round(points[:, 1], DECIMALS).tolist()
+
+
+def _significant(z: np.ndarray, digits: int = 3) -> np.ndarray:
+    """Round an array to about `digits` significant digits of its largest finite magnitude."""
+    finite = np.abs(z[np.isfinite(z)])
+    top = float(finite.max()) if finite.size else 0.0
+    if top == 0.0:
+        return z
+    return np.round(z, max(0, digits - 1 - int(np.floor(np.log10(top)))))
 
 
 def scatter(
@@ -82,7 +96,7 @@ def segments(
 
 
 def _nan_list(a: np.ndarray) -> list:
-    flat = np.round(a.reshape(-1), 4)
+    flat = np.round(a.reshape(-1), DECIMALS)
     return [None if np.isnan(v) else float(v) for v in flat]
 
 
@@ -145,12 +159,12 @@ def heatmap(
     opacity: float = 1.0,
 ) -> dict:
     """z `[len(axis_y), len(axis_x)]` on a regular grid."""
-    z = np.asarray(z, dtype=np.float64)
+    z = _significant(np.asarray(z, dtype=np.float64))
     trace = {
         "type": "heatmap",
-        "x": np.round(axis_x, 4).tolist(),
-        "y": np.round(axis_y, 4).tolist(),
-        "z": [[None if not np.isfinite(v) else round(float(v), 5) for v in row] for row in z],
+        "x": np.round(axis_x, DECIMALS + 1).tolist(),
+        "y": np.round(axis_y, DECIMALS + 1).tolist(),
+        "z": [[None if not np.isfinite(v) else float(v) for v in row] for row in z],
         "name": name,
         "colorscale": colorscale,
         "showscale": showscale,

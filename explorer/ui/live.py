@@ -57,3 +57,19 @@ def refresh_rate(key: str) -> float:
     if len(frames) < 2 or frames[-1] == frames[0]:
         return 0.0
     return (len(frames) - 1) / (frames[-1] - frames[0])
+
+
+def throttled(key: str, period_s: float, build: Callable[[], object]) -> object:
+    """`build()` at most every `period_s` seconds; in between, the object built last time.
+
+    Re-sending a byte-identical chart lets Streamlit's message cache and the browser skip the
+    work, so slow-changing panels (loss and quality curves) need not cost a redraw every frame.
+    Cache a chart's spec dict (Altair's `to_dict()`), not the chart: Streamlit would re-validate
+    an Altair object on every frame.
+    """
+    cached = st.session_state.get(f"{key}.throttled")
+    now = time.monotonic()
+    if cached is None or now - cached[0] >= period_s:
+        cached = (now, build())
+        st.session_state[f"{key}.throttled"] = cached
+    return cached[1]

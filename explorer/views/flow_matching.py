@@ -52,8 +52,8 @@ def field_view(
     method: FlowMatching,
     t: float,
     lim: float = 6.0,
-    arrows: int = 21,
-    fine: int = 60,
+    arrows: int = 13,
+    fine: int = 40,
     generator: torch.Generator | None = None,
 ) -> FieldView:
     dev = method.device
