@@ -121,10 +121,11 @@ def test_flow_matching_trains_live_in_the_browser(server, browser) -> None:
     after = _step(page)
     assert after > before, (before, after)
     readouts = {
-        m.locator("[data-testid=stMetricLabel]").inner_text(): m.locator("[data-testid=stMetricValue]").inner_text()
-        for m in page.locator("[data-testid=stMetric]").all()
+        cell.locator(".label").inner_text(): cell.locator(".value").inner_text()
+        for cell in page.locator(".readout").all()
     }
-    print(f"first live frame {first_frame:.2f} s; steps {before} -> {after}; readouts {readouts}")
+    print(f"first live frame {first_frame:.2f} s; steps {before} -> {after} in 3 s; readouts {readouts}")
+    assert "steps / s" in readouts and "view refresh / s" in readouts
     _no_exception(page)
     page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_text("Paused.").first.wait_for(timeout=20_000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from explorer.session import DIVERGED, FINISHED, RUNNING, Snapshot, TrainingSession
@@ -41,9 +43,9 @@ def notices(session: TrainingSession) -> None:
     """Device fallback and reset notices (shown once per change)."""
     choice = session.device_choice
     if choice.fell_back:
-        st.warning(choice.reason, icon="⚠️")
+        st.warning(choice.reason, icon=":material/warning:")
     if session.notice:
-        st.info(session.notice, icon="ℹ️")
+        st.info(session.notice, icon=":material/info:")
         session.notice = ""
 
 
@@ -52,13 +54,14 @@ def status_line(snap: Snapshot) -> None:
     label = f"{STATUS_TEXT.get(snap.status, snap.status)}  step {snap.step:,} / {snap.total_steps:,}"
     st.progress(snap.progress, text=label)
     if snap.status == DIVERGED:
-        st.error(snap.message, icon="🛑")
+        st.error(snap.message, icon=":material/error:")
     elif snap.status == FINISHED and snap.message:
-        st.success(snap.message, icon="✅")
+        st.success(snap.message, icon=":material/check_circle:")
 
 
 def readouts(snap: Snapshot, extra: dict[str, str] | None = None) -> None:
-    """Steps/s, loss, learning rate and the latest quality figures as st.metric tiles."""
+    """Steps/s, loss, learning rate and the latest quality figures as big numbers, in ONE element:
+    a live view redraws them four times a second, and every element is a message to the browser."""
     tiles = {
         "steps / s": f"{snap.steps_per_s:,.0f}" if snap.status == RUNNING else "–",
         "loss": f"{snap.loss[-1]:.4g}" if len(snap.loss) else "–",
@@ -68,5 +71,16 @@ def readouts(snap: Snapshot, extra: dict[str, str] | None = None) -> None:
         if len(series):
             tiles[snap.quality_names[key]] = f"{series[-1]:.3g}"
     tiles.update(extra or {})
-    for col, (label, value) in zip(st.columns(len(tiles)), tiles.items(), strict=True):
-        col.metric(label, value)
+    cells = "".join(
+        f'<div class="readout"><div class="label">{html.escape(label)}</div>'
+        f'<div class="value">{html.escape(value)}</div></div>'
+        for label, value in tiles.items()
+    )
+    st.markdown(f'<div class="readouts">{cells}</div>{READOUT_CSS}', unsafe_allow_html=True)
+
+
+READOUT_CSS = """<style>
+.readouts {display: flex; flex-wrap: wrap; gap: 0.5rem 2rem; margin: 0.25rem 0 0.5rem 0;}
+.readouts .label {font-size: 0.85rem; opacity: 0.7;}
+.readouts .value {font-size: 1.9rem; line-height: 1.2; font-variant-numeric: tabular-nums;}
+</style>"""

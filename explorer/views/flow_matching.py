@@ -12,7 +12,7 @@ from explorer.methods.flow_matching import FlowMatching
 from explorer.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
 from explorer.views.grid import make_grid
 
-SUPPORT_FRACTION = 1e-3  # the error map is drawn where p_t > this fraction of its maximum
+SUPPORT_FRACTION = 0.02  # the error map is drawn where p_t > 2% of its peak: the rim beyond carries no mass
 
 
 def _np(x: torch.Tensor) -> np.ndarray:
