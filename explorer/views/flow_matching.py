@@ -82,7 +82,7 @@ class FlowAnimation:
 
 
 @torch.no_grad()
-def flow_animation(method: FlowMatching, generator: torch.Generator, n: int = 500, frames: int = 41) -> FlowAnimation:
+def flow_animation(method: FlowMatching, generator: torch.Generator, n: int = 300, frames: int = 31) -> FlowAnimation:
     x0 = method.source.sample(n, generator).to(method.device)
     steps = max(method.config.sampler_steps, frames - 1)
     traj = method.trajectories(x0, steps=steps)
