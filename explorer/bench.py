@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> dict:
         "depth": cfg.depth,
         "status": session.status,
         "energy_distance": round(energy_distance(samples, truth), 5),
-        "noise_floor": round(energy_floor(session.density, args.n_samples, reference_gen, repeats=2), 5),
+        "noise_floor": round(energy_floor(session.density, args.n_samples, reference_gen, repeats=5), 5),
     }
     for key, metric in QualityMeter(session.density, args.n_samples, seed=args.seed + 3, reference_size=100_000)(
         samples
