@@ -67,6 +67,31 @@ def scatter(
     }
 
 
+def polylines(
+    lines: np.ndarray,
+    name: str,
+    color: str,
+    width: float = 1.0,
+    opacity: float = 1.0,
+    showlegend: bool = True,
+) -> dict:
+    """Polylines `[n, k, 2]` (n lines of k vertices) as ONE line trace, NaN-separated."""
+    lines = np.asarray(lines, dtype=np.float64)
+    n, k, _ = lines.shape
+    padded = np.concatenate([lines, np.full((n, 1, 2), np.nan)], axis=1).reshape(-1, 2)
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "x": _nan_list(padded[:, 0]),
+        "y": _nan_list(padded[:, 1]),
+        "name": name,
+        "line": {"color": color, "width": width},
+        "opacity": opacity,
+        "showlegend": showlegend,
+        "hoverinfo": "skip",
+    }
+
+
 def segments(
     starts: np.ndarray,
     ends: np.ndarray,
@@ -77,22 +102,7 @@ def segments(
     showlegend: bool = True,
 ) -> dict:
     """Line segments start_i -> end_i as one trace."""
-    n = len(starts)
-    xs = np.full((n, 3), np.nan)
-    ys = np.full((n, 3), np.nan)
-    xs[:, 0], xs[:, 1] = starts[:, 0], ends[:, 0]
-    ys[:, 0], ys[:, 1] = starts[:, 1], ends[:, 1]
-    return {
-        "type": "scatter",
-        "mode": "lines",
-        "x": _nan_list(xs),
-        "y": _nan_list(ys),
-        "name": name,
-        "line": {"color": color, "width": width},
-        "opacity": opacity,
-        "showlegend": showlegend,
-        "hoverinfo": "skip",
-    }
+    return polylines(np.stack([starts, ends], axis=1), name, color, width, opacity, showlegend)
 
 
 def _nan_list(a: np.ndarray) -> list:
@@ -120,22 +130,9 @@ def quiver(
     h = head * np.minimum(length, 0.6)
     left = tips - h * unit + 0.5 * h * normal
     right = tips - h * unit - 0.5 * h * normal
-    n = len(points)
-    xs = np.full((n, 6), np.nan)
-    ys = np.full((n, 6), np.nan)
-    for j, p in enumerate((points, tips, left, tips, right)):
-        xs[:, j], ys[:, j] = p[:, 0], p[:, 1]
-    # order: tail, tip, left barb, tip, right barb, gap
-    return {
-        "type": "scatter",
-        "mode": "lines",
-        "x": _nan_list(xs),
-        "y": _nan_list(ys),
-        "name": name,
-        "line": {"color": color, "width": width},
-        "showlegend": showlegend,
-        "hoverinfo": "skip",
-    }
+    # each arrow: tail -> tip -> left barb, then tip -> right barb
+    arrows = np.stack([points, tips, left, tips, right], axis=1)
+    return polylines(arrows, name, color, width, 1.0, showlegend)
 
 
 def arrow_scale(vectors: np.ndarray, spacing: float) -> float:
@@ -182,28 +179,15 @@ def heatmap(
 def paths(
     trajectories: np.ndarray, name: str, color: str, width: float = 1.0, opacity: float = 0.45, showlegend: bool = True
 ) -> dict:
-    """Trajectories `[T, n, 2]` as one NaN-separated line trace."""
-    t, n, _ = trajectories.shape
-    padded = np.concatenate([trajectories, np.full((1, n, 2), np.nan)], axis=0)  # [T + 1, n, 2]
-    flat = padded.transpose(1, 0, 2).reshape(-1, 2)
-    return {
-        "type": "scatter",
-        "mode": "lines",
-        "x": _nan_list(flat[:, 0]),
-        "y": _nan_list(flat[:, 1]),
-        "name": name,
-        "line": {"color": color, "width": width},
-        "opacity": opacity,
-        "showlegend": showlegend,
-        "hoverinfo": "skip",
-    }
+    """Trajectories `[T, n, 2]` as one trace."""
+    return polylines(np.asarray(trajectories).transpose(1, 0, 2), name, color, width, opacity, showlegend)
 
 
 def figure(
     traces: list[dict], title: str = "", lim: float = 6.0, height: int = 420, square: bool = True, legend: bool = True
 ) -> dict:
     """A 2D plane figure over [-lim, lim]^2 with equal axis scales."""
-    axis = {"range": [-lim, lim], "zeroline": False, "showgrid": False, "constrain": "domain"}
+    axis = {"range": [-lim, lim], "zeroline": False, "showgrid": False, "constrain": "domain", "autorange": False}
     layout = {
         "title": {"text": title, "x": 0.02, "font": {"size": 14}},
         "xaxis": dict(axis),
@@ -224,7 +208,7 @@ def animated(
     labels: Sequence[str],
     title: str = "",
     lim: float = 6.0,
-    height: int = 460,
+    height: int = 600,
     duration_ms: int = 60,
     slider_prefix: str = "t = ",
     animated_traces: Sequence[int] | None = None,
@@ -280,6 +264,12 @@ def animated(
             ],
         }
     ]
-    fig["layout"]["margin"]["b"] = 90
-    fig["layout"]["legend"]["y"] = 1.08
+    fig["layout"]["margin"]["b"] = 110
+    fig["layout"]["legend"] = {
+        "x": 0.01,
+        "y": 0.99,
+        "xanchor": "left",
+        "yanchor": "top",
+        "bgcolor": "rgba(255,255,255,0.7)",
+    }
     return fig

@@ -80,26 +80,41 @@ def flow_animation_figure(anim: FlowAnimation, lim: float = 6.0) -> dict:
     return animated(base, frames, [f"{t:.2f}" for t in anim.times], "From noise (t = 0) to data (t = 1)", lim)
 
 
+def _journeys(traj: np.ndarray, line: str, color: str, end: str, end_color: str, title: str, lim: float) -> dict:
+    """Trajectories `[T, n, 2]` with their start and end points marked."""
+    return figure(
+        [
+            paths(traj, line, color, 1.1, 0.7),
+            scatter(traj[0], "x0", PALETTE["source"], 5, 0.9),
+            scatter(traj[-1], end, end_color, 5, 0.9),
+        ],
+        title,
+        lim,
+    )
+
+
 def paths_figures(view: PathsView, lim: float = 6.0) -> tuple[dict, dict]:
-    cond = figure(
-        [
-            paths(view.conditional, "x_t = t x1 + (1 − t) x0", PALETTE["pair"], 1.0, 0.7),
-            scatter(view.conditional[0], "x0", PALETTE["source"], 5, 0.9),
-            scatter(view.conditional[-1], "x1", PALETTE["data"], 5, 0.9),
-        ],
-        "Conditional paths: the training targets",
-        lim,
+    """Conditional paths (straight, crossing) beside the marginal ODE trajectories (curved, never crossing)."""
+    return (
+        _journeys(
+            view.conditional,
+            "x_t = t x1 + (1 − t) x0",
+            PALETTE["pair"],
+            "x1",
+            PALETTE["data"],
+            "Conditional paths: the training targets",
+            lim,
+        ),
+        _journeys(
+            view.marginal,
+            "ODE trajectory",
+            PALETTE["path"],
+            "x(1)",
+            PALETTE["model"],
+            "Marginal flow: what the model follows",
+            lim,
+        ),
     )
-    marg = figure(
-        [
-            paths(view.marginal, "ODE trajectory", PALETTE["path"], 1.2, 0.7),
-            scatter(view.marginal[0], "x0", PALETTE["source"], 5, 0.9),
-            scatter(view.marginal[-1], "x(1)", PALETTE["model"], 5, 0.9),
-        ],
-        "Marginal flow: what the model follows",
-        lim,
-    )
-    return cond, marg
 
 
 def integrator_chart(view: IntegratorView) -> alt.Chart:
