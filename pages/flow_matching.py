@@ -133,11 +133,20 @@ if tab_cfg.open:
                 "the Gaussian mixtures, checkerboard, moons, rings, spirals), then train."
             )
         else:
-            k = min(config.guidance_class, session.density.n_classes - 1)
-            st.markdown(f"Guiding towards **{session.density.class_names[k]}** with w = {config.guidance_scale:g}.")
-            samples = method.sample(1000, generator).cpu().numpy()
-            data = session.density.sample(1000, generator).cpu().numpy()
-            st.plotly_chart(fmplot.samples_figure(samples, data, "Guided samples"))
+            gv = views.guidance_view(method, generator)
+            st.markdown(
+                f"Guiding towards **{session.density.class_names[gv.label]}**: the same noise sampled with "
+                "ṽ = v + w (v(· | y) − v) for several w (set w and the class in the sidebar)."
+            )
+            for col, w, x, hit in zip(
+                st.columns(len(gv.scales)), gv.scales, gv.samples, gv.hit_rate or [None] * len(gv.scales), strict=True
+            ):
+                title = f"w = {w:g}" + (f": {100 * hit:.0f}% in the class" if hit is not None else "")
+                col.plotly_chart(fmplot.samples_figure(x, x[:0], title))
+            st.caption(
+                "w = 0 samples the whole distribution; w = 1 the class; w > 1 pushes further into it, "
+                "trading diversity for fidelity."
+            )
 if tab_math.open:
     with tab_math:
         explain.flow_matching()

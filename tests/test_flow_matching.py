@@ -113,12 +113,12 @@ def test_guided_samples_land_at_the_chosen_component(device):
     density = session.density
     for k in (0, 3, 6):
         session.update(dataclasses.replace(session.config, guidance_class=k))
-        samples = method.sample(1000, make_generator(7, device)).cpu()
+        samples = method.sample(1000, make_generator(7, device), guided=True).cpu()
         # measured: 100% at component k for k = 0, 3, 6 (w = 3)
         assert float((density.nearest_component(samples) == k).float().mean()) > 0.8
     # w = 0 is the unconditional model: every component, ~1/8 each (measured 0.12)
     session.update(dataclasses.replace(session.config, guidance_scale=0.0))
-    samples = method.sample(1000, make_generator(7, device)).cpu()
+    samples = method.sample(1000, make_generator(7, device), guided=True).cpu()
     assert float((density.nearest_component(samples) == 6).float().mean()) < 0.3
     assert session.step_count == 1500  # guidance settings are live: no reset
 

@@ -146,24 +146,27 @@ class FlowMatching(Method):
         y = torch.full((x.shape[0],), int(label), device=x.device)
         return free + scale * (predict(features(x, t, y)) - free)
 
-    def sampling_field(self):
-        """The field the sampler integrates, honouring the guidance settings."""
+    def sampling_field(self, guided: bool = False):
+        """The field the sampler integrates: the unconditional v_theta (label dropped), or with
+        `guided` (on a conditional model) the guided field for the configured class and scale."""
         cfg = self.config
-        if self.conditional:
+        if guided and self.conditional:
             label = min(cfg.guidance_class, self.net.n_classes - 1)
             return lambda x, t: self.velocity(x, t, label, cfg.guidance_scale)
         return self.velocity
 
     @torch.no_grad()
-    def trajectories(self, x0: Tensor, steps: int | None = None, method: str | None = None) -> Tensor:
+    def trajectories(
+        self, x0: Tensor, steps: int | None = None, method: str | None = None, guided: bool = False
+    ) -> Tensor:
         """ODE trajectories `[steps + 1, n, 2]` from source points x0 `[n, 2]` at t = 0."""
         cfg = self.config
-        return integrate(
-            self.sampling_field(), x0.to(self.device), steps or cfg.sampler_steps, method or cfg.integrator
-        )
+        field = self.sampling_field(guided)
+        return integrate(field, x0.to(self.device), steps or cfg.sampler_steps, method or cfg.integrator)
 
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
-        return self.trajectories(self.source.sample(n, generator))[-1]
+    def sample(self, n: int, generator: torch.Generator, guided: bool = False) -> Tensor:
+        """n samples `[n, 2]`: of the whole model, or (`guided`) of the guided class."""
+        return self.trajectories(self.source.sample(n, generator), guided=guided)[-1]
 
     # --- ground truth ----------------------------------------------------------------------
     def exact(self) -> MixturePath | None:
@@ -176,12 +179,12 @@ class FlowMatching(Method):
             return None
         return MixturePath(self.density, self.path, self.source)
 
-    def exact_sampling_field(self):
-        """The exact counterpart of `sampling_field` (guided when guidance is on), or None."""
+    def exact_sampling_field(self, guided: bool = False):
+        """The exact counterpart of `sampling_field(guided)`, or None."""
         truth = self.exact()
         if truth is None:
             return None
-        if not self.conditional:
+        if not (guided and self.conditional):
             return truth.velocity
         cfg = self.config
         cond = truth.conditioned_on(min(cfg.guidance_class, self.net.n_classes - 1))

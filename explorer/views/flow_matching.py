@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from explorer.coupling import mean_pairing_cost, pair
+from explorer.densities import GaussianMixture
 from explorer.methods.flow_matching import FlowMatching
 from explorer.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
 from explorer.views.grid import make_grid
@@ -174,3 +175,32 @@ def coupling_view(method: FlowMatching, generator: torch.Generator, n: int = 64)
     return CouplingView(
         _np(x0), _np(x1), _np(x1_ot), mean_pairing_cost(x0, x1), mean_pairing_cost(x0, x1_ot), straightness(traj)
     )
+
+
+@dataclass(frozen=True)
+class GuidanceView:
+    """Guided samples for the configured class at several guidance scales w."""
+
+    label: int
+    scales: list[float]
+    samples: list[np.ndarray]  # per scale, [n, 2]
+    hit_rate: list[float] | None  # fraction nearest to the class's component (Gaussian mixtures only)
+
+
+@torch.no_grad()
+def guidance_view(
+    method: FlowMatching, generator: torch.Generator, scales: tuple[float, ...] = (0.0, 1.0, 3.0), n: int = 500
+) -> GuidanceView:
+    """Sample the same noise with v + w (v(. | y) - v) for each w (the configured w is added)."""
+    cfg = method.config
+    label = min(cfg.guidance_class, method.net.n_classes - 1)
+    scales = sorted({*scales, float(cfg.guidance_scale)})
+    x0 = method.source.sample(n, generator).to(method.device)
+    field = method.velocity
+    samples = [
+        integrate(lambda x, t, w=w: field(x, t, label, w), x0, cfg.sampler_steps, cfg.integrator)[-1] for w in scales
+    ]
+    hits = None
+    if isinstance(method.density, GaussianMixture):
+        hits = [float((method.density.nearest_component(x) == label).float().mean()) for x in samples]
+    return GuidanceView(label, list(scales), [_np(x) for x in samples], hits)
