@@ -145,7 +145,9 @@ if tab_cfg.open:
                 col.plotly_chart(fmplot.samples_figure(x, x[:0], title))
             st.caption(
                 "w = 0 samples the whole distribution; w = 1 the class; w > 1 pushes further into it, "
-                "trading diversity for fidelity."
+                "trading diversity for fidelity. The live samples and quality curves above follow the "
+                f"unconditional model, which only learns from the {config.label_dropout:.0%} of examples "
+                "whose label was dropped: it lags behind a model trained without labels."
             )
 if tab_math.open:
     with tab_math:
