@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> dict:
     configure_threads(args.threads)
     config_cls = METHODS[args.family][0]
     config = config_cls(density=args.density, device=args.device, seed=args.seed)
-    session = TrainingSession(args.family, config, quality_every=10**9)
+    session = TrainingSession(args.family, config, quality_every=10**9, quality_period_s=math.inf)
     session.start()
     start = time.perf_counter()
     while session.running and time.perf_counter() - start < args.seconds:

@@ -35,7 +35,9 @@ READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "fini
 # A loss this many times the untrained model's counts as divergence even while still finite.
 EXPLOSION_FACTOR = 1e4
 CHUNK_S = 0.03  # target duration of one chunk: the lock is held and the GIL mostly released for this long
-RATE_WINDOW_S = 2.0  # the steps/s readout averages over this much wall time
+RATE_WINDOW_S = 2.0
+# Quality is scored every `quality_every` steps, and at least this often for slow configurations.
+QUALITY_PERIOD_S = 2.0  # the steps/s readout averages over this much wall time
 
 
 @dataclass
@@ -99,11 +101,13 @@ class TrainingSession:
         custom_densities: dict[str, Density] | None = None,
         quality_every: int = 1000,
         quality_samples: int = 1000,
+        quality_period_s: float = QUALITY_PERIOD_S,
     ) -> None:
         config_cls, self._method_cls = METHODS[family]
         self.family = family
         self.custom_densities = custom_densities or {}
         self.quality_every, self.quality_samples = quality_every, quality_samples
+        self.quality_period_s = quality_period_s
         self.config = clamp(config if config is not None else config_cls())
         self.notice = ""
         self.lock = threading.RLock()
@@ -129,7 +133,7 @@ class TrainingSession:
         self._marks: collections.deque[tuple[float, int]] = collections.deque()  # (time, step) while running
         self._reference_loss: float | None = None
         self._last_good = self._clone_state()
-        self._next_quality = 0
+        self._next_quality, self._last_quality_time = 0, time.perf_counter()
         self.last_samples, self.last_samples_step = np.zeros((0, 2), dtype=np.float32), 0
 
     def _repair_density_names(self) -> None:
@@ -255,7 +259,8 @@ class TrainingSession:
         with self._history_lock:
             self.history.loss_steps.append(self.step_count)
             self.history.loss.append(float(losses.mean()))
-        if self.step_count >= self._next_quality:
+        due = time.perf_counter() - self._last_quality_time >= self.quality_period_s
+        if self.step_count >= self._next_quality or due:
             self.evaluate_quality()
         if self.step_count >= self.config.steps:
             self.evaluate_quality()
@@ -279,6 +284,7 @@ class TrainingSession:
     def evaluate_quality(self) -> None:
         """Score fresh model samples against the target; appended to the quality history."""
         self._next_quality = self.step_count + self.quality_every
+        self._last_quality_time = time.perf_counter()
         if self.history.quality_steps and self.history.quality_steps[-1] == self.step_count:
             return
         samples = self.method.sample(self.quality_samples, make_generator(self.sample_seed, self.device_choice.device))

@@ -24,7 +24,9 @@ def loss_chart(steps: np.ndarray, loss: np.ndarray, height: int = 180, title: st
     return (
         alt.Chart(frame, title=title, height=height)
         .mark_line(color="#4C6EF5")
-        .encode(x=alt.X("step:Q", title="step"), y=alt.Y("loss:Q", title="loss", scale=scale))
+        .encode(
+            x=alt.X("step:Q", title="step", axis=alt.Axis(format=",d")), y=alt.Y("loss:Q", title="loss", scale=scale)
+        )
     )
 
 
@@ -44,7 +46,7 @@ def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: s
         alt.Chart(frame, height=height)
         .mark_line(point=True, color="#e8590c", clip=True)
         .encode(
-            x=alt.X("step:Q", title="step"),
+            x=alt.X("step:Q", title="step", axis=alt.Axis(format=",d")),
             y=alt.Y(f"{name}:Q", title=name, scale=scale),
             tooltip=["step", alt.Tooltip(f"{name}:Q", format=".3g")],
         )
