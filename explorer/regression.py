@@ -18,6 +18,9 @@ keeps a training thread fast while the page's thread renders (DESIGN.md, Live tr
 `torch.jit.script` is deprecated in favour of torch.compile, which needs a C++ toolchain and
 tens of seconds of compilation at start-up; if scripting is unavailable, `steps` falls back to
 a Python loop over `step`, with the same results.
+
+An exponential moving average of the weights, ema <- decay * ema + (1 - decay) * theta, is kept
+in its own flat buffer when `ema_decay > 0` is passed; `predict(z, ema=True)` evaluates it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def _adam_regression_steps(
     beta1: float,
     beta2: float,
     eps: float,
+    ema: Tensor,
+    ema_decay: float,
 ) -> Tensor:
     """len(lrs) Adam steps on mean ||f(inputs[s]) - targets[s]||^2; losses `[len(lrs)]` (see module doc)."""
     n_layers = len(weights)
@@ -78,6 +83,8 @@ def _adam_regression_steps(
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
         denom = (exp_avg_sq.sqrt() / (1.0 - beta2**step) ** 0.5).add_(eps)
         flat.addcdiv_(exp_avg, denom, value=-lrs[s] / (1.0 - beta1**step))
+        if ema_decay > 0.0:
+            ema.lerp_(flat, 1.0 - ema_decay)
     step_count.fill_(step)
     return losses
 
@@ -120,6 +127,7 @@ class FlatAdamRegression:
         self.exp_avg = torch.zeros_like(self.flat)
         self.exp_avg_sq = torch.zeros_like(self.flat)
         self.step_count = torch.zeros((), device=device, dtype=torch.float32)
+        self.ema = torch.empty_like(self.flat)
         offset = 0
         self._grads: list[tuple[Tensor, Tensor]] = []
         self._weights: list[tuple[Tensor, Tensor, Tensor]] = []  # (W, W^T, b) views, cached
@@ -136,13 +144,22 @@ class FlatAdamRegression:
             self._grads.append((views[0], views[1]))
             weight, bias = layer.weight.detach(), layer.bias.detach()
             self._weights.append((weight, weight.t(), bias))
+        self.ema.copy_(self.flat)
+        self._ema_weights = [
+            (self._view(self.ema, w), self._view(self.ema, w).t(), self._view(self.ema, b)) for w, _, b in self._weights
+        ]
+
+    def _view(self, buffer: Tensor, like: Tensor) -> Tensor:
+        """The view of `buffer` at the same offset and shape as `like` (a view of self.flat)."""
+        start = like.storage_offset() - self.flat.storage_offset()
+        return buffer[start : start + like.numel()].view_as(like)
 
     @property
     def n_params(self) -> int:
         return self.flat.numel()
 
     @torch.no_grad()
-    def step(self, z: Tensor, y: Tensor, lr: float | None = None) -> Tensor:
+    def step(self, z: Tensor, y: Tensor, lr: float | None = None, ema_decay: float = 0.0) -> Tensor:
         """One Adam step on L = mean ||f(z) - y||^2; returns the loss before the step (0-dim)."""
         weights, silu = self._weights, torch.nn.functional.silu
         inputs, pre = [z], []
@@ -178,14 +195,16 @@ class FlatAdamRegression:
             amsgrad=False,
             maximize=False,
         )
+        if ema_decay > 0.0:
+            self.ema.lerp_(self.flat, 1.0 - ema_decay)
         return loss
 
     @torch.no_grad()
-    def steps(self, inputs: Tensor, targets: Tensor, lrs: list[float]) -> Tensor:
+    def steps(self, inputs: Tensor, targets: Tensor, lrs: list[float], ema_decay: float = 0.0) -> Tensor:
         """len(lrs) steps on batches inputs `[S, B, in]`, targets `[S, B, out]`; losses `[S]`."""
         kernel = scripted_steps()
         if kernel is None:
-            return torch.stack([self.step(inputs[s], targets[s], lr) for s, lr in enumerate(lrs)])
+            return torch.stack([self.step(inputs[s], targets[s], lr, ema_decay) for s, lr in enumerate(lrs)])
         weights = [w for w, _, _ in self._weights]
         weights_t = [wt for _, wt, _ in self._weights]
         biases = [b for _, _, b in self._weights]
@@ -207,15 +226,19 @@ class FlatAdamRegression:
             float(beta1),
             float(beta2),
             float(self.eps),
+            self.ema,
+            float(ema_decay),
         )
 
     @torch.no_grad()
-    def predict(self, z: Tensor) -> Tensor:
-        """f(z) `[n, out]` from the cached weight views (the module's forward without its overhead)."""
+    def predict(self, z: Tensor, ema: bool = False) -> Tensor:
+        """f(z) `[n, out]` from the cached weight views (the module's forward without its overhead);
+        with `ema`, from the moving average of the weights."""
+        weights = self._ema_weights if ema else self._weights
         silu, h = torch.nn.functional.silu, z
-        for _, weight_t, bias in self._weights[:-1]:
+        for _, weight_t, bias in weights[:-1]:
             h = silu(torch.addmm(bias, h, weight_t))
-        _, weight_t, bias = self._weights[-1]
+        _, weight_t, bias = weights[-1]
         return torch.addmm(bias, h, weight_t)
 
     def state_dict(self) -> dict[str, Tensor]:
@@ -225,6 +248,7 @@ class FlatAdamRegression:
             "exp_avg": self.exp_avg,
             "exp_avg_sq": self.exp_avg_sq,
             "step_count": self.step_count,
+            "ema": self.ema,
         }
 
     @torch.no_grad()

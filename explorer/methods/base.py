@@ -41,3 +41,55 @@ class Method:
     @property
     def n_params(self) -> int:
         raise NotImplementedError
+
+
+class RegressionMethod(Method):
+    """A family whose training is a regression of an `nets.MLP` onto targets (flow matching,
+    denoising score matching): subclasses build `self.optimizer` (a FlatAdamRegression) and define
+    `training_pairs`; the data stream, chunking and state handling are shared here."""
+
+    DATA_BLOCK = 128  # batches drawn per call to the data generator
+
+    def __init__(self, config: TrainingConfig, density: Density, device: torch.device) -> None:
+        super().__init__(config, density, device)
+        self._inputs, self._targets, self._cursor = torch.empty(0), torch.empty(0), 0
+
+    def training_pairs(self, n_batches: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Network inputs `[n_batches, B, F]` and regression targets `[n_batches, B, out]`."""
+        raise NotImplementedError
+
+    @property
+    def data_block(self) -> int:
+        return self.DATA_BLOCK
+
+    @property
+    def ema_decay(self) -> float:
+        """Decay of the weights' moving average kept during training (0: none)."""
+        return 0.0
+
+    def train_chunk(self, lrs: list[float], generator: torch.Generator) -> Tensor:
+        losses, done = [], 0
+        while done < len(lrs):
+            if self._cursor == len(self._inputs):
+                # Fixed-size blocks: the random stream, hence the run, depends on the seed only,
+                # not on how the session's time budget happens to cut the steps into chunks.
+                self._inputs, self._targets = self.training_pairs(self.data_block, generator)
+                self._cursor = 0
+            k = min(len(lrs) - done, len(self._inputs) - self._cursor)
+            span = slice(self._cursor, self._cursor + k)
+            losses.append(
+                self.optimizer.steps(self._inputs[span], self._targets[span], lrs[done : done + k], self.ema_decay)
+            )
+            self._cursor += k
+            done += k
+        return torch.cat(losses)
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return self.optimizer.state_dict()
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        self.optimizer.load_state_dict(state)
+
+    @property
+    def n_params(self) -> int:
+        return self.optimizer.n_params

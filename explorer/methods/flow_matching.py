@@ -22,14 +22,13 @@ from explorer.configs import TrainingConfig, param
 from explorer.coupling import COUPLINGS, pair
 from explorer.densities import Density, GaussianMixture, get_density
 from explorer.exact import MixturePath
-from explorer.methods.base import Method
+from explorer.methods.base import RegressionMethod
 from explorer.nets import TimeMLP
 from explorer.paths import PATHS
 from explorer.regression import FlatAdamRegression
 from explorer.samplers import INTEGRATORS, integrate
 
-DATA_BLOCK = 128  # batches drawn per call to the data generator
-OT_DATA_BLOCK = 8  # with minibatch OT (~5 ms of POT per batch of 256), so a block never blocks the UI for long
+OT_DATA_BLOCK = 8  # batches per data block with minibatch OT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +67,7 @@ class FlowMatchingConfig(TrainingConfig):
     guidance_scale: float = param(1.0, "Guidance scale w", live=True, lo=0.0, hi=10.0, group="guidance", slider=True)
 
 
-class FlowMatching(Method):
+class FlowMatching(RegressionMethod):
     """Trains a TimeMLP velocity field by regression onto the conditional target velocity."""
 
     def __init__(
@@ -81,15 +80,10 @@ class FlowMatching(Method):
         torch.manual_seed(config.seed)
         self.net = TimeMLP(config.hidden, config.depth, n_classes).to(device)
         self.optimizer = FlatAdamRegression(self.net.mlp, lr=config.lr)
-        self._inputs, self._targets, self._cursor = torch.empty(0), torch.empty(0), 0
 
     @property
     def conditional(self) -> bool:
         return self.net.n_classes > 0
-
-    @property
-    def n_params(self) -> int:
-        return self.optimizer.n_params
 
     # --- training ------------------------------------------------------------------------
     def training_pairs(self, n_batches: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
@@ -115,27 +109,10 @@ class FlowMatching(Method):
         features = self.net.features(xt, t, y)
         return features.view(n_batches, batch, -1), target.view(n_batches, batch, 2)
 
-    def train_chunk(self, lrs: list[float], generator: torch.Generator) -> Tensor:
-        losses, done = [], 0
-        while done < len(lrs):
-            if self._cursor == len(self._inputs):
-                # Fixed-size blocks: the random stream, hence the run, depends on the seed only,
-                # not on how the session's time budget happens to cut the steps into chunks.
-                block = DATA_BLOCK if self.config.coupling == "independent" else OT_DATA_BLOCK
-                self._inputs, self._targets = self.training_pairs(block, generator)
-                self._cursor = 0
-            k = min(len(lrs) - done, len(self._inputs) - self._cursor)
-            span = slice(self._cursor, self._cursor + k)
-            losses.append(self.optimizer.steps(self._inputs[span], self._targets[span], lrs[done : done + k]))
-            self._cursor += k
-            done += k
-        return torch.cat(losses)
-
-    def state_dict(self) -> dict[str, Tensor]:
-        return self.optimizer.state_dict()
-
-    def load_state_dict(self, state: dict[str, Tensor]) -> None:
-        self.optimizer.load_state_dict(state)
+    @property
+    def data_block(self) -> int:
+        # minibatch OT costs ~5 ms of POT per batch of 256: small blocks keep the UI responsive
+        return self.DATA_BLOCK if self.config.coupling == "independent" else OT_DATA_BLOCK
 
     # --- the learned field and its sampler ------------------------------------------------
     @torch.no_grad()
