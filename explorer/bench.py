@@ -82,7 +82,7 @@ def live_throughput(family: str, config, seconds: float, refresh_s: float = 0.25
         data = session.density.sample(max(1, len(snap.samples)), generator).cpu().numpy()
         figures = [
             fmplot.samples_figure(snap.samples, data),
-            fmplot.field_figure(views.field_view(session.method, 0.5, generator=generator)),
+            fmplot.field_figure(views.velocity_view(session.method, 0.5, generator=generator)),
         ]
         json.dumps([figures, snap.loss.tolist(), {k: v.tolist() for k, v in snap.quality.items()}])
         frames += 1

@@ -58,7 +58,7 @@ def render_view(snap) -> None:
     )
     with right:
         t = st.slider("time t", 0.0, 1.0, 0.5, 0.05, key=f"{KEY}.t")
-        field = views.field_view(method, t, generator=generator)
+        field = views.velocity_view(method, t, generator=generator)
         show = (
             st.segmented_control(
                 "Background",

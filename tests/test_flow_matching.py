@@ -26,12 +26,12 @@ from explorer.samplers import INTEGRATORS
 from explorer.session import FINISHED, TrainingSession
 from explorer.views.flow_matching import (
     coupling_view,
-    field_view,
     flow_animation,
     integrator_view,
     paths_view,
     relative_field_error,
     straightness,
+    velocity_view,
 )
 
 pytestmark = pytest.mark.slow
@@ -131,7 +131,7 @@ def test_minibatch_ot_coupling_trains(device):
     assert np.mean(loss[-3:]) < 0.5 * loss[0]
     assert session.method.exact() is None  # the OT marginal has no closed form
     assert relative_field_error(session.method, 0.5, make_generator(0)) is None
-    view = field_view(session.method, 0.5, arrows=5, fine=8)
+    view = velocity_view(session.method, 0.5, arrows=5, fine=8)
     assert view.exact is None and view.density is None and view.error is None and view.relative_error is None
     assert view.learned.shape == (25, 2)
     # the animation's true paths are paired by the same coupling: re-pairing cannot lower their cost
@@ -141,14 +141,14 @@ def test_minibatch_ot_coupling_trains(device):
 
 
 def test_field_view_shapes(trained):
-    view = field_view(trained.method, 0.5, lim=6.0, arrows=21, fine=60)
+    view = velocity_view(trained.method, 0.5, lim=6.0, arrows=21, fine=60)
     assert view.t == 0.5
     assert view.points.shape == view.learned.shape == view.exact.shape == (441, 2)
     assert view.axis.shape == (60,)
     assert view.density.shape == view.error.shape == (60, 60)
     assert np.all(view.density >= 0)
     # |v_theta - u_t| is drawn exactly where p_t carries mass (blank, NaN, on the empty rim beyond)
-    from explorer.views.flow_matching import SUPPORT_FRACTION
+    from explorer.views.fields import SUPPORT_FRACTION
 
     drawn = np.isfinite(view.error)
     support = view.density > SUPPORT_FRACTION * view.density.max()

@@ -11,28 +11,11 @@ from explorer.coupling import mean_pairing_cost, pair
 from explorer.densities import GaussianMixture
 from explorer.methods.flow_matching import FlowMatching
 from explorer.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
-from explorer.views.grid import make_grid
-
-SUPPORT_FRACTION = 0.02  # the error map is drawn where p_t > 2% of its peak: the rim beyond carries no mass
+from explorer.views.fields import FieldView, field_view
 
 
 def _np(x: torch.Tensor) -> np.ndarray:
     return x.detach().float().cpu().numpy()
-
-
-@dataclass(frozen=True)
-class FieldView:
-    """The learned velocity at one time t on an arrow grid, the exact one where known, and errors."""
-
-    t: float
-    points: np.ndarray  # [m, 2] arrow tails
-    learned: np.ndarray  # [m, 2]
-    exact: np.ndarray | None  # [m, 2]
-    spacing: float
-    axis: np.ndarray  # [k] fine grid for the heatmaps
-    density: np.ndarray | None  # [k, k] exact p_t
-    error: np.ndarray | None  # [k, k] |v_theta - u_t| where p_t has mass, NaN elsewhere
-    relative_error: float | None  # p_t-weighted relative L2 error
 
 
 @torch.no_grad()
@@ -48,29 +31,28 @@ def relative_field_error(method: FlowMatching, t: float, generator: torch.Genera
     return float(((v - u).pow(2).sum(1).mean() / u.pow(2).sum(1).mean().clamp_min(1e-12)).sqrt())
 
 
-@torch.no_grad()
-def field_view(
+def velocity_view(
     method: FlowMatching,
     t: float,
+    generator: torch.Generator | None = None,
     lim: float = 6.0,
     arrows: int = 13,
     fine: int = 40,
-    generator: torch.Generator | None = None,
 ) -> FieldView:
-    dev = method.device
-    coarse = make_grid(lim, arrows, dev)
-    learned = method.sampling_field()(coarse.points, t)
-    exact_field, truth = method.exact_sampling_field(), method.exact()
-    exact = density = error = rel = None
-    grid = make_grid(lim, fine, dev)
-    if exact_field is not None and truth is not None:
-        exact = _np(exact_field(coarse.points, t))
-        diff = method.sampling_field()(grid.points, t) - exact_field(grid.points, t)
-        density = grid.as_image(truth.log_prob(grid.points, t).exp())
-        # Only where p_t carries mass: elsewhere no training point ever lands and any field is "right".
-        error = np.where(density > SUPPORT_FRACTION * density.max(), grid.as_image(diff.norm(dim=1)), np.nan)
-        rel = relative_field_error(method, t, generator or torch.Generator().manual_seed(0), 2000)
-    return FieldView(t, _np(coarse.points), _np(learned), exact, coarse.spacing, grid.axis, density, error, rel)
+    """The learned velocity at time t with the exact marginal velocity overlaid where known."""
+    learned, exact, truth = method.sampling_field(), method.exact_sampling_field(), method.exact()
+    known = exact is not None and truth is not None
+    return field_view(
+        lambda x: learned(x, t),
+        (lambda x: exact(x, t)) if known else None,
+        (lambda x: truth.log_prob(x, t)) if known else None,
+        t,
+        lim,
+        arrows,
+        fine,
+        relative_error=lambda: relative_field_error(method, t, generator or torch.Generator().manual_seed(0), 2000),
+        device=method.device,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,152 @@
+"""Denoising score matching for a variance-preserving diffusion (Ho et al. 2020; Song et al. 2021).
+
+Diffusion time t = 0 is data, t = 1 noise. For x_0 ~ data, eps ~ N(0, I), t ~ U[T_MIN, 1] and
+x_t = alpha_t x_0 + sigma_t eps (q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I)), the network
+f_theta(x_t, t) regresses one of three equivalent targets:
+
+    eps:    L = E || f - eps ||^2                 (then eps_hat = f)
+    score:  L = E || f - (-eps / sigma_t) ||^2    (then eps_hat = -sigma_t f)
+    x0:     L = E || f - x_0 ||^2                 (then eps_hat = (x_t - alpha_t f) / sigma_t)
+
+They convert into each other by Tweedie's formula, E[x_0 | x_t] = (x_t + sigma_t^2 grad log p_t)
+/ alpha_t; the samplers use eps_hat. Unweighted, the score target is dominated by small sigma_t
+(its targets grow like 1 / sigma_t): that is why the eps form is the default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor
+
+from explorer.configs import TrainingConfig, param
+from explorer.densities import Density, GaussianMixture
+from explorer.diffusion_samplers import SAMPLERS, T_MIN, run_sampler
+from explorer.exact import MixturePath
+from explorer.methods.base import RegressionMethod
+from explorer.nets import TimeMLP
+from explorer.regression import FlatAdamRegression
+from explorer.schedules import SCHEDULES, eps_to_score, eps_to_x0, x0_to_eps
+
+TARGETS = ("eps", "score", "x0")
+TARGET_TITLES = {"eps": "noise ε", "score": "score ∇log p_t", "x0": "denoised x₀"}
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffusionConfig(TrainingConfig):
+    schedule: str = param(
+        "linear",
+        "Noise schedule",
+        choices=tuple(SCHEDULES),
+        group="data",
+        help="Variance preserving: abar(t) from 1 (data) to ~0 (noise).",
+    )
+    target: str = param(
+        "eps",
+        "Network predicts",
+        choices=TARGETS,
+        group="model",
+        help="ε, the score, or the denoised x₀: equivalent by Tweedie, trained differently.",
+    )
+    hidden: int = param(64, "Width", lo=8, hi=512, group="model", presets=(16, 32, 64, 96, 128, 192, 256, 512))
+    depth: int = param(3, "Hidden layers", lo=1, hi=8, group="model", slider=True)
+    ema: bool = param(True, "Sample with the EMA of the weights", live=True, group="training")
+    ema_decay: float = param(0.999, "EMA decay", live=True, lo=0.9, hi=0.99999, group="training")
+    sampler: str = param("ode", "Sampler", live=True, choices=SAMPLERS, group="sampler")
+    sampler_steps: int = param(
+        50,
+        "Sampler steps",
+        live=True,
+        lo=1,
+        hi=1000,
+        group="sampler",
+        presets=(2, 4, 8, 16, 25, 32, 50, 64, 100, 200, 500, 1000),
+    )
+    eta: float = param(
+        0.0,
+        "DDIM eta",
+        live=True,
+        lo=0.0,
+        hi=1.0,
+        group="sampler",
+        slider=True,
+        help="0: deterministic DDIM; 1: DDPM-like noise.",
+    )
+
+
+class Diffusion(RegressionMethod):
+    """A TimeMLP denoiser trained by denoising score matching, with four samplers."""
+
+    def __init__(self, config: DiffusionConfig, density: Density, device: torch.device) -> None:
+        super().__init__(config, density, device)
+        self.schedule = SCHEDULES[config.schedule]()
+        torch.manual_seed(config.seed)
+        self.net = TimeMLP(config.hidden, config.depth).to(device)
+        self.optimizer = FlatAdamRegression(self.net.mlp, lr=config.lr)
+
+    @property
+    def ema_decay(self) -> float:
+        return float(self.config.ema_decay)
+
+    # --- training ------------------------------------------------------------------------
+    def training_pairs(self, n_batches: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        batch = self.config.batch_size
+        n = n_batches * batch
+        x0 = self.density.sample(n, generator)
+        eps = torch.randn(x0.shape, generator=generator, device=x0.device)
+        t = T_MIN + (1.0 - T_MIN) * torch.rand((n, 1), generator=generator, device=x0.device)
+        alpha, sigma = self.schedule.alpha(t), self.schedule.sigma(t)
+        xt = alpha * x0 + sigma * eps
+        target = {"eps": eps, "score": -eps / sigma, "x0": x0}[self.config.target]
+        features = self.net.features(xt, t)
+        return features.view(n_batches, batch, -1), target.view(n_batches, batch, 2)
+
+    # --- the learned denoiser, in its three forms -------------------------------------------
+    @torch.no_grad()
+    def eps(self, x: Tensor, t: float) -> Tensor:
+        """eps_hat(x, t) `[n, 2]`, converted from whatever the network predicts."""
+        out = self.optimizer.predict(self.net.features(x, t), ema=self.config.ema)
+        alpha, sigma = float(self.schedule.alpha(t)), float(self.schedule.sigma(t))
+        if self.config.target == "score":
+            return -sigma * out
+        if self.config.target == "x0":
+            return x0_to_eps(x, out, alpha, sigma)
+        return out
+
+    def score(self, x: Tensor, t: float) -> Tensor:
+        """Learned grad log p_t(x) = -eps_hat / sigma_t, `[n, 2]`."""
+        return eps_to_score(self.eps(x, t), float(self.schedule.sigma(t)))
+
+    def denoise(self, x: Tensor, t: float) -> Tensor:
+        """Learned E[x_0 | x_t = x] (Tweedie), `[n, 2]`."""
+        return eps_to_x0(x, self.eps(x, t), float(self.schedule.alpha(t)), float(self.schedule.sigma(t)))
+
+    # --- sampling ----------------------------------------------------------------------------
+    def trajectories(
+        self, x_T: Tensor, generator: torch.Generator | None, sampler: str | None = None, steps: int | None = None
+    ) -> Tensor:
+        """Reverse trajectories `[steps + 1, n, 2]` from x_T `[n, 2]` at t = 1."""
+        cfg = self.config
+        return run_sampler(
+            sampler or cfg.sampler,
+            self.eps,
+            self.schedule,
+            x_T.to(self.device),
+            steps or cfg.sampler_steps,
+            generator,
+            cfg.eta,
+        )
+
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        x_T = torch.randn((n, 2), generator=generator, device=generator.device)
+        return self.trajectories(x_T, generator)[-1]
+
+    # --- ground truth ----------------------------------------------------------------------
+    def exact(self) -> MixturePath | None:
+        """The exact p_t under the schedule (t read as diffusion time), for Gaussian-mixture data."""
+        return MixturePath(self.density, self.schedule) if isinstance(self.density, GaussianMixture) else None
+
+    def exact_eps(self, x: Tensor, t: float) -> Tensor:
+        """eps of the exact score: -sigma_t grad log p_t(x) (Gaussian-mixture data only)."""
+        return -float(self.schedule.sigma(t)) * self.exact().score(x, t)

@@ -1,0 +1,131 @@
+"""What the Diffusion page shows, computed from a `Diffusion` method as numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explorer.diffusion_samplers import EVALS_PER_STEP, SAMPLERS
+from explorer.methods.diffusion import Diffusion
+from explorer.metrics import QualityMeter
+from explorer.views.fields import FieldView, field_view
+
+
+def _np(x: torch.Tensor) -> np.ndarray:
+    return x.detach().float().cpu().numpy()
+
+
+def time_at_abar(method: Diffusion, abar: float) -> float:
+    """The diffusion time where abar_t = `abar` (alpha_t^2), by bisection."""
+    lo, hi = 0.0, 1.0
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if float(method.schedule.abar(mid)) > abar else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+@torch.no_grad()
+def relative_score_error(method: Diffusion, t: float, generator: torch.Generator, n: int = 4000) -> float | None:
+    """sqrt(E_{p_t} |s_theta - grad log p_t|^2 / E_{p_t} |grad log p_t|^2), x ~ p_t sampled exactly."""
+    truth = method.exact()
+    if truth is None:
+        return None
+    x = truth.marginal(t).sample(n, generator).to(method.device)
+    exact = truth.score(x, t)
+    learned = method.score(x, t)
+    return float(((learned - exact).pow(2).sum(1).mean() / exact.pow(2).sum(1).mean()).sqrt())
+
+
+def score_view(
+    method: Diffusion,
+    t: float,
+    generator: torch.Generator | None = None,
+    lim: float = 6.0,
+    arrows: int = 13,
+    fine: int = 40,
+) -> FieldView:
+    """The learned score at diffusion time t with the exact score overlaid where known."""
+    truth = method.exact()
+    return field_view(
+        lambda x: method.score(x, t),
+        (lambda x: truth.score(x, t)) if truth is not None else None,
+        (lambda x: truth.log_prob(x, t)) if truth is not None else None,
+        t,
+        lim,
+        arrows,
+        fine,
+        relative_error=(lambda: relative_score_error(method, t, generator or torch.Generator().manual_seed(0), 2000)),
+        device=method.device,
+    )
+
+
+@dataclass(frozen=True)
+class ForwardView:
+    """Data dissolving into noise: x_t = alpha_t x_0 + sigma_t eps with fixed (x_0, eps) per point."""
+
+    times: np.ndarray  # [F]
+    alpha: np.ndarray  # [F]
+    sigma: np.ndarray  # [F]
+    points: np.ndarray  # [F, n, 2]
+
+
+@torch.no_grad()
+def forward_view(method: Diffusion, generator: torch.Generator, n: int = 300, frames: int = 31) -> ForwardView:
+    x0 = method.density.sample(n, generator)
+    eps = torch.randn(x0.shape, generator=generator, device=x0.device)
+    times = np.linspace(0.0, 1.0, frames)
+    alpha = np.array([float(method.schedule.alpha(t)) for t in times])
+    sigma = np.array([float(method.schedule.sigma(t)) for t in times])
+    points = np.stack([_np(a * x0 + s * eps) for a, s in zip(alpha, sigma, strict=True)])
+    return ForwardView(times, alpha, sigma, points)
+
+
+@dataclass(frozen=True)
+class SamplersView:
+    """Every sampler run from the same x_1 noise: frames per sampler and quality of the end points."""
+
+    steps: int
+    times: np.ndarray  # [F] fraction of the run, 0 (noise) to 1 (done)
+    frames: dict[str, np.ndarray]  # sampler -> [F, n, 2]
+    evals: dict[str, int]
+    quality: dict[str, dict[str, float]]  # sampler -> metric name -> value (on `quality_n` samples)
+
+
+@torch.no_grad()
+def samplers_view(
+    method: Diffusion, generator: torch.Generator, steps: int, n: int = 300, quality_n: int = 1000, frames: int = 26
+) -> SamplersView:
+    x_T = torch.randn((quality_n, 2), generator=generator, device=generator.device)
+    meter = QualityMeter(method.density, quality_n)
+    out_frames, quality = {}, {}
+    for name in SAMPLERS:
+        traj = method.trajectories(x_T, generator, sampler=name, steps=steps)
+        idx = np.unique(np.linspace(0, traj.shape[0] - 1, frames).round().astype(int))
+        out_frames[name] = _np(traj[idx, :n])
+        quality[name] = {m.name: m.value for m in meter(traj[-1]).values()}
+    times = idx / (traj.shape[0] - 1)
+    return SamplersView(steps, times, out_frames, {k: steps * EVALS_PER_STEP[k] for k in SAMPLERS}, quality)
+
+
+@dataclass(frozen=True)
+class TweedieView:
+    """Noisy points x_t and their denoised estimates E[x_0 | x_t], learned and exact."""
+
+    t: float
+    noisy: np.ndarray  # [n, 2]
+    learned: np.ndarray  # [n, 2]
+    exact: np.ndarray | None  # [n, 2]
+
+
+@torch.no_grad()
+def tweedie_view(method: Diffusion, t: float, generator: torch.Generator, n: int = 150) -> TweedieView:
+    x0 = method.density.sample(n, generator).to(method.device)
+    eps = torch.randn(x0.shape, generator=generator, device=x0.device)
+    xt = float(method.schedule.alpha(t)) * x0 + float(method.schedule.sigma(t)) * eps
+    truth = method.exact()
+    exact = None
+    if truth is not None:
+        exact = _np((xt + float(method.schedule.sigma(t)) ** 2 * truth.score(xt, t)) / float(method.schedule.alpha(t)))
+    return TweedieView(t, _np(xt), _np(method.denoise(xt, t)), exact)
