@@ -35,24 +35,21 @@ FIELD_TIMES = (0.25, 0.5, 0.75)
 
 
 def plain_pytorch_steps_per_s(session: TrainingSession, seconds: float) -> float:
-    """Steps/s of a textbook flow-matching loop with the session's batch, width and depth."""
-    cfg, device = session.config, session.device_choice.device
+    """Steps/s of a textbook loop (nn.Sequential + torch.optim.Adam + loss.backward) of the session's
+    width and depth, on batches drawn per step by the family's own `training_pairs` (same data)."""
+    cfg, device, method = session.config, session.device_choice.device, session.method
     torch.manual_seed(cfg.seed)
-    dims = [3] + [cfg.hidden] * cfg.depth
+    dims = [method.net.mlp.layers[0].in_features] + [cfg.hidden] * cfg.depth
     layers: list[nn.Module] = []
     for a, b in zip(dims[:-1], dims[1:], strict=True):
         layers += [nn.Linear(a, b), nn.SiLU()]
     net = nn.Sequential(*layers, nn.Linear(dims[-1], 2)).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     generator = make_generator(cfg.seed, device)
-    density, steps = session.density, 0
-    start = time.perf_counter()
+    steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        x1 = density.sample(cfg.batch_size, generator)
-        x0 = torch.randn(x1.shape, generator=generator, device=device)
-        t = torch.rand((cfg.batch_size, 1), generator=generator, device=device)
-        xt = t * x1 + (1 - t) * x0
-        loss = (net(torch.cat([xt, t], dim=1)) - (x1 - x0)).pow(2).mean()
+        inputs, targets = method.training_pairs(1, generator)
+        loss = (net(inputs[0]) - targets[0]).pow(2).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -62,10 +59,62 @@ def plain_pytorch_steps_per_s(session: TrainingSession, seconds: float) -> float
     return steps / (time.perf_counter() - start)
 
 
+def field_arrays(family: str, method, points: torch.Tensor) -> dict[str, np.ndarray]:
+    """The learned field on `points` at a few times, for --field-out (t conventions as the page's)."""
+    with torch.no_grad():
+        if family == "diffusion":
+            from explorer.views.diffusion import time_at_abar
+
+            times = sorted({0.1, round(time_at_abar(method, 0.5), 4), 0.5, 0.9})
+            score = [method.score(points, t).float().cpu().numpy() for t in times]
+            return {
+                "t": np.asarray(times, np.float32),
+                "alpha": np.asarray([float(method.schedule.alpha(t)) for t in times], np.float32),
+                "sigma": np.asarray([float(method.schedule.sigma(t)) for t in times], np.float32),
+                "score": np.stack(score).astype(np.float32),
+            }
+        velocity = [method.sampling_field()(points, t).float().cpu().numpy() for t in FIELD_TIMES]
+        return {"t": np.asarray(FIELD_TIMES, np.float32), "velocity": np.stack(velocity).astype(np.float32)}
+
+
+def field_errors(family: str, method, generator: torch.Generator) -> dict[str, float]:
+    """Relative L2 error of the learned field against the exact one, weighted by p_t (exact targets only)."""
+    if method.exact() is None:
+        return {}
+    if family == "diffusion":
+        from explorer.views.diffusion import relative_score_error, time_at_abar
+
+        t = time_at_abar(method, 0.5)
+        return {
+            "score_t_at_alpha2_half": round(t, 4),
+            "score_rel_error": round(relative_score_error(method, t, generator, 20_000), 4),
+        }
+    from explorer.views.flow_matching import relative_field_error
+
+    return {"velocity_rel_error_t05": round(relative_field_error(method, 0.5, generator, 20_000), 4)}
+
+
+def live_render(family: str, session: TrainingSession) -> object:
+    """What the family's page renders every frame: samples over data and the field with its error map."""
+    from explorer.plotting import fields as plot
+
+    generator = session.sample_generator()
+    snap = session.snapshot()
+    data = session.density.sample(max(1, min(300, len(snap.samples))), generator).cpu().numpy()
+    if family == "diffusion":
+        from explorer.views.diffusion import score_view
+
+        view = score_view(session.method, 0.3, generator)
+    else:
+        from explorer.views.flow_matching import velocity_view
+
+        view = velocity_view(session.method, 0.5, generator)
+    figures = [plot.samples_figure(snap.samples[:300], data), plot.field_figure(view, "error", "learned", "exact", "")]
+    return [figures, snap.loss.tolist(), {k: v.tolist() for k, v in snap.quality.items()}]
+
+
 def live_throughput(family: str, config, seconds: float, refresh_s: float = 0.25) -> dict[str, float]:
     """Steps/s of a TrainingWorker while this thread renders the live panel every `refresh_s`."""
-    from explorer.plotting import flow_matching as fmplot
-    from explorer.views import flow_matching as views
     from explorer.worker import TrainingWorker
 
     session = TrainingSession(family, dataclasses.replace(config, steps=10**6))
@@ -77,14 +126,7 @@ def live_throughput(family: str, config, seconds: float, refresh_s: float = 0.25
     while time.perf_counter() - start < seconds:
         tick = time.perf_counter()
         worker.heartbeat()
-        snap = session.snapshot()
-        generator = session.sample_generator()
-        data = session.density.sample(max(1, len(snap.samples)), generator).cpu().numpy()
-        figures = [
-            fmplot.samples_figure(snap.samples, data),
-            fmplot.field_figure(views.velocity_view(session.method, 0.5, generator=generator)),
-        ]
-        json.dumps([figures, snap.loss.tolist(), {k: v.tolist() for k, v in snap.quality.items()}])
+        json.dumps(live_render(family, session))
         frames += 1
         time.sleep(max(0.0, refresh_s - (time.perf_counter() - tick)))
     elapsed = time.perf_counter() - start
@@ -96,6 +138,10 @@ def live_throughput(family: str, config, seconds: float, refresh_s: float = 0.25
 
 def run(args: argparse.Namespace) -> dict:
     configure_threads(args.threads)
+    if args.family == "langevin":
+        from explorer import bench_langevin
+
+        return bench_langevin.run(args.density, args.n_chains, args.seed, args.device)
     config_cls = METHODS[args.family][0]
     config = config_cls(density=args.density, device=args.device, seed=args.seed)
     session = TrainingSession(args.family, config, quality_every=10**9, quality_period_s=math.inf)
@@ -131,23 +177,13 @@ def run(args: argparse.Namespace) -> dict:
         samples
     ).items():
         result[key] = round(metric.value, 4)
-    if hasattr(method, "exact") and method.exact() is not None:
-        from explorer.views.flow_matching import relative_field_error
-
-        err = relative_field_error(method, 0.5, torch.Generator().manual_seed(args.seed + 4), 20_000)
-        result["velocity_rel_error_t05"] = round(err, 4)
+    result.update(field_errors(args.family, method, torch.Generator().manual_seed(args.seed + 4)))
     if args.samples_out:
         np.save(args.samples_out, samples.numpy().astype(np.float32))
     if args.field_out:
         grid = make_grid(6.0, args.field_grid, session.device_choice.device)
-        with torch.no_grad():
-            velocity = np.stack([method.sampling_field()(grid.points, t).float().cpu().numpy() for t in FIELD_TIMES])
-        np.savez(
-            args.field_out,
-            points=grid.points.cpu().numpy().astype(np.float32),
-            t=np.asarray(FIELD_TIMES, dtype=np.float32),
-            velocity=velocity.astype(np.float32),
-        )
+        arrays = field_arrays(args.family, method, grid.points)
+        np.savez(args.field_out, points=grid.points.cpu().numpy().astype(np.float32), **arrays)
     if args.baseline_seconds > 0:
         baseline = plain_pytorch_steps_per_s(session, args.baseline_seconds)
         result["plain_pytorch_steps_per_s"] = round(baseline, 1)
@@ -161,13 +197,14 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--family", default="flow_matching", choices=sorted(METHODS))
+    parser.add_argument("--family", default="flow_matching", choices=sorted(METHODS) + ["langevin"])
     parser.add_argument("--density", default="eight_gaussians")
     parser.add_argument("--seconds", type=float, default=5.0, help="training wall-clock budget")
     parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (the app uses 1)")
     parser.add_argument("--n-samples", type=int, default=4000)
+    parser.add_argument("--n-chains", type=int, default=4000, help="langevin: number of chains")
     parser.add_argument("--samples-out", default="")
     parser.add_argument("--field-out", default="")
     parser.add_argument("--field-grid", type=int, default=41, help="grid points per axis for --field-out")

@@ -183,9 +183,7 @@ def run_chains(
     with source.lock:
         the_plan = plan(config, source)
         x0, notes = start_states(config, source, generator)
-        trajectory = simulate(
-            x0, the_plan.levels, generator, tau=config.noise_scale, mala=the_plan.mala, frames=frames
-        )
+        trajectory = simulate(x0, the_plan.levels, generator, tau=config.noise_scale, mala=the_plan.mala, frames=frames)
     trajectory.ladder = [level.sigma for level in the_plan.levels] if config.annealed else []
     meter = QualityMeter(source.density, config.n_chains, seed=config.seed)
     values, names, perfect = score_frames(trajectory.frames.cpu(), meter)

@@ -35,7 +35,7 @@ TARGET_TITLES = {"eps": "noise ε", "score": "score ∇log p_t", "x0": "denoised
 
 @dataclasses.dataclass(frozen=True)
 class DiffusionConfig(TrainingConfig):
-    schedule: str = param(
+    noise_schedule: str = param(
         "linear",
         "Noise schedule",
         choices=tuple(SCHEDULES),
@@ -80,7 +80,7 @@ class Diffusion(RegressionMethod):
 
     def __init__(self, config: DiffusionConfig, density: Density, device: torch.device) -> None:
         super().__init__(config, density, device)
-        self.schedule = SCHEDULES[config.schedule]()
+        self.schedule = SCHEDULES[config.noise_schedule]()
         torch.manual_seed(config.seed)
         self.net = TimeMLP(config.hidden, config.depth).to(device)
         self.optimizer = FlatAdamRegression(self.net.mlp, lr=config.lr)

@@ -9,60 +9,28 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from explorer.plotting import fields
 from explorer.plotting.figures import (
-    DENSITY_SCALE,
-    ERROR_SCALE,
     PALETTE,
     animated,
-    arrow_scale,
     figure,
-    heatmap,
     paths,
-    quiver,
     scatter,
     segments,
 )
 
 if TYPE_CHECKING:
-    from explorer.views.flow_matching import CouplingView, FieldView, FlowAnimation, IntegratorView, PathsView
+    from explorer.views.fields import FieldView
+    from explorer.views.flow_matching import CouplingView, FlowAnimation, IntegratorView, PathsView
 
 
 def samples_figure(model: np.ndarray, data: np.ndarray, title: str = "Samples", lim: float = 6.0) -> dict:
-    return figure(
-        [
-            scatter(data, "data", PALETTE["data"], 3, 0.35),
-            scatter(model, "model (ODE from t = 0)", PALETTE["model"], 3, 0.6),
-        ],
-        title,
-        lim,
-    )
+    return fields.samples_figure(model, data, title, "model (ODE from t = 0)", lim)
 
 
 def field_figure(view: FieldView, show: str = "error", lim: float = 6.0) -> dict:
-    """Learned arrows, exact arrows on top where known; background: |error|, p_t or nothing."""
-    traces = []
-    if show == "error" and view.error is not None:
-        top = float(np.nanpercentile(view.error, 99)) if np.isfinite(view.error).any() else 1.0
-        traces.append(
-            heatmap(
-                view.axis,
-                view.axis,
-                view.error,
-                "|v_θ − u_t|",
-                ERROR_SCALE,
-                zmin=0,
-                zmax=top or 1.0,
-                colorbar_title="error",
-                opacity=0.75,
-            )
-        )
-    elif show == "density" and view.density is not None:
-        traces.append(heatmap(view.axis, view.axis, view.density, "p_t", DENSITY_SCALE, zmin=0, colorbar_title="p_t"))
-    scale = arrow_scale(view.exact if view.exact is not None else view.learned, view.spacing)
-    traces.append(quiver(view.points, view.learned, "learned v_θ", PALETTE["learned"], scale, width=1.6))
-    if view.exact is not None:
-        traces.append(quiver(view.points, view.exact, "exact u_t", PALETTE["exact"], scale, width=1.0))
-    return figure(traces, f"Velocity field at t = {view.t:.2f}", lim)
+    """The velocity field: learned v_theta, exact u_t on top where known."""
+    return fields.field_figure(view, show, "learned v_θ", "exact u_t", f"Velocity field at t = {view.t:.2f}", lim)
 
 
 def flow_animation_figure(anim: FlowAnimation, lim: float = 6.0) -> dict:
