@@ -10,7 +10,10 @@ st.set_page_config(page_title="Generative Models Explorer", page_icon=":material
 PAGES = {
     "Explorer": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
     "Foundations": [st.Page("pages/densities.py", title="Densities", icon=":material/scatter_plot:")],
-    "Models": [st.Page("pages/flow_matching.py", title="Flow matching", icon=":material/waves:")],
+    "Models": [
+        st.Page("pages/flow_matching.py", title="Flow matching", icon=":material/waves:"),
+        st.Page("pages/diffusion.py", title="Diffusion and score", icon=":material/blur_on:"),
+    ],
 }
 
 st.navigation(PAGES).run()

@@ -121,7 +121,8 @@ class Trajectory:
     frames `[F, n, 2]` (finite states only), steps `[F]` (step index of each frame, 0 = start),
     sigmas `[F]` (the level's noise in force), accept `[F]` (MALA acceptance rate over the steps
     since the previous frame; NaN at frame 0 and without MALA), acceptance (over the whole run),
-    blowup ('' or why the run stopped), steps_done of steps_planned, seconds (wall-clock).
+    blowup ('' or why the run stopped), steps_done of steps_planned, seconds (wall-clock), and
+    the levels' noise `ladder` with the step each level starts at (one level: plain Langevin).
     """
 
     frames: Tensor
@@ -134,6 +135,11 @@ class Trajectory:
     steps_planned: int
     seconds: float
     ladder: list[float] = field(default_factory=list)
+    level_starts: list[int] = field(default_factory=list)
+
+    @property
+    def annealed(self) -> bool:
+        return len(self.ladder) > 1
 
     @property
     def final(self) -> Tensor:
@@ -210,7 +216,11 @@ def simulate(
         torch.cuda.synchronize(x.device)
     seconds = time.perf_counter() - start
     acceptance = accepted_all / (step * x.shape[0]) if mala and step else None
-    return Trajectory(torch.stack(recorded), steps, sigmas, accept, acceptance, blowup, step, total, seconds)
+    ladder = [level.sigma for level in levels]
+    starts = [sum(level.steps for level in levels[:i]) for i in range(len(levels))]
+    return Trajectory(
+        torch.stack(recorded), steps, sigmas, accept, acceptance, blowup, step, total, seconds, ladder, starts
+    )
 
 
 def _blowup_reason(x: Tensor, step: int, total: int, level: Level) -> str:

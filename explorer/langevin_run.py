@@ -31,11 +31,12 @@ from explorer.langevin import (
 )
 from explorer.metrics import QualityMeter
 
-# Caps so that one run stays interactive on a CPU core (about 1 s at the caps, 3x with MALA).
-MAX_CHAINS, MAX_STEPS = 4000, 2000
+# Caps so that one run stays interactive: 2e6 chain-steps take about 0.7 s on one CPU core for
+# eight_gaussians (1.4 s with MALA, which also evaluates log p).
+MAX_CHAINS, MAX_STEPS, MAX_WORK = 4000, 2000, 2_000_000
 SCORES = ("exact", "learned")
 INITS = ("noise", "point", "mode")
-STEP_PRESETS = (1e-4, 2e-4, 5e-4, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.12, 0.2, 0.5, 1.0, 2.0)
+STEP_PRESETS = (1e-4, 2e-4, 5e-4, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,13 @@ class Plan:
 def plan(config: LangevinConfig, source) -> Plan:
     """Levels for plain or annealed Langevin on `source` (an ExactScore or LearnedScore)."""
     notices: list[str] = []
+    if config.n_chains * config.n_steps > MAX_WORK:
+        steps = max(1, MAX_WORK // config.n_chains)
+        notices.append(
+            f"{config.n_chains:,} chains × {config.n_steps:,} steps is over the {MAX_WORK:,} chain-steps a run may "
+            f"take here: running {steps:,} steps."
+        )
+        config = dataclasses.replace(config, n_steps=steps)
     mala = config.mala
     if mala and config.noise_scale == 0:
         mala = False
@@ -175,17 +183,30 @@ def score_frames(frames: torch.Tensor, meter: QualityMeter) -> tuple[dict, dict,
 
 
 def run_chains(
-    config: LangevinConfig, source, device: torch.device | str = "cpu", frames: int = MAX_FRAMES
+    config: LangevinConfig,
+    source,
+    device: torch.device | str = "cpu",
+    frames: int = MAX_FRAMES,
+    reference_size: int = 20000,
 ) -> LangevinRun:
-    """Clamp the settings, plan, start and simulate the chains, and score every recorded frame."""
+    """Clamp the settings, plan, start and simulate the chains, and score every recorded frame
+    (against `reference_size` target samples for the log-density gap)."""
     config = clamp(config)
     generator = make_generator(config.seed, device)
     with source.lock:
         the_plan = plan(config, source)
         x0, notes = start_states(config, source, generator)
         trajectory = simulate(x0, the_plan.levels, generator, tau=config.noise_scale, mala=the_plan.mala, frames=frames)
-    trajectory.ladder = [level.sigma for level in the_plan.levels] if config.annealed else []
-    meter = QualityMeter(source.density, config.n_chains, seed=config.seed)
+    if trajectory.blowup and hasattr(source, "stable_step"):
+        # eps_l = eps sigma_l^2 / sigma_L^2 must stay below 2 min_k (s_k^2 + sigma_l^2) at every level
+        last = the_plan.levels[-1].sigma ** 2 if config.annealed else 1.0
+        limit = min(
+            source.stable_step(lv.sigma) * (last / lv.sigma**2 if config.annealed else 1.0) for lv in the_plan.levels
+        )
+        trajectory.blowup += (
+            f" On this density{' with this ladder' if config.annealed else ''} ε must stay below {limit:.3g}."
+        )
+    meter = QualityMeter(source.density, config.n_chains, seed=config.seed, reference_size=reference_size)
     values, names, perfect = score_frames(trajectory.frames.cpu(), meter)
     return LangevinRun(config, trajectory, the_plan.mala, the_plan.notices + notes, values, names, perfect)
 

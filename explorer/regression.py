@@ -19,8 +19,10 @@ keeps a training thread fast while the page's thread renders (DESIGN.md, Live tr
 tens of seconds of compilation at start-up; if scripting is unavailable, `steps` falls back to
 a Python loop over `step`, with the same results.
 
-An exponential moving average of the weights, ema <- decay * ema + (1 - decay) * theta, is kept
-in its own flat buffer when `ema_decay > 0` is passed; `predict(z, ema=True)` evaluates it.
+An exponential moving average of the weights, ema <- d * ema + (1 - d) * theta with the usual
+warm-up d = min(decay, (1 + n) / (10 + n)) after n steps (so the random initial weights are soon
+forgotten), is kept in its own flat buffer when `ema_decay > 0` is passed; `predict(z, ema=True)`
+evaluates it.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def _adam_regression_steps(
         denom = (exp_avg_sq.sqrt() / (1.0 - beta2**step) ** 0.5).add_(eps)
         flat.addcdiv_(exp_avg, denom, value=-lrs[s] / (1.0 - beta1**step))
         if ema_decay > 0.0:
-            ema.lerp_(flat, 1.0 - ema_decay)
+            ema.lerp_(flat, 1.0 - min(ema_decay, (1.0 + step) / (10.0 + step)))
     step_count.fill_(step)
     return losses
 
@@ -196,7 +198,8 @@ class FlatAdamRegression:
             maximize=False,
         )
         if ema_decay > 0.0:
-            self.ema.lerp_(self.flat, 1.0 - ema_decay)
+            step = float(self.step_count)
+            self.ema.lerp_(self.flat, 1.0 - min(ema_decay, (1.0 + step) / (10.0 + step)))
         return loss
 
     @torch.no_grad()

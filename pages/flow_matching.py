@@ -5,7 +5,6 @@ import streamlit as st
 from explorer.densities import DENSITIES, get_density
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
-from explorer.plotting.charts import loss_chart, quality_chart
 from explorer.ui import controls, explain, live, state, widgets
 from explorer.ui.routing import use_app_router
 from explorer.views import flow_matching as views
@@ -76,17 +75,7 @@ def render_view(snap) -> None:
             st.caption("No closed-form field here (non-Gaussian endpoints or OT coupling): learned field only.")
 
 
-def render_curves(snap) -> None:
-    """Once a second: the loss curve and one quality curve per metric."""
-    charts = st.columns(1 + len(snap.quality))
-    if len(snap.loss):
-        charts[0].vega_lite_chart(loss_chart(snap.loss_steps, snap.loss).to_dict(), width="stretch", theme=None)
-    for col, key in zip(charts[1:], snap.quality, strict=True):
-        chart = quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
-        col.vega_lite_chart(chart.to_dict(), width="stretch", theme=None)
-
-
-live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])
+live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (controls.curves, 1.0)])
 
 st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
 TABS = ["Probability path", "Conditional vs marginal", "Integrators", "Coupling", "Guidance", "The maths"]

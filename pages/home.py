@@ -14,26 +14,31 @@ st.markdown(
     "exact answer has a closed form it is drawn over the learned one, so you can see that the picture is right."
 )
 
+# family, what it is, and its pages as (label, page script or None while it is still to come)
 TAXONOMY = [
-    ("Implicit", "A generator you can sample but not evaluate; trained adversarially.", "GANs", None),
-    ("Tractable", "Exact log-likelihood by change of variables through invertible maps.", "Normalizing flows", None),
-    ("Approximate", "A latent-variable model trained on a lower bound (ELBO) of the likelihood.", "VAEs", None),
+    ("Implicit", "A generator you can sample but not evaluate; trained adversarially.", [("GANs", None)]),
+    (
+        "Tractable",
+        "Exact log-likelihood by change of variables through invertible maps.",
+        [("Normalizing flows", None)],
+    ),
+    ("Approximate", "A latent-variable model trained on a lower bound (ELBO) of the likelihood.", [("VAEs", None)]),
     (
         "Diffusion & flows",
         "Transport noise to data along a probability path; learn its velocity or score.",
-        "Flow matching",
-        "pages/flow_matching.py",
+        [("Flow matching", "pages/flow_matching.py"), ("Diffusion and score", "pages/diffusion.py")],
     ),
 ]
 st.subheader("The map of the course")
-for col, (family, what, page, link) in zip(st.columns(len(TAXONOMY)), TAXONOMY, strict=True):
+for col, (family, what, pages) in zip(st.columns(len(TAXONOMY)), TAXONOMY, strict=True):
     with col.container(border=True):
         st.markdown(f"**{family}**")
         st.caption(what)
-        if link:
-            st.page_link(link, label=page, icon=":material/arrow_forward:")
-        else:
-            st.markdown(f"{page} · *coming soon*")
+        for label, link in pages:
+            if link:
+                st.page_link(link, label=label, icon=":material/arrow_forward:")
+            else:
+                st.markdown(f"{label} · *coming soon*")
 
 st.subheader("Pages")
 CARDS = [
@@ -48,6 +53,12 @@ CARDS = [
         "Flow matching",
         ":material/waves:",
         "Train a velocity field live; exact marginal field and error; integrators, OT coupling, guidance.",
+    ),
+    (
+        "pages/diffusion.py",
+        "Diffusion and score",
+        ":material/blur_on:",
+        "Denoising score matching live; exact score and error; forward noising; DDPM, DDIM, SDE and ODE samplers.",
     ),
 ]
 for col, (path, title, icon, text) in zip(st.columns(3), CARDS, strict=False):

@@ -273,3 +273,81 @@ def animated(
         "bgcolor": "rgba(255,255,255,0.7)",
     }
     return fig
+
+
+def animated_panels(
+    titles: Sequence[str],
+    frames: list[list[dict]],
+    labels: Sequence[str],
+    lim: float = 6.0,
+    height: int = 420,
+    duration_ms: int = 80,
+    slider_prefix: str = "",
+) -> dict:
+    """Side-by-side square panels animated together: `frames[i][k]` is panel k's trace at frame i.
+
+    One client-side animation (play, pause, slider) drives every panel, so runs that share their
+    initial noise can be compared step by step.
+    """
+    k = len(titles)
+    gap = 0.02
+    layout: dict = {
+        "height": height,
+        "margin": {"l": 20, "r": 10, "t": 40, "b": 100},
+        "showlegend": False,
+        "plot_bgcolor": "white",
+        "annotations": [],
+    }
+    for i, title in enumerate(titles):
+        suffix = "" if i == 0 else str(i + 1)
+        domain = [i / k + gap, (i + 1) / k - gap]
+        layout[f"xaxis{suffix}"] = {
+            "domain": domain,
+            "range": [-lim, lim],
+            "showgrid": False,
+            "zeroline": False,
+            "autorange": False,
+            "anchor": f"y{suffix}",
+        }
+        layout[f"yaxis{suffix}"] = {
+            "range": [-lim, lim],
+            "showgrid": False,
+            "zeroline": False,
+            "autorange": False,
+            "anchor": f"x{suffix}",
+            "scaleanchor": f"x{suffix}",
+            "constrain": "domain",
+        }
+        layout["annotations"].append(
+            {
+                "text": title,
+                "x": (domain[0] + domain[1]) / 2,
+                "y": 1.06,
+                "xref": "paper",
+                "yref": "paper",
+                "showarrow": False,
+                "font": {"size": 13},
+            }
+        )
+
+    def placed(frame: list[dict]) -> list[dict]:
+        return [
+            dict(trace, xaxis=f"x{'' if i == 0 else i + 1}", yaxis=f"y{'' if i == 0 else i + 1}")
+            for i, trace in enumerate(frame)
+        ]
+
+    fig = animated(
+        placed(frames[0]),
+        [placed(f) for f in frames],
+        labels,
+        "",
+        lim,
+        height,
+        duration_ms,
+        slider_prefix,
+        animated_traces=list(range(k)),
+    )
+    fig["layout"].update({key: value for key, value in layout.items() if key != "annotations"})
+    fig["layout"]["annotations"] = layout["annotations"]
+    fig["layout"].pop("legend", None)
+    return fig

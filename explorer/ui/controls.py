@@ -84,3 +84,15 @@ READOUT_CSS = """<style>
 .readouts .label {font-size: 0.85rem; opacity: 0.7;}
 .readouts .value {font-size: 1.9rem; line-height: 1.2; font-variant-numeric: tabular-nums;}
 </style>"""
+
+
+def curves(snap: Snapshot) -> None:
+    """The loss curve and one quality curve per metric (with the perfect-sampler line), side by side."""
+    from explorer.plotting.charts import loss_chart, quality_chart
+
+    columns = st.columns(1 + len(snap.quality))
+    if len(snap.loss):
+        columns[0].vega_lite_chart(loss_chart(snap.loss_steps, snap.loss).to_dict(), width="stretch", theme=None)
+    for col, key in zip(columns[1:], snap.quality, strict=True):
+        chart = quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
+        col.vega_lite_chart(chart.to_dict(), width="stretch", theme=None)

@@ -31,3 +31,38 @@ def flow_matching() -> None:
         "trains one network with and without the label y (dropped with probability p) and samples with"
     )
     st.latex(r"\tilde v(t, x \mid y) = v_\theta(t, x) + w\,\big(v_\theta(t, x \mid y) - v_\theta(t, x)\big)")
+
+
+def diffusion() -> None:
+    st.markdown(
+        "**Diffusion models** destroy data with a fixed forward process and learn to undo it. "
+        "Diffusion time runs from t = 0 (data) to t = 1 (noise); the forward kernel is"
+    )
+    st.latex(
+        r"q(x_t \mid x_0) = \mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\;(1-\bar\alpha_t)\,I\big),\qquad"
+        r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon"
+    )
+    st.markdown("A network predicts the noise that was added (denoising score matching):")
+    st.latex(
+        r"\mathcal L(\theta) = \mathbb E_{t, x_0, \varepsilon}\,\big\|\varepsilon - \varepsilon_\theta(x_t, t)\big\|^2"
+    )
+    st.markdown("Predicting ε, the score or x₀ are equivalent through Tweedie's formula:")
+    st.latex(
+        r"\nabla\log p_t(x) = -\frac{\varepsilon_\theta(x,t)}{\sqrt{1-\bar\alpha_t}},\qquad"
+        r"\mathbb E[x_0\mid x_t=x] = \frac{x - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta(x,t)}{\sqrt{\bar\alpha_t}}"
+    )
+    st.markdown("DDPM's reverse (ancestral) update, for a step from t to s < t with α_{t|s} = ᾱ_t / ᾱ_s:")
+    st.latex(
+        r"x_s = \frac{1}{\sqrt{\alpha_{t|s}}}\Big(x_t - \frac{1-\alpha_{t|s}}{\sqrt{1-\bar\alpha_t}}\,"
+        r"\varepsilon_\theta(x_t,t)\Big) + \sqrt{\tilde\beta}\,z,\quad"
+        r"\tilde\beta = \frac{1-\bar\alpha_s}{1-\bar\alpha_t}\,(1-\alpha_{t|s})"
+    )
+    st.markdown(
+        "DDIM replaces the noise by a deterministic step (eta = 0); the reverse SDE and the probability-flow "
+        "ODE use the score in continuous time, with β(t) = −d log ᾱ_t / dt:"
+    )
+    st.latex(
+        r"dx = \big[-\tfrac12\beta(t)\,x - \beta(t)\,\nabla\log p_t(x)\big]dt + \sqrt{\beta(t)}\,d\bar W,"
+        r"\qquad \frac{dx}{dt} = -\tfrac12\beta(t)\big[x + \nabla\log p_t(x)\big]"
+    )
+    st.markdown("Sampling with an exponential moving average of the weights (EMA) smooths out SGD noise.")

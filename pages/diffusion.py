@@ -1,0 +1,113 @@
+"""Diffusion and score: train a denoiser live, compare its score with the exact one, run four samplers."""
+
+import streamlit as st
+
+from explorer.densities import DENSITIES
+from explorer.methods import DiffusionConfig
+from explorer.methods.diffusion import TARGET_TITLES
+from explorer.plotting import diffusion as dplot
+from explorer.ui import controls, explain, live, state, widgets
+from explorer.ui.routing import use_app_router
+from explorer.views import diffusion as views
+
+use_app_router()
+
+FAMILY, KEY = "diffusion", "df"
+LIVE_POINTS = 300  # points per cloud in the live view (payload is sent 4 times a second)
+
+st.title("Diffusion and score")
+st.caption("A network learns to remove noise; its score ∇log p_t is drawn against the exact one (green).")
+
+names = list(DENSITIES) + list(state.custom_densities())
+config = state.stored_config(FAMILY, DiffusionConfig())
+GROUPS = {"data": "Data and noise", "model": "Network", "training": "Training", "sampler": "Sampler"}
+with st.sidebar:
+    for group, title in GROUPS.items():
+        with st.expander(title, expanded=group in ("data", "model", "sampler")):
+            config = widgets.config_widgets(
+                config, KEY, [group], choices={"density": names}, labels={"target": TARGET_TITLES.get}
+            )
+state.store_config(FAMILY, config)
+session = state.training_session(FAMILY, config)
+method = session.method
+
+controls.notices(session)
+controls.training_buttons(session, KEY)
+
+
+def render_view(snap) -> None:
+    """Four times a second: progress, readouts, samples, the score field."""
+    controls.status_line(snap)
+    controls.readouts(snap, {"view refresh / s": f"{live.refresh_rate(KEY + '.live'):.1f}"})
+    plot_config = {"staticPlot": snap.status == "running"}
+    left, right = st.columns(2)
+    generator = session.sample_generator()
+    data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
+    title = f"Samples ({config.sampler}, {config.sampler_steps} steps) at step {snap.samples_step:,}"
+    left.plotly_chart(dplot.samples_figure(snap.samples[:LIVE_POINTS], data, title), config=plot_config)
+    with right:
+        t = st.slider(
+            "noise level t",
+            0.01,
+            1.0,
+            0.3,
+            0.01,
+            key=f"{KEY}.t",
+            help="Diffusion time: 0 is the data, 1 is pure noise.",
+        )
+        view = views.score_view(method, t, generator)
+        show = (
+            st.segmented_control("Background", ["error", "density", "none"], default="error", key=f"{KEY}.bg") or "none"
+        )
+        st.plotly_chart(dplot.score_figure(view, show), config=plot_config)
+        if view.relative_error is not None:
+            st.caption(
+                f"p_t-weighted relative error of the learned score at t = {t:.2f}: {100 * view.relative_error:.1f}%"
+            )
+        else:
+            st.caption("No closed-form score for this density: learned field only.")
+
+
+live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (controls.curves, 1.0)])
+
+st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
+TABS = ["Forward noising", "Samplers side by side", "ε, score, x₀ (Tweedie)", "Score sharpening", "The maths"]
+tab_fwd, tab_samp, tab_tw, tab_sharp, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+generator = session.sample_generator()
+if tab_fwd.open:
+    with tab_fwd:
+        fwd = views.forward_view(method, generator)
+        a, b = st.columns([2, 1])
+        a.plotly_chart(dplot.forward_figure(fwd))
+        b.altair_chart(dplot.noise_chart(fwd.times, fwd.alpha, fwd.sigma), width="stretch")
+        b.caption(
+            f"Schedule: {config.noise_schedule}. Press ▶ Play: each point keeps its own ε, so it slides "
+            "from its data position towards pure noise."
+        )
+if tab_samp.open:
+    with tab_samp:
+        steps = st.select_slider("Steps for every sampler", [2, 5, 10, 20, 50, 100, 200], value=20, key=f"{KEY}.cmp")
+        sv = views.samplers_view(method, generator, steps)
+        st.plotly_chart(dplot.samplers_figure(sv))
+        st.dataframe(dplot.samplers_table(sv), hide_index=True)
+        st.caption(
+            "All four start from the same noise. Quality on 1,000 samples; the perfect-sampler levels are on "
+            "the quality curves above. DDIM uses the sidebar's eta."
+        )
+if tab_tw.open:
+    with tab_tw:
+        t_tw = st.slider("noise level t", 0.05, 1.0, 0.4, 0.05, key=f"{KEY}.tw")
+        st.plotly_chart(dplot.tweedie_figure(views.tweedie_view(method, t_tw, generator)))
+        st.markdown(f"This network predicts **{TARGET_TITLES[config.target]}**; all three forms follow from it:")
+        st.latex(
+            r"\varepsilon_\theta = -\sigma_t\, s_\theta,\qquad s_\theta = -\frac{\varepsilon_\theta}{\sigma_t},"
+            r"\qquad \hat x_0 = \frac{x_t - \sigma_t\,\varepsilon_\theta}{\alpha_t}"
+        )
+if tab_sharp.open:
+    with tab_sharp:
+        levels = [1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05, 0.03]
+        st.plotly_chart(dplot.sharpening_figure([views.score_view(method, t, generator, fine=2) for t in levels]))
+        st.caption("At high noise the score points to the data's mean; as t drops it splits towards each mode.")
+if tab_math.open:
+    with tab_math:
+        explain.diffusion()
