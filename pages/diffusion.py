@@ -107,7 +107,10 @@ if tab_sharp.open:
     with tab_sharp:
         levels = [1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05, 0.03]
         st.plotly_chart(dplot.sharpening_figure([views.score_view(method, t, generator, fine=2) for t in levels]))
-        st.caption("At high noise the score points to the data's mean; as t drops it splits towards each mode.")
+        st.caption(
+            "At high noise the score points to the data's mean; as t drops it splits towards each mode. "
+            "Arrows are scaled per frame: their length grows like 1/σ_t as the noise drops."
+        )
 if tab_math.open:
     with tab_math:
         explain.diffusion()

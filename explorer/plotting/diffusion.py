@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.plotting import fields
-from explorer.plotting.figures import PALETTE, animated, animated_panels, figure, scatter, segments
+from explorer.plotting.figures import PALETTE, animated, animated_panels, arrow_scale, figure, quiver, scatter, segments
 
 if TYPE_CHECKING:
     from explorer.views.diffusion import ForwardView, SamplersView, TweedieView
@@ -30,7 +30,7 @@ def score_figure(view: FieldView, show: str = "error") -> dict:
 def forward_figure(view: ForwardView) -> dict:
     name = "x_t = α_t x₀ + σ_t ε"
     frames = [[scatter(view.points[i], name, PALETTE["data"], 4, 0.7)] for i in range(len(view.times))]
-    labels = [f"{t:.2f} (ᾱ = {a * a:.2f})" for t, a in zip(view.times, view.alpha, strict=True)]
+    labels = [f"{t:.2f}" for t in view.times]
     return animated(
         [scatter(view.points[0], name, PALETTE["data"], 4, 0.7)],
         frames,
@@ -76,10 +76,12 @@ def tweedie_figure(view: TweedieView) -> dict:
 
 def sharpening_figure(views: list[FieldView]) -> dict:
     """The learned score field animated over noise levels, high noise first."""
-    from explorer.plotting.figures import arrow_scale, quiver
-
-    scale = arrow_scale(views[-1].learned, views[-1].spacing) * 0.5
-    frames = [[quiver(v.points, v.learned, "learned s_θ", PALETTE["learned"], scale, width=1.4)] for v in views]
+    # each frame scaled to its own field: the magnitudes span orders of magnitude from t = 1 to t = 0.03
+    name = "learned s_θ (scaled per frame)"
+    frames = [
+        [quiver(v.points, v.learned, name, PALETTE["learned"], arrow_scale(v.learned, v.spacing), width=1.4)]
+        for v in views
+    ]
     return animated(
         frames[0],
         frames,
