@@ -105,12 +105,13 @@ def test_home_and_navigation(server, browser) -> None:
     page.close()
 
 
-def test_flow_matching_trains_live_in_the_browser(server, browser) -> None:
+@pytest.mark.parametrize(("path", "title"), [("flow_matching", "Flow matching"), ("diffusion", "Diffusion and score")])
+def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, title: str) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    page.goto(f"{server}/flow_matching")  # a deep link must go through the app's router too
+    page.goto(f"{server}/{path}")  # a deep link must go through the app's router too
     train = page.get_by_role("button", name="Train", exact=True)
     train.wait_for(timeout=60_000)
-    assert "Flow matching" in page.locator("[data-testid=stSidebarNav]").inner_text()
+    assert title in page.locator("[data-testid=stSidebarNav]").inner_text()
     page.wait_for_timeout(1000)
     clicked = time.monotonic()
     train.click()
