@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from explorer.densities import DENSITIES
 from explorer.methods import DiffusionConfig
 from explorer.methods.diffusion import TARGET_TITLES
 from explorer.plotting import diffusion as dplot
-from explorer.ui import controls, explain, live, state, widgets
+from explorer.ui import controls, explain, live, scaffold
 from explorer.ui.routing import use_app_router
 from explorer.views import diffusion as views
 
@@ -18,28 +17,18 @@ LIVE_POINTS = 300  # points per cloud in the live view (payload is sent 4 times 
 st.title("Diffusion and score")
 st.caption("A network learns to remove noise; its score ∇log p_t is drawn against the exact one (green).")
 
-names = list(DENSITIES) + list(state.custom_densities())
-config = state.stored_config(FAMILY, DiffusionConfig())
 GROUPS = {"data": "Data and noise", "model": "Network", "training": "Training", "sampler": "Sampler"}
-with st.sidebar:
-    for group, title in GROUPS.items():
-        with st.expander(title, expanded=group in ("data", "model", "sampler")):
-            config = widgets.config_widgets(
-                config, KEY, [group], choices={"density": names}, labels={"target": TARGET_TITLES.get}
-            )
-state.store_config(FAMILY, config)
-session = state.training_session(FAMILY, config)
+config = scaffold.sidebar_config(
+    FAMILY, KEY, DiffusionConfig(), GROUPS, expanded=("data", "model", "sampler"), labels={"target": TARGET_TITLES.get}
+)
+session = scaffold.training_session(FAMILY, KEY, config)
 method = session.method
-
-controls.notices(session)
-controls.training_buttons(session, KEY)
 
 
 def render_view(snap) -> None:
     """Four times a second: progress, readouts, samples, the score field."""
-    controls.status_line(snap)
-    controls.readouts(snap, {"view refresh / s": f"{live.refresh_rate(KEY + '.live'):.1f}"})
-    plot_config = {"staticPlot": snap.status == "running"}
+    scaffold.live_header(snap, KEY)
+    plot_config = scaffold.plot_config(snap)
     left, right = st.columns(2)
     generator = session.sample_generator()
     data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()

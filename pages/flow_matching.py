@@ -5,7 +5,7 @@ import streamlit as st
 from explorer.densities import DENSITIES, get_density
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
-from explorer.ui import controls, explain, live, state, widgets
+from explorer.ui import controls, explain, live, scaffold, state
 from explorer.ui.routing import use_app_router
 from explorer.views import flow_matching as views
 
@@ -17,8 +17,6 @@ LIVE_POINTS = 300  # points per cloud in the live view (payload is sent 4 times 
 st.title("Flow matching")
 st.caption("A network v_θ(x, t) learns to move noise (t = 0) onto data (t = 1). Green arrows are the exact field.")
 
-names = list(DENSITIES) + list(state.custom_densities())
-config = state.stored_config(FAMILY, FlowMatchingConfig())
 GROUPS = {
     "data": "Data and path",
     "model": "Network",
@@ -26,31 +24,35 @@ GROUPS = {
     "sampler": "Sampler",
     "guidance": "Classifier-free guidance",
 }
-with st.sidebar:
-    for group, title in GROUPS.items():
-        classes = get_density(config.density, state.custom_densities()).class_names
-        choices = {"density": names, "source": names, "guidance_class": list(range(len(classes)))}
-        with st.expander(title, expanded=group in ("data", "sampler")):
-            config = widgets.config_widgets(
-                config, KEY, [group], choices=choices, labels={"guidance_class": lambda k, c=classes: c[k]}
-            )
-state.store_config(FAMILY, config)
-session = state.training_session(FAMILY, config)
-method = session.method
 
-controls.notices(session)
-controls.training_buttons(session, KEY)
+
+def class_names(config) -> tuple[str, ...]:
+    return get_density(config.density, state.custom_densities()).class_names
+
+
+config = scaffold.sidebar_config(
+    FAMILY,
+    KEY,
+    FlowMatchingConfig(),
+    GROUPS,
+    expanded=("data", "sampler"),
+    choices=lambda c: {
+        "source": list(DENSITIES) + list(state.custom_densities()),
+        "guidance_class": list(range(len(class_names(c)))),
+    },
+    labels=lambda c: {"guidance_class": class_names(c).__getitem__},
+)
+session = scaffold.training_session(FAMILY, KEY, config)
+method = session.method
 
 
 def render_view(snap) -> None:
     """Four times a second: progress, readouts, samples, the velocity field."""
-    controls.status_line(snap)
-    controls.readouts(snap, {"view refresh / s": f"{live.refresh_rate(KEY + '.live'):.1f}"})
+    scaffold.live_header(snap, KEY)
     left, right = st.columns(2)
     generator = session.sample_generator()
     data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
-    # While training, static plots (no hover layers or modebar) redraw far cheaper in the browser.
-    plot_config = {"staticPlot": snap.status == "running"}
+    plot_config = scaffold.plot_config(snap)
     left.plotly_chart(
         fmplot.samples_figure(snap.samples[:LIVE_POINTS], data, f"Samples at step {snap.samples_step:,}"),
         config=plot_config,
