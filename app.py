@@ -13,6 +13,7 @@ PAGES = {
     "Models": [
         st.Page("pages/flow_matching.py", title="Flow matching", icon=":material/waves:"),
         st.Page("pages/diffusion.py", title="Diffusion and score", icon=":material/blur_on:"),
+        st.Page("pages/langevin.py", title="Langevin dynamics", icon=":material/grain:"),
     ],
 }
 

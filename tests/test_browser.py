@@ -141,3 +141,19 @@ def test_densities_page_opens(server, browser) -> None:
     page.wait_for_timeout(1500)
     _no_exception(page)
     page.close()
+
+
+def test_langevin_page_runs_chains_and_its_presets(server, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    page.goto(f"{server}/langevin")
+    page.get_by_text("Trapped in one mode").first.wait_for(timeout=60_000)
+    page.get_by_text("final mode coverage TV").first.wait_for(timeout=30_000)
+    _no_exception(page)
+    page.get_by_role("button", name="Show it").first.click()  # the trapped-chain preset
+    page.wait_for_timeout(2500)
+    _no_exception(page)
+    page.get_by_role("button", name="Fix: anneal").click()
+    page.wait_for_timeout(2500)
+    _no_exception(page)
+    assert page.get_by_text("Annealed Langevin").count() > 0
+    page.close()

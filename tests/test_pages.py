@@ -32,7 +32,7 @@ def _stop(at: AppTest) -> None:
     """Pause the session and let its worker thread end (it would otherwise train on after the test)."""
     session = _session(at)
     session.pause()
-    worker = at.session_state["fm.live.worker"] if "fm.live.worker" in at.session_state else None  # noqa: SIM401 (no .get on AppTest state)
+    worker = at.session_state["worker:flow_matching"] if "worker:flow_matching" in at.session_state else None  # noqa: SIM401 (no .get on AppTest state)
     if worker is not None:
         worker.join(5)
 

@@ -40,7 +40,7 @@ def chains_figure(view: ChainsView, title: str = "", height: int = 620, duration
     if view.density is not None:
         zmax = float(view.density.max()) or 1.0
         background = heatmap(view.axis, view.axis, view.density, "target p(x)", DENSITY_SCALE, 0.0, zmax, "p(x)")
-        background["showscale"] = False
+        background.update(showscale=False, zsmooth="best")
     else:
         background = scatter(view.target, "target samples", PALETTE["data"], 3, 0.25)
     frames = [_frame(view, i, showlegend=True) for i in range(len(view.steps))]
@@ -94,14 +94,18 @@ def modes_chart(view: MarginalsView, height: int = 200) -> alt.Chart | None:
     """Fraction of chains nearest each component (bars) against the mixture weights (ticks)."""
     if view.mode_mass is None:
         return None
-    frame = pd.DataFrame({"mode": list(view.mode_names), "chains": view.mode_mass, "target weight": view.mode_weight})
-    x = alt.X("mode:N", sort=list(view.mode_names), title=None, axis=alt.Axis(labelAngle=0))
+    names = [name.removeprefix("component ") for name in view.mode_names]  # "component 3" -> "3"
+    frame = pd.DataFrame({"mode": names, "chains": view.mode_mass, "target weight": view.mode_weight})
+    x = alt.X("mode:N", sort=names, title="mode", axis=alt.Axis(labelAngle=0))
+    top = float(view.mode_weight.max())
     bars = (
         alt.Chart(frame)
         .mark_bar(color=PALETTE["model"], opacity=0.7)
         .encode(
             x=x,
-            y=alt.Y("chains:Q", title="mass", scale=alt.Scale(domain=[0, max(1.0, float(view.mode_mass.max()))])),
+            y=alt.Y(
+                "chains:Q", title="mass", scale=alt.Scale(domain=[0, 1.15 * float(max(view.mode_mass.max(), top))])
+            ),
             tooltip=[alt.Tooltip("chains:Q", format=".3f"), alt.Tooltip("target weight:Q", format=".3f")],
         )
     )
@@ -123,10 +127,10 @@ def metric_chart(view: CurvesView, key: str, height: int = 200) -> alt.Chart:
     frame = pd.DataFrame({"step": view.steps, "value": view.series[key]}).replace([np.inf, -np.inf], np.nan).dropna()
     line = (
         alt.Chart(frame)
-        .mark_line(point=True, color=PALETTE["model"])
+        .mark_line(point=alt.OverlayMarkDef(color=PALETTE["model"], size=18), color=PALETTE["model"])
         .encode(
-            x=alt.X("step:Q", title="step", axis=alt.Axis(format=",d")),
-            y=alt.Y("value:Q", title=name, scale=alt.Scale(type="symlog", constant=0.01)),
+            x=alt.X("step:Q", title="step", axis=alt.Axis(format=",d", tickMinStep=1)),
+            y=alt.Y("value:Q", title=name, scale=alt.Scale(type="symlog", constant=0.1)),
             tooltip=["step", alt.Tooltip("value:Q", title=name, format=".3g")],
         )
     )
@@ -147,9 +151,9 @@ def acceptance_chart(view: CurvesView, height: int = 200) -> alt.Chart | None:
     frame = pd.DataFrame({"step": view.steps, "acceptance": view.acceptance}).dropna()
     line = (
         alt.Chart(frame)
-        .mark_line(point=True, color=PALETTE["path"])
+        .mark_line(point=alt.OverlayMarkDef(color=PALETTE["path"], size=18), color=PALETTE["path"])
         .encode(
-            x=alt.X("step:Q", title="step", axis=alt.Axis(format=",d")),
+            x=alt.X("step:Q", title="step", axis=alt.Axis(format=",d", tickMinStep=1)),
             y=alt.Y("acceptance:Q", title="accepted", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
             tooltip=["step", alt.Tooltip("acceptance:Q", format=".1%")],
         )

@@ -23,18 +23,19 @@ REFRESH_S = 0.25
 Render = Callable[[Snapshot], None]
 
 
-def worker_for(session: TrainingSession, key: str) -> TrainingWorker:
-    """This user's worker for `session` (a new session gets a new worker)."""
-    worker: TrainingWorker | None = st.session_state.get(f"{key}.worker")
+def worker_for(session: TrainingSession) -> TrainingWorker:
+    """This user's one worker for `session`, whichever page shows it (a new session gets a new one)."""
+    key = f"worker:{session.family}"
+    worker: TrainingWorker | None = st.session_state.get(key)
     if worker is None or worker.session is not session:
         worker = TrainingWorker(session)
-        st.session_state[f"{key}.worker"] = worker
+        st.session_state[key] = worker
     return worker
 
 
 def live_panel(session: TrainingSession, key: str, panels: Sequence[tuple[Render, float]]) -> None:
     """Render each `(render, interval_s)` of `panels` in a fragment refreshed every interval while training."""
-    worker = worker_for(session, key)
+    worker = worker_for(session)
     worker.ensure_running()
     running = session.running
     for index, (render, interval) in enumerate(panels):

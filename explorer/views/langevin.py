@@ -55,7 +55,7 @@ class ChainsView:
     def labels(self) -> list[str]:
         if not self.annealed:
             return [f"{s:,}" for s in self.steps]
-        return [f"{s:,} · σ = {sigma:.2g}" for s, sigma in zip(self.steps, self.sigmas, strict=True)]
+        return [f"{s:,} (σ {sigma:.2g})" for s, sigma in zip(self.steps, self.sigmas, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -324,7 +324,7 @@ EXPLANATION: list[tuple[str, str]] = [
         "md",
         "For a Gaussian mixture p_σ is the mixture with variances s_k² + σ². A diffusion model's score "
         "s_θ(x, t) ≈ ∇ log p_t with x_t = α_t x_0 + σ_t z gives the same noised scores: "
-        "∇ log p_σ(x) = α_t s_θ(α_t x, t) at the time t where σ_t / α_t = σ; plain Langevin on a learned "
-        "score uses t = 0.01.",
+        "∇ log p_σ(x) = α_t s_θ(α_t x, t) at the time t where σ_t / α_t = σ. Plain Langevin on a learned "
+        "score uses t = 0.03: at smaller t the network's score error grows like 1 / σ_t.",
     ),
 ]
