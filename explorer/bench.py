@@ -59,6 +59,45 @@ def plain_pytorch_steps_per_s(session: TrainingSession, seconds: float) -> float
     return steps / (time.perf_counter() - start)
 
 
+def plain_gan_steps_per_s(session: TrainingSession, seconds: float) -> float:
+    """Generator steps/s of a textbook alternating GAN loop (nn.Sequential, torch.optim.Adam, the
+    same loss, n_critic, gradient penalty or clipping, batch, widths and depths)."""
+    from explorer.gan_losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
+
+    cfg, device = session.config, session.device_choice.device
+
+    def mlp(i: int, o: int, hidden: int, depth: int) -> nn.Sequential:
+        dims, layers = [i] + [hidden] * depth, []
+        for a, b in zip(dims[:-1], dims[1:], strict=True):
+            layers += [nn.Linear(a, b), nn.SiLU()]
+        return nn.Sequential(*layers, nn.Linear(dims[-1], o)).to(device)
+
+    g, d = mlp(cfg.latent_dim, 2, cfg.g_hidden, cfg.g_depth), mlp(2, 1, cfg.d_hidden, cfg.d_depth)
+    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, 0.999))
+    generator, batch, steps, start = make_generator(cfg.seed, device), cfg.batch_size, 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(cfg.n_critic):
+            real = session.density.sample(batch, generator)
+            fake = g(torch.randn((batch, cfg.latent_dim), generator=generator, device=device)).detach()
+            loss = discriminator_loss(cfg.loss, d(real).squeeze(-1), d(fake).squeeze(-1))
+            if cfg.loss == "wgan_gp":
+                u = torch.rand((batch, 1), generator=generator, device=device)
+                loss = loss + cfg.gp_lambda * gradient_penalty(lambda x: d(x).squeeze(-1), real, fake, u)
+            opt_d.zero_grad()
+            loss.backward()
+            opt_d.step()
+            if cfg.loss == "wgan":
+                clip_weights(d, cfg.clip)
+        fake = g(torch.randn((batch, cfg.latent_dim), generator=generator, device=device))
+        loss = generator_loss(cfg.loss, d(fake).squeeze(-1))
+        opt_g.zero_grad()
+        loss.backward()
+        opt_g.step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
 def field_arrays(family: str, method, points: torch.Tensor) -> dict[str, np.ndarray]:
     """The learned field on `points` at a few times, for --field-out (t conventions as the page's)."""
     with torch.no_grad():
@@ -79,7 +118,7 @@ def field_arrays(family: str, method, points: torch.Tensor) -> dict[str, np.ndar
 
 def field_errors(family: str, method, generator: torch.Generator) -> dict[str, float]:
     """Relative L2 error of the learned field against the exact one, weighted by p_t (exact targets only)."""
-    if method.exact() is None:
+    if not hasattr(method, "exact") or method.exact() is None:
         return {}
     if family == "diffusion":
         from explorer.views.diffusion import relative_score_error, time_at_abar
@@ -167,8 +206,11 @@ def run(args: argparse.Namespace) -> dict:
         "steps": steps,
         "steps_per_s": round(steps / elapsed, 1),
         "batch_size": cfg.batch_size,
-        "hidden": cfg.hidden,
-        "depth": cfg.depth,
+        **(
+            {"hidden": cfg.hidden, "depth": cfg.depth}
+            if hasattr(cfg, "hidden")
+            else {"g_hidden": cfg.g_hidden, "g_depth": cfg.g_depth, "d_hidden": cfg.d_hidden, "d_depth": cfg.d_depth}
+        ),
         "status": session.status,
         "energy_distance": round(energy_distance(samples, truth), 5),
         "noise_floor": round(energy_floor(session.density, args.n_samples, reference_gen, repeats=5), 5),
@@ -180,15 +222,21 @@ def run(args: argparse.Namespace) -> dict:
     result.update(field_errors(args.family, method, torch.Generator().manual_seed(args.seed + 4)))
     if args.samples_out:
         np.save(args.samples_out, samples.numpy().astype(np.float32))
-    if args.field_out:
+    if args.family == "gan":
+        result.update({"loss": cfg.loss, "n_critic": cfg.n_critic})
+        if hasattr(session.density, "nearest_component"):
+            counts = torch.bincount(session.density.nearest_component(samples), minlength=session.density.n_classes)
+            result["mode_mass"] = [round(float(c) / len(samples), 4) for c in counts]
+    if args.field_out and args.family != "gan":
         grid = make_grid(6.0, args.field_grid, session.device_choice.device)
         arrays = field_arrays(args.family, method, grid.points)
         np.savez(args.field_out, points=grid.points.cpu().numpy().astype(np.float32), **arrays)
     if args.baseline_seconds > 0:
-        baseline = plain_pytorch_steps_per_s(session, args.baseline_seconds)
+        plain = plain_gan_steps_per_s if args.family == "gan" else plain_pytorch_steps_per_s
+        baseline = plain(session, args.baseline_seconds)
         result["plain_pytorch_steps_per_s"] = round(baseline, 1)
         result["speedup_vs_plain"] = round(result["steps_per_s"] / baseline, 2)
-    if args.live_seconds > 0:
+    if args.live_seconds > 0 and args.family in ("flow_matching", "diffusion"):  # pages with a live view
         live = live_throughput(args.family, config, args.live_seconds)
         result.update({k: round(v, 2) for k, v in live.items()})
         result["live_fraction"] = round(live["live_steps_per_s"] / result["steps_per_s"], 3)

@@ -50,6 +50,7 @@ class History:
     quality: dict[str, list[float]] = field(default_factory=dict)
     quality_perfect: dict[str, float] = field(default_factory=dict)
     quality_names: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, list[float]] = field(default_factory=dict)  # other per-chunk losses (e.g. d_loss)
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,22 @@ class Snapshot:
     quality_names: dict[str, str]
     samples: np.ndarray  # [n, 2] model samples scored at the last quality evaluation ([0, 2] before any)
     samples_step: int
+    extra_losses: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # aligned with loss_steps
 
     @property
     def progress(self) -> float:
         return min(1.0, self.step / max(1, self.total_steps))
+
+
+def _clone(state):
+    """A deep copy of a state (tensors cloned, nested dicts and lists copied, other values kept)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().clone()
+    if isinstance(state, dict):
+        return {k: _clone(v) for k, v in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(_clone(v) for v in state)
+    return state
 
 
 def _locked(method):
@@ -153,8 +166,8 @@ class TrainingSession:
             kwargs["source"] = get_density(source, self.custom_densities)
         return self._method_cls(self.config, self.density, self.device_choice.device, **kwargs)
 
-    def _clone_state(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in self.method.state_dict().items()}
+    def _clone_state(self) -> dict:
+        return _clone(self.method.state_dict())
 
     # --- controls --------------------------------------------------------------------------
     @property
@@ -247,10 +260,14 @@ class TrainingSession:
             self.status, self.message = FINISHED, self._finished_message()
             return 0
         lrs = [learning_rate(self.config, self.step_count + i) for i in range(n)]
-        losses = self.method.train_chunk(lrs, self.generator).detach().float().cpu()
-        worst = float(losses.max()) if losses.numel() else 0.0
+        result = self.method.train_chunk(lrs, self.generator)
+        series = {
+            k: v.detach().float().cpu() for k, v in (result if isinstance(result, dict) else {"loss": result}).items()
+        }
+        losses = series["loss"]
         if self._reference_loss is None and math.isfinite(float(losses[0])):
-            self._reference_loss = max(float(losses[0]), 1e-3)  # the untrained model's loss
+            self._reference_loss = max(abs(float(losses[0])), 1.0)  # the untrained model's loss
+        worst = max((float(v.abs().max()) for v in series.values() if v.numel()), default=0.0)
         if not math.isfinite(worst) or worst > EXPLOSION_FACTOR * (self._reference_loss or 1.0):
             self._diverged(worst)
             return 0
@@ -259,6 +276,9 @@ class TrainingSession:
         with self._history_lock:
             self.history.loss_steps.append(self.step_count)
             self.history.loss.append(float(losses.mean()))
+            for key, values in series.items():
+                if key != "loss":
+                    self.history.extra.setdefault(key, []).append(float(values.mean()))
         due = time.perf_counter() - self._last_quality_time >= self.quality_period_s
         if self.step_count >= self._next_quality or due:
             self.evaluate_quality()
@@ -328,6 +348,7 @@ class TrainingSession:
             quality_names=dict(h.quality_names),
             samples=self.last_samples,
             samples_step=self.last_samples_step,
+            extra_losses={k: np.asarray(v, dtype=np.float64) for k, v in h.extra.items()},
         )
 
     def sample_generator(self) -> torch.Generator:

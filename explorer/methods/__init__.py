@@ -3,11 +3,22 @@
 from explorer.methods.base import Method
 from explorer.methods.diffusion import Diffusion, DiffusionConfig
 from explorer.methods.flow_matching import FlowMatching, FlowMatchingConfig
+from explorer.methods.gan import GAN, GANConfig
 
 # family name -> (config class, method class); the session and the pages look families up here.
 METHODS: dict[str, tuple[type, type[Method]]] = {
     "flow_matching": (FlowMatchingConfig, FlowMatching),
     "diffusion": (DiffusionConfig, Diffusion),
+    "gan": (GANConfig, GAN),
 }
 
-__all__ = ["METHODS", "Method", "Diffusion", "DiffusionConfig", "FlowMatching", "FlowMatchingConfig"]
+__all__ = [
+    "METHODS",
+    "Method",
+    "Diffusion",
+    "DiffusionConfig",
+    "FlowMatching",
+    "FlowMatchingConfig",
+    "GAN",
+    "GANConfig",
+]
