@@ -243,6 +243,34 @@ class TrainingSession:
         return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
 
     @_locked
+    def step_part(self, part: str) -> bool:
+        """One discriminator ("d") or generator ("g") update of a two-player method (GANs); only a
+        generator update counts as a step. Returns False when the method has no such parts."""
+        if not hasattr(self.method, "train_part") or self.status == RUNNING or part not in ("d", "g"):
+            return False
+        result = self.method.train_part(part, learning_rate(self.config, self.step_count), self.generator)
+        values = [float(v.detach().float().abs().max()) for v in result.values()]
+        if not all(math.isfinite(v) for v in values):
+            self._diverged(max(values))
+            return True
+        self._last_good = self._clone_state()
+        if part == "g":
+            self.step_count += 1
+        with self._history_lock:
+            self.history.loss_steps.append(self.step_count)
+            self.history.loss.append(
+                float(result["loss"])
+                if "loss" in result
+                else (self.history.loss[-1] if self.history.loss else math.nan)
+            )
+            for key in {*self.history.extra, *result} - {"loss"}:
+                series = self.history.extra.setdefault(key, [math.nan] * (len(self.history.loss) - 1))
+                series.append(float(result[key].mean()) if key in result else math.nan)
+        if self.status not in (DIVERGED, FINISHED):
+            self.status = PAUSED
+        return True
+
+    @_locked
     def step(self, n: int = 1) -> int:
         """Take exactly n steps now (the Step button), whatever the status."""
         if self.status in (RUNNING, FINISHED) or self.step_count >= self.config.steps:

@@ -118,3 +118,18 @@ def test_a_diverging_gan_pauses_with_the_last_good_weights(loss: str) -> None:
     # the first chunk exploded, so the last good weights are the initial ones
     for p, q in zip(session.method.generator_net.parameters(), initial, strict=True):
         torch.testing.assert_close(p.detach(), q)
+
+
+def test_single_discriminator_and_generator_steps() -> None:
+    session = TrainingSession("gan", GANConfig(seed=0), quality_every=10**9, quality_period_s=math.inf)
+    d_before = [p.detach().clone() for p in session.method.discriminator_net.parameters()]
+    g_before = [p.detach().clone() for p in session.method.generator_net.parameters()]
+    assert session.step_part("d") and session.step_count == 0  # a D update is not a (generator) step
+    assert any(
+        not torch.equal(p, q) for p, q in zip(session.method.discriminator_net.parameters(), d_before, strict=True)
+    )
+    assert all(torch.equal(p, q) for p, q in zip(session.method.generator_net.parameters(), g_before, strict=True))
+    assert session.step_part("g") and session.step_count == 1 and session.status == "paused"
+    assert any(not torch.equal(p, q) for p, q in zip(session.method.generator_net.parameters(), g_before, strict=True))
+    snap = session.snapshot()
+    assert len(snap.loss_steps) == len(snap.loss) == len(snap.extra_losses["d_loss"]) == 2

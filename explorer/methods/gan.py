@@ -159,6 +159,21 @@ class GAN(Method):
             self._cursor += 1
         return {"loss": g_losses, "d_loss": d_losses}
 
+    def train_part(self, part: str, lr: float, generator: torch.Generator) -> dict[str, Tensor]:
+        """One discriminator update (part "d") or one generator update ("g"), for step-by-step teaching."""
+        cfg = self.config
+        if self._cursor == GAN_BLOCK:
+            self._draw_block(generator)
+        b, k = self._block, self._cursor
+        for group in self.opt_g.param_groups:
+            group["lr"] = lr
+        for group in self.opt_d.param_groups:
+            group["lr"] = cfg.lr_d * (lr / cfg.lr if cfg.lr > 0 else 0.0)
+        if part == "d":
+            return {"d_loss": self._d_step(b["real"][k, 0], b["real_labels"][k, 0], b["z_d"][k, 0], b["u"][k, 0])[None]}
+        self._cursor += 1
+        return {"loss": self._g_step(b["z_g"][k], b["g_labels"][k])[None]}
+
     # --- state and sampling ------------------------------------------------------------------
     def state_dict(self) -> dict:
         return {
