@@ -139,6 +139,13 @@ class TrainingConfig:
     )
     schedule: str = param("cosine", "LR schedule", live=True, choices=SCHEDULES, group="training")
     seed: int = param(0, "Seed", lo=0, hi=2**31 - 1, group="training")
+    slow_motion: bool = param(
+        False,
+        "Slow motion (4 steps / s)",
+        live=True,
+        group="training",
+        help="One step per refresh, to watch single updates.",
+    )
     device: str = param(
         "auto",
         "Device",

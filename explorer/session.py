@@ -223,7 +223,9 @@ class TrainingSession:
         if not self._marks:
             self._marks.append((start, self.step_count))
         chunk = max(1, min(512, int(self._compute_rate * CHUNK_S) or 8))
-        while self.running and time.perf_counter() - start < budget_s:
+        if self.config.slow_motion:  # one step per call; the worker paces the calls
+            taken += self._train(1)
+        while self.running and time.perf_counter() - start < budget_s and not self.config.slow_motion:
             taken += self._train(chunk)
         now = time.perf_counter()
         if taken and now > start:

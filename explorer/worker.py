@@ -19,6 +19,7 @@ from explorer.session import TrainingSession
 
 SLICE_S = 0.05
 IDLE_TIMEOUT_S = 5.0
+SLOW_MOTION_PERIOD_S = 0.25  # one step per view refresh
 
 
 class TrainingWorker:
@@ -58,4 +59,5 @@ class TrainingWorker:
                 session.pause(note="Paused: the page stopped refreshing (tab closed or another page opened).")
                 return
             session.run(self.slice_s)
-            time.sleep(0.001)  # let a waiting UI action take the lock
+            # let a waiting UI action take the lock; in slow motion, pace single steps
+            time.sleep(SLOW_MOTION_PERIOD_S if session.config.slow_motion else 0.001)

@@ -53,3 +53,17 @@ def test_reset_while_training_gives_a_fresh_stopped_session() -> None:
     session.reset()
     worker.join(5)
     assert session.step_count == 0 and session.status == "ready"
+
+
+def test_slow_motion_takes_single_paced_steps() -> None:
+    import dataclasses
+
+    session = TrainingSession("flow_matching", dataclasses.replace(SMALL, slow_motion=True), quality_every=10**9)
+    session.start()
+    assert session.run(1.0) == 1  # one step per call, whatever the budget
+    worker = TrainingWorker(session, slice_s=0.02)
+    worker.ensure_running()
+    time.sleep(1.1)
+    session.pause()
+    worker.join(5)
+    assert 1 <= session.step_count <= 8  # ~4 steps a second, not thousands
