@@ -11,6 +11,7 @@ PAGES = {
     "Explorer": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
     "Foundations": [st.Page("pages/densities.py", title="Densities", icon=":material/scatter_plot:")],
     "Models": [
+        st.Page("pages/gan.py", title="GANs", icon=":material/compare_arrows:"),
         st.Page("pages/flow_matching.py", title="Flow matching", icon=":material/waves:"),
         st.Page("pages/diffusion.py", title="Diffusion and score", icon=":material/blur_on:"),
         st.Page("pages/langevin.py", title="Langevin dynamics", icon=":material/grain:"),

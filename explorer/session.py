@@ -324,7 +324,7 @@ class TrainingSession:
         self.message = (
             f"Training diverged at step {self.step_count + 1}: the loss became {kind} "
             f"(learning rate {self.config.lr:g}). The last good weights (step {self.step_count}) are "
-            "kept. Lower the learning rate and press Train, or Reset."
+            f"kept. {self.method.divergence_hint()}"
         )
 
     def _finished_message(self) -> str:

@@ -16,7 +16,7 @@ st.markdown(
 
 # family, what it is, and its pages as (label, page script or None while it is still to come)
 TAXONOMY = [
-    ("Implicit", "A generator you can sample but not evaluate; trained adversarially.", [("GANs", None)]),
+    ("Implicit", "A generator you can sample but not evaluate; trained adversarially.", [("GANs", "pages/gan.py")]),
     (
         "Tractable",
         "Exact log-likelihood by change of variables through invertible maps.",
@@ -43,6 +43,12 @@ for col, (family, what, pages) in zip(st.columns(len(TAXONOMY)), TAXONOMY, stric
 st.subheader("Pages")
 CARDS = [
     (
+        "pages/gan.py",
+        "GANs",
+        ":material/compare_arrows:",
+        "Discriminator surfaces live; generator gradient arrows; six losses; mode collapse and its cures; D* and JS.",
+    ),
+    (
         "pages/densities.py",
         "Densities",
         ":material/scatter_plot:",
@@ -61,10 +67,11 @@ CARDS = [
         "Denoising score matching live; exact score and error; forward noising; DDPM, DDIM, SDE and ODE samplers.",
     ),
 ]
-for col, (path, title, icon, text) in zip(st.columns(3), CARDS, strict=False):
-    with col.container(border=True):
-        st.page_link(path, label=title, icon=icon)
-        st.caption(text)
+for row in range(0, len(CARDS), 3):
+    for col, (path, title, icon, text) in zip(st.columns(3), CARDS[row : row + 3], strict=False):
+        with col.container(border=True):
+            st.page_link(path, label=title, icon=icon)
+            st.caption(text)
 
 st.subheader("Device")
 auto = resolve_device("auto")

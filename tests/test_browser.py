@@ -105,7 +105,9 @@ def test_home_and_navigation(server, browser) -> None:
     page.close()
 
 
-@pytest.mark.parametrize(("path", "title"), [("flow_matching", "Flow matching"), ("diffusion", "Diffusion and score")])
+@pytest.mark.parametrize(
+    ("path", "title"), [("flow_matching", "Flow matching"), ("diffusion", "Diffusion and score"), ("gan", "GANs")]
+)
 def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, title: str) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     page.goto(f"{server}/{path}")  # a deep link must go through the app's router too

@@ -34,6 +34,10 @@ class Method:
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
         raise NotImplementedError
 
+    def divergence_hint(self) -> str:
+        """What to change after a divergence (shown after the session's explanation)."""
+        return "Lower the learning rate and press Train, or Reset."
+
     def apply_live(self, config: TrainingConfig) -> None:
         """Adopt a config that differs from the current one only in live fields."""
         self.config = config

@@ -71,6 +71,14 @@ class GAN(Method):
         self._block: dict[str, Tensor] = {}
         self._cursor = GAN_BLOCK
 
+    def divergence_hint(self) -> str:
+        if self.config.loss == "wgan":
+            return (
+                f"Weight clipping at c = {self.config.clip:g} is too loose to keep the critic Lipschitz: lower c, "
+                "or use WGAN-GP; then press Reset."
+            )
+        return "Lower the learning rates (G and D) and press Train, or Reset."
+
     @property
     def n_params(self) -> int:
         return sum(p.numel() for net in (self.generator_net, self.discriminator_net) for p in net.parameters())
@@ -143,7 +151,7 @@ class GAN(Method):
             if self._cursor == GAN_BLOCK:
                 self._draw_block(generator)
             b, k = self._block, self._cursor
-            factor = lr / cfg.lr if cfg.lr > 0 else 0.0  # the schedule scales both learning rates
+            factor = lr / cfg.lr if cfg.lr > 0 else 1.0  # the schedule scales both rates; D trains even at G lr 0
             for group in self.opt_g.param_groups:
                 group["lr"] = lr
             for group in self.opt_d.param_groups:
@@ -166,7 +174,7 @@ class GAN(Method):
         for group in self.opt_g.param_groups:
             group["lr"] = lr
         for group in self.opt_d.param_groups:
-            group["lr"] = cfg.lr_d * (lr / cfg.lr if cfg.lr > 0 else 0.0)
+            group["lr"] = cfg.lr_d * (lr / cfg.lr if cfg.lr > 0 else 1.0)
         if part == "d":
             return {"d_loss": self._d_step(b["real"][k, 0], b["real_labels"][k, 0], b["z_d"][k, 0], b["u"][k, 0])[None]}
         self._cursor += 1

@@ -66,3 +66,65 @@ def diffusion() -> None:
         r"\qquad \frac{dx}{dt} = -\tfrac12\beta(t)\big[x + \nabla\log p_t(x)\big]"
     )
     st.markdown("Sampling with an exponential moving average of the weights (EMA) smooths out SGD noise.")
+
+
+def gan() -> None:
+    st.markdown(
+        "**Generative adversarial networks** pit a generator G, which maps noise z ~ p_z to samples "
+        "G(z), against a discriminator D, which tells data from generated samples. The original game "
+        "(Goodfellow et al.) is a minimax problem over the value"
+    )
+    st.latex(
+        r"\min_G \max_D\; V(D, G) = \mathbb{E}_{x \sim p_{\text{data}}}\big[\log D(x)\big]"
+        r" + \mathbb{E}_{z \sim p_z}\big[\log\big(1 - D(G(z))\big)\big]"
+    )
+    st.markdown(
+        "For a fixed G with sample density q, the best discriminator and the value at it are (the heatmap "
+        "above is the learned D, which chases D*)"
+    )
+    st.latex(
+        r"D^*(x) = \frac{p_{\text{data}}(x)}{p_{\text{data}}(x) + q(x)},\qquad"
+        r"V(D^*, G) = -\log 4 + 2\,\mathrm{JS}(p_{\text{data}} \,\|\, q)"
+    )
+    st.markdown(
+        "**The non-saturating trick.** Where D confidently rejects a sample, log(1 − D(G(z))) is flat, so "
+        "the minimax generator gets almost no gradient early in training (the arrows vanish). The "
+        "generator maximises log D(G(z)) instead: same fixed point, strong gradients where D ≈ 0:"
+    )
+    st.latex(
+        r"\nabla_x \log\big(1 - D(x)\big) = -D(x)\,\nabla_x \ell(x),\qquad"
+        r"\nabla_x \log D(x) = \big(1 - D(x)\big)\,\nabla_x \ell(x),\qquad D = \sigma(\ell)"
+    )
+    st.markdown(
+        "**Wasserstein GAN.** Replace the JS divergence by the Wasserstein-1 distance, in its "
+        "Kantorovich–Rubinstein dual form over 1-Lipschitz critics f (no sigmoid: f is a real-valued score):"
+    )
+    st.latex(
+        r"W_1(p_{\text{data}}, q) = \sup_{\|f\|_L \le 1}\;"
+        r"\mathbb{E}_{x \sim p_{\text{data}}}\big[f(x)\big] - \mathbb{E}_{z \sim p_z}\big[f(G(z))\big]"
+    )
+    st.markdown(
+        "The critic ascends this objective for n_critic steps, then G descends −E f(G(z)). The original "
+        "WGAN enforces the Lipschitz constraint crudely by clipping every weight to [−c, c]: too small a c "
+        "leaves a nearly constant critic with vanishing gradients, too large a c no constraint at all. "
+        "**WGAN-GP** (Gulrajani et al.) instead penalises the critic's gradient norm at random "
+        "interpolates between real and generated samples:"
+    )
+    st.latex(
+        r"L_D = \mathbb{E}\big[f(G(z))\big] - \mathbb{E}\big[f(x)\big]"
+        r" + \lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],"
+        r"\qquad \hat x = u\,x + (1 - u)\,G(z),\; u \sim U[0, 1]"
+    )
+    st.markdown("**LSGAN** (least squares, targets a for fake, b for real, c for the generator) and **hinge**:")
+    st.latex(
+        r"L_D = \tfrac12\mathbb{E}\big[(D(x) - b)^2\big] + \tfrac12\mathbb{E}\big[(D(G(z)) - a)^2\big],\quad"
+        r"L_G = \tfrac12\mathbb{E}\big[(D(G(z)) - c)^2\big]"
+    )
+    st.latex(
+        r"L_D = \mathbb{E}\big[\max(0, 1 - D(x))\big] + \mathbb{E}\big[\max(0, 1 + D(G(z)))\big],\quad"
+        r"L_G = -\mathbb{E}\big[D(G(z))\big]"
+    )
+    st.markdown(
+        "The arrows on the generated samples are −∇ₓ l_G(D(x)): the direction in which each sample's "
+        "generator loss falls fastest. Backpropagated through x = G(z), they are the generator's update."
+    )

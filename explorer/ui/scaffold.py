@@ -4,11 +4,12 @@ live header. A page adds only its own panels."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import fields, replace
 from typing import Any
 
 import streamlit as st
 
-from explorer.configs import TrainingConfig
+from explorer.configs import TrainingConfig, clamp
 from explorer.densities import DENSITIES
 from explorer.session import Snapshot, TrainingSession
 from explorer.ui import controls, live, state, widgets
@@ -22,12 +23,15 @@ def sidebar_config(
     expanded: Collection[str] = (),
     choices: Callable[[Any], dict] | None = None,
     labels: Callable[[Any], dict] | dict[str, Callable] | None = None,
+    hide: Callable[[Any], Collection[str]] | None = None,
 ) -> Any:
     """One sidebar expander per config group; returns the config (kept across page switches).
 
     `choices(config)` adds options decided at run time and `labels` (a dict, or a function of the
     config) formats them; both see the groups rendered so far. Every density field offers the
-    registered densities plus the user's uploads.
+    registered densities plus the user's uploads. `hide(config)` names fields not to show (e.g. the
+    parameters of another loss); it sees the values the widgets hold in this run, so a field shown
+    or hidden by a widget of its own group follows that widget at once. Hidden fields keep their values.
     """
     densities = list(DENSITIES) + list(state.custom_densities())
     config = state.stored_config(family, default)
@@ -35,10 +39,20 @@ def sidebar_config(
         for group, title in groups.items():
             options = {"density": densities, **(choices(config) if choices else {})}
             formats = labels(config) if callable(labels) else labels
+            hidden = tuple(hide(_with_widget_values(config, key))) if hide else ()
             with st.expander(title, expanded=group in expanded):
-                config = widgets.config_widgets(config, key, [group], choices=options, labels=formats)
+                config = widgets.config_widgets(config, key, [group], choices=options, labels=formats, hide=hidden)
     state.store_config(family, config)
     return config
+
+
+def _with_widget_values(config: TrainingConfig, key: str) -> Any:
+    """`config` with each field replaced by the value its widget holds now (widgets not yet created keep
+    the config's value), coerced into range."""
+    values = {
+        f.name: st.session_state[f"{key}.{f.name}"] for f in fields(config) if f"{key}.{f.name}" in st.session_state
+    }
+    return clamp(replace(config, **values))
 
 
 def training_session(family: str, key: str, config: TrainingConfig) -> TrainingSession:

@@ -1,0 +1,356 @@
+"""What the GAN page shows, computed from a `GAN` method as numpy arrays.
+
+- `surface_view`: the discriminator surface D(x) (the probability sigmoid(logit) for the minimax and
+  non-saturating losses, the raw output otherwise: the critic f(x) of the WGANs, LSGAN's regression
+  output, the hinge score) on a grid, with real and generated samples and, at every generated
+  sample, the generator's gradient arrow -grad_x l_G(D(x)): the direction its loss pushes that sample.
+- `mapping_view`: the generator as a map: a grid of lines in noise space (latent 2), or the segment
+  z in [-3, 3] (latent 1), and its image under G.
+- `mode_mass_view`: per-mode mass of model samples against the target weights (mode collapse).
+- `class_view`: a conditional GAN's samples per class.
+- `setting_notes`: what extreme settings do, in words; `PRESETS`: the lecture's demonstrations.
+
+The live view reads the networks while a worker thread trains them. The optimizer updates the
+weights in place, which would invalidate an autograd graph built through them between forward and
+backward, so every view evaluates a `frozen` copy of the two networks.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from explorer.densities import Checkerboard, Density, GaussianMixture
+from explorer.gan_losses import WASSERSTEIN, generator_loss
+from explorer.methods.gan import GAN, GANConfig
+from explorer.views.grid import make_grid
+
+PROBABILITY_LOSSES = ("minimax", "nonsaturating")  # D outputs a logit: sigmoid gives P(real)
+LATENT_LIM = 3.0  # the noise-space grid covers [-3, 3]^latent_dim (99.7% of N(0, 1) per axis)
+OFF_MODE_STDS = 3.0  # a sample farther than 3 std from every mean lies "between modes"
+
+
+def _np(x: torch.Tensor) -> np.ndarray:
+    return x.detach().float().cpu().numpy()
+
+
+def frozen(method: GAN) -> GAN:
+    """A shallow copy of `method` whose two networks are private deep copies without parameter
+    gradients: safe to differentiate through while the original trains in another thread."""
+    twin = copy.copy(method)
+    twin.generator_net = copy.deepcopy(method.generator_net).requires_grad_(False)
+    twin.discriminator_net = copy.deepcopy(method.discriminator_net).requires_grad_(False)
+    return twin
+
+
+def _labels(method: GAN, label: int | None, n: int, device: torch.device) -> torch.Tensor | None:
+    """Class labels `[n]` for a conditional GAN (class `label`, clamped into range), else None."""
+    if not method.n_classes:
+        return None
+    return torch.full((n,), min(max(int(label or 0), 0), method.n_classes - 1), dtype=torch.long, device=device)
+
+
+def _real(density: Density, n: int, generator: torch.Generator, label: int | None) -> torch.Tensor:
+    """n data samples `[n, 2]`, or up to n of class `label` (None: all classes)."""
+    if label is None:
+        return density.sample(n, generator)
+    x, y = density.sample_labelled(4 * n * max(1, density.n_classes), generator)
+    return x[y == label][:n]
+
+
+def output_values(loss: str, raw: torch.Tensor) -> torch.Tensor:
+    """What the surface shows for raw discriminator outputs `[n]`: sigmoid(logit) = P(real) for the
+    classifier losses, the raw value (critic, LSGAN output, hinge score) otherwise."""
+    return torch.sigmoid(raw) if loss in PROBABILITY_LOSSES else raw
+
+
+def generator_arrows(method: GAN, fake: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """-grad_x l_G(D(x)) `[m, 2]` at generated points `fake` `[m, 2]`: per-sample steepest descent of
+    the generator loss (L_G = mean_i l_G(D(x_i)), so m times the gradient of L_G w.r.t. x_i). By the
+    chain rule through x = G(z) this is the push each sample passes back to the generator's weights."""
+    cfg = method.config
+    x = fake.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        per_sample_sum = generator_loss(
+            cfg.loss, method.discriminate(x, labels), (cfg.lsgan_a, cfg.lsgan_b, cfg.lsgan_c)
+        )
+        (grad,) = torch.autograd.grad(per_sample_sum * x.shape[0], x)
+    return -grad
+
+
+@dataclass(frozen=True)
+class SurfaceView:
+    """The discriminator surface on a grid with real and generated samples and the G arrows."""
+
+    loss: str
+    kind: str  # "probability" (D(x) = P(real)), "critic" (WGAN f(x)) or "output" (LSGAN, hinge)
+    axis: np.ndarray  # [k] grid coordinates, the same on both axes
+    values: np.ndarray  # [k, k] indexed [y, x]
+    reference: tuple[float, float] | None  # output aimed at for (fake, real): (0, 1), (a, b), (-1, 1); None for critics
+    real: np.ndarray  # [n, 2] data samples
+    fake: np.ndarray  # [m, 2] generated samples G(z), the same z every frame
+    arrows: np.ndarray  # [m, 2] -grad_x l_G(D(x)) at each generated sample
+    real_mean: float  # mean surface value on the real samples
+    fake_mean: float  # mean surface value on the generated samples
+    grad_median: float  # median |arrow|
+    label: int | None  # the class shown (conditional GAN), else None
+
+
+@torch.no_grad()
+def surface_view(
+    method: GAN, generator: torch.Generator, n: int = 200, lim: float = 6.0, fine: int = 40, label: int | None = None
+) -> SurfaceView:
+    """Evaluate D on a `fine` x `fine` grid over [-lim, lim]^2 and the arrows at n generated samples.
+
+    For a conditional GAN the surface is D(x | y = label) and both sample sets are of that class."""
+    net, cfg, dev = frozen(method), method.config, method.device
+    label = (min(max(int(label or 0), 0), method.n_classes - 1)) if method.n_classes else None
+    z = torch.randn((n, cfg.latent_dim), generator=generator, device=generator.device).to(dev)
+    fake = net.generate(z, _labels(net, label, n, dev))
+    real = _real(method.density, n, generator, label).to(dev)
+    grid = make_grid(lim, fine, dev)
+    values = output_values(cfg.loss, net.discriminate(grid.points, _labels(net, label, grid.points.shape[0], dev)))
+    arrows = generator_arrows(net, fake, _labels(net, label, n, dev))
+    kind = "probability" if cfg.loss in PROBABILITY_LOSSES else "critic" if cfg.loss in WASSERSTEIN else "output"
+    reference = {"probability": (0.0, 1.0), "critic": None}.get(kind)
+    if cfg.loss == "lsgan":
+        reference = (cfg.lsgan_a, cfg.lsgan_b)
+    elif cfg.loss == "hinge":
+        reference = (-1.0, 1.0)
+    real_values = output_values(cfg.loss, net.discriminate(real, _labels(net, label, real.shape[0], dev)))
+    fake_values = output_values(cfg.loss, net.discriminate(fake, _labels(net, label, n, dev)))
+    return SurfaceView(
+        loss=cfg.loss,
+        kind=kind,
+        axis=grid.axis,
+        values=grid.as_image(values),
+        reference=reference,
+        real=_np(real),
+        fake=_np(fake),
+        arrows=_np(arrows),
+        real_mean=float(real_values.mean()) if real.shape[0] else float("nan"),
+        fake_mean=float(fake_values.mean()),
+        grad_median=float(arrows.norm(dim=1).median()),
+        label=label,
+    )
+
+
+@dataclass(frozen=True)
+class MappingView:
+    """The generator as a map from noise space to data space.
+
+    Latent 2: `noise_lines` are the lines z1 = c and z2 = c of a grid over [-3, 3]^2 (`family` 0 for
+    lines of constant z2, 1 for constant z1). Latent 1: one "line", the segment z in [-3, 3] drawn at
+    (z, 0). `data_lines` is G applied to every vertex."""
+
+    latent_dim: int
+    noise_lines: np.ndarray  # [L, k, 2]
+    data_lines: np.ndarray  # [L, k, 2]
+    family: np.ndarray  # [L] 0 or 1
+    line_z: np.ndarray  # [k] the parameter along every line, in [-3, 3]
+    z: np.ndarray  # [n, latent_dim] noise samples
+    fake: np.ndarray  # [n, 2] G(z)
+    label: int | None
+
+
+def noise_grid(latent_dim: int, lines: int = 11, vertices: int = 41, lim: float = LATENT_LIM) -> torch.Tensor:
+    """Grid lines in noise space, `[L, k, latent_dim]`: for latent 2, `lines` lines of constant z2
+    then `lines` of constant z1 (L = 2 lines); for latent 1 the segment [-lim, lim] (L = 1)."""
+    t = torch.linspace(-lim, lim, vertices)
+    if latent_dim == 1:
+        return t[None, :, None]
+    c = torch.linspace(-lim, lim, lines)
+    const_z2 = torch.stack([t[None].expand(lines, -1), c[:, None].expand(-1, vertices)], dim=-1)
+    return torch.cat([const_z2, const_z2.flip(-1)], dim=0)
+
+
+@torch.no_grad()
+def mapping_view(
+    method: GAN, generator: torch.Generator, n: int = 150, lines: int = 11, vertices: int = 41, label: int | None = None
+) -> MappingView:
+    """The noise grid and its image under G (of class `label` for a conditional GAN)."""
+    net, d, dev = frozen(method), method.config.latent_dim, method.device
+    label = (min(max(int(label or 0), 0), method.n_classes - 1)) if method.n_classes else None
+    grid = noise_grid(d, lines, vertices).to(dev)
+    flat = grid.reshape(-1, d)
+    data = net.generate(flat, _labels(net, label, flat.shape[0], dev)).reshape(grid.shape[0], grid.shape[1], 2)
+    noise = grid if d == 2 else torch.cat([grid, torch.zeros_like(grid)], dim=-1)
+    family = np.repeat([0, 1], lines) if d == 2 else np.zeros(1, dtype=int)
+    z = torch.randn((n, d), generator=generator, device=generator.device).to(dev)
+    fake = net.generate(z, _labels(net, label, n, dev))
+    return MappingView(
+        d, _np(noise), _np(data), family, np.linspace(-LATENT_LIM, LATENT_LIM, vertices), _np(z), _np(fake), label
+    )
+
+
+@dataclass(frozen=True)
+class ModeMassView:
+    """Model mass per mode (mixture component, or checkerboard cell) against the target's."""
+
+    names: tuple[str, ...]
+    mass: np.ndarray  # [K] fraction of samples counted toward each mode
+    target: np.ndarray  # [K] the target's mass per mode
+    off: float  # fraction between the modes (> 3 std from every mean) or outside every cell
+    off_label: str
+    covered: int  # modes holding at least half of their target mass
+
+
+def mode_mass_view(samples: np.ndarray, density: Density) -> ModeMassView | None:
+    """Per-mode mass of model samples `[n, 2]`: nearest mean for Gaussian mixtures (the metric's
+    rule), cell for the checkerboard; None for densities without modes or without samples."""
+    x = torch.as_tensor(np.asarray(samples, dtype=np.float32)).reshape(-1, 2)
+    x = x[torch.isfinite(x).all(1)]
+    if x.shape[0] == 0:
+        return None
+    if isinstance(density, GaussianMixture) and density.n_classes > 1:
+        nearest = density.nearest_component(x)
+        mass = torch.bincount(nearest, minlength=density.n_classes).double() / x.shape[0]
+        distance = (x - density.means[nearest]).norm(dim=1) / density.stds[nearest]
+        off, off_label, target = float((distance > OFF_MODE_STDS).double().mean()), "between the modes", density.weights
+        names = density.class_names
+    elif isinstance(density, Checkerboard):
+        cells = density.cell_index(x)
+        mass = torch.bincount(cells[cells >= 0], minlength=8).double() / x.shape[0]
+        off, off_label, target = float((cells < 0).double().mean()), "outside the cells", torch.full((8,), 1 / 8)
+        names = density.class_names
+    else:
+        return None
+    mass_np, target_np = mass.numpy(), target.double().numpy()
+    covered = int((mass_np >= 0.5 * target_np).sum())
+    return ModeMassView(tuple(names), mass_np, target_np, off, off_label, covered)
+
+
+@dataclass(frozen=True)
+class ClassView:
+    """A conditional GAN's samples per class, next to the data of that class."""
+
+    names: tuple[str, ...]
+    real: list[np.ndarray]  # per class [n_k, 2]
+    fake: np.ndarray  # [K, n, 2]: G(z, y = k) for the same z in every class
+    fidelity: np.ndarray | None  # [K] fraction of class-k samples nearest component k (mixtures only)
+
+
+@torch.no_grad()
+def class_view(method: GAN, generator: torch.Generator, n: int = 150) -> ClassView | None:
+    """G(z, y) for every class y from one set of n noise vectors; None for an unconditional GAN."""
+    if not method.n_classes:
+        return None
+    net, k, dev, density = frozen(method), method.n_classes, method.device, method.density
+    z = torch.randn((n, method.config.latent_dim), generator=generator, device=generator.device).to(dev)
+    fake = torch.stack([net.generate(z, _labels(net, y, n, dev)) for y in range(k)])
+    x, y = density.sample_labelled(n * k, generator)
+    real = [_np(x[y == c]) for c in range(k)]
+    fidelity = None
+    if isinstance(density, GaussianMixture):
+        hits = density.nearest_component(fake.reshape(-1, 2).cpu()).reshape(k, n) == torch.arange(k)[:, None]
+        fidelity = hits.double().mean(1).numpy()
+    return ClassView(tuple(density.class_names[:k]), real, _np(fake), fidelity)
+
+
+def setting_notes(config: GANConfig) -> list[str]:
+    """Plain-language warnings for settings at or near their extremes (empty when none applies)."""
+    notes = []
+    if config.lr == 0:
+        notes.append(
+            "The G learning rate is 0, so nothing moves: the schedule scales D's rate by G's "
+            "(lr_D · lr_t / lr_G), so D is frozen too. Raise 'G learning rate'."
+        )
+    elif config.lr_d == 0:
+        notes.append(
+            "The D learning rate is 0: D stays at its random initialisation and there is no game. G just "
+            "climbs that fixed surface and its samples pile up where the random D is largest."
+        )
+    if max(config.lr, config.lr_d) >= 0.05:
+        notes.append(
+            "A learning rate this large usually diverges within a few steps; training then pauses and keeps the "
+            "last good weights."
+        )
+    if config.loss == "wgan" and config.clip <= 1e-3:
+        notes.append(
+            f"Clipping every weight to ±{config.clip:g} shrinks the critic to almost a constant: f(x) varies by a "
+            "tiny amount over the plane, its gradient (the generator's only signal) all but vanishes, and the "
+            "arrows shrink to dots. Learning crawls."
+        )
+    elif config.loss == "wgan" and config.clip >= 0.5:
+        notes.append(
+            f"Clipping at ±{config.clip:g} hardly constrains a network of this size: the critic is not "
+            "1-Lipschitz, so E f(real) − E f(fake) is not a Wasserstein estimate and can grow without bound."
+        )
+    if config.loss == "wgan_gp" and config.gp_lambda == 0:
+        notes.append("λ = 0 removes the gradient penalty: the critic is unconstrained and its values can run away.")
+    if config.loss == "lsgan" and config.lsgan_a == config.lsgan_b:
+        notes.append(
+            "LSGAN with a = b asks D for the same output on real and fake samples: D learns nothing useful, "
+            "and G gets no signal about where the data is."
+        )
+    if config.n_critic == 1 and config.loss in WASSERSTEIN:
+        notes.append(
+            "One critic step per G step: the critic is far from its optimum, so −L_D underestimates the "
+            "Wasserstein distance and G follows a rough gradient (the WGAN papers use 5)."
+        )
+    if config.n_critic >= 10:
+        notes.append(
+            f"{config.n_critic} D steps per G step: each G step costs {config.n_critic + 1} network updates, so "
+            "steps/s drops. With the saturating minimax loss a D this strong starves G of gradient."
+        )
+    return notes
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A lecture demonstration: settings applied over the defaults, and what to look at."""
+
+    title: str
+    settings: dict[str, Any]
+    look: str
+
+
+# Measured on the 2-core machine with the seed these presets set (0); see tests/test_page_gan.py.
+PRESETS: dict[str, Preset] = {
+    "collapse": Preset(
+        "Mode collapse",
+        {"density": "eight_gaussians", "loss": "nonsaturating", "n_critic": 1},
+        "Watch the mass-per-mode bars: within about 1,500 steps most samples pile onto two or three of the "
+        "eight modes while the others sink to a few percent.",
+    ),
+    "wgan_gp": Preset(
+        "WGAN-GP: all modes",
+        {"density": "eight_gaussians", "loss": "wgan_gp", "n_critic": 2, "gp_lambda": 1.0},
+        "Same data as the collapse demo, but all eight mass-per-mode bars stay near their target from the "
+        "first few hundred steps on.",
+    ),
+    "vanishing": Preset(
+        "Vanishing gradients",
+        {"density": "eight_gaussians", "loss": "minimax", "n_critic": 10, "lr_d": 0.01},
+        "D rejects every generated sample at once (D ≈ 0), where log(1 − D) is flat, so the arrows are about "
+        "10⁻⁷ long and the samples sit still for hundreds of steps (the non-saturating loss moves them at "
+        "once).",
+    ),
+    "clip_tight": Preset(
+        "Clipping too tight",
+        {"density": "eight_gaussians", "loss": "wgan", "n_critic": 5, "clip": 0.001},
+        "With every weight in ±0.001 the critic is almost constant, so its gradient at the samples is about "
+        "10⁻¹⁰ and they stay a dot near the origin.",
+    ),
+    "clip_loose": Preset(
+        "Clipping too loose",
+        {"density": "eight_gaussians", "loss": "wgan", "n_critic": 5, "clip": 1.0},
+        "With weights up to ±1 nothing keeps the critic Lipschitz: its values run into the thousands within "
+        "50 steps, the arrows fling the samples off the plot and training soon stops as diverged.",
+    ),
+}
+
+
+def shows_preset(config: GANConfig, preset: Preset) -> bool:
+    """Whether `config` still has every setting of `preset` (its advice no longer applies otherwise)."""
+    return all(getattr(config, name) == value for name, value in preset.settings.items())
+
+
+def apply_preset(config: GANConfig, name: str) -> GANConfig:
+    """The defaults with preset `name`'s settings; the device choice of `config` is kept."""
+    return dataclasses.replace(GANConfig(device=config.device), **PRESETS[name].settings)

@@ -1,0 +1,168 @@
+"""GANs: the discriminator surface, the generator's gradient arrows and its warped noise grid, live."""
+
+import dataclasses
+import math
+
+import streamlit as st
+
+from explorer.gan_losses import LOSS_TITLES
+from explorer.methods import GANConfig
+from explorer.optimal_discriminator import discriminator_view
+from explorer.plotting import gan as gplot
+from explorer.plotting.charts import quality_chart
+from explorer.ui import explain, live, scaffold, state
+from explorer.ui.routing import use_app_router
+from explorer.views import gan as views
+
+use_app_router()
+
+FAMILY, KEY = "gan", "gan"
+LIVE_POINTS = 200  # points per cloud on the D surface (payload is sent 4 times a second)
+MAP_POINTS = 150  # points per cloud beside G's grid
+
+st.title("Generative adversarial networks")
+st.caption(
+    "D learns to tell data (blue) from G's samples (orange); G follows the arrows, the gradient of its loss "
+    "through D. The grid shows what G does to its noise."
+)
+
+GROUPS = {"objective": "Objective", "model": "Networks", "training": "Training", "data": "Data"}
+LOSS_PARAMS = {"wgan": {"clip"}, "wgan_gp": {"gp_lambda"}, "lsgan": {"lsgan_a", "lsgan_b", "lsgan_c"}}
+ALL_LOSS_PARAMS = set().union(*LOSS_PARAMS.values())
+
+
+def hidden(config: GANConfig) -> set[str]:
+    """The other losses' parameters, and Adam's β1 when neither network uses Adam."""
+    adam = "adam" in (config.optimizer_g, config.optimizer_d)
+    return (ALL_LOSS_PARAMS - LOSS_PARAMS.get(config.loss, set())) | (set() if adam else {"beta1"})
+
+
+def apply_preset(name: str) -> None:
+    """Preset callback: the preset's config, the widgets moved to it before they render, a fresh model."""
+    new = views.apply_preset(state.stored_config(FAMILY, GANConfig()), name)
+    state.store_config(FAMILY, new)
+    for field in dataclasses.fields(new):
+        st.session_state[f"{KEY}.{field.name}"] = getattr(new, field.name)
+    st.session_state[f"{KEY}.preset"] = name
+    if (session := st.session_state.get(f"session:{FAMILY}")) is not None:
+        session.pause()
+        session.reset()
+
+
+with st.expander("Lecture demos: one click sets everything up, then press Train", expanded=True):
+    for col, (name, preset) in zip(st.columns(len(views.PRESETS)), views.PRESETS.items(), strict=True):
+        col.button(preset.title, key=f"{KEY}.preset.{name}", on_click=apply_preset, args=(name,), width="stretch")
+    look = st.empty()
+
+config = scaffold.sidebar_config(
+    FAMILY, KEY, GANConfig(), GROUPS, expanded=("objective",), labels={"loss": LOSS_TITLES.get}, hide=hidden
+)
+if (preset := views.PRESETS.get(st.session_state.get(f"{KEY}.preset"))) and views.shows_preset(config, preset):
+    look.info(f"**{preset.title}.** {preset.look}", icon=":material/school:")
+for note in views.setting_notes(config):
+    st.warning(note, icon=":material/tune:")
+session = scaffold.training_session(FAMILY, KEY, config)
+method = session.method
+# Placeholders for single D-only / G-only updates (the session's step modes are not wired yet).
+step_d, step_g = st.columns(2)
+idle = session.status != "running"
+step_d.button(
+    "Step D",
+    key=f"{KEY}.step_d",
+    disabled=not idle,
+    width="stretch",
+    on_click=session.step_part,
+    args=("d",),
+    help="One discriminator update alone: watch the surface move, not the samples.",
+)
+step_g.button(
+    "Step G",
+    key=f"{KEY}.step_g",
+    disabled=not idle,
+    width="stretch",
+    on_click=session.step_part,
+    args=("g",),
+    help="One generator update alone: the samples move along their arrows.",
+)
+label = None
+if method.n_classes:
+    names = session.density.class_names
+    if st.session_state.get(f"{KEY}.y") not in range(method.n_classes):  # e.g. after a density change
+        st.session_state[f"{KEY}.y"] = 0
+    label = st.selectbox(
+        "Class y shown in D(x | y) and G(z, y)", range(method.n_classes), format_func=names.__getitem__, key=f"{KEY}.y"
+    )
+
+
+def render_view(snap) -> None:
+    """Four times a second: progress, readouts, the D surface with arrows, G's grid in both spaces."""
+    scaffold.live_header(snap, KEY)
+    plot_config = scaffold.plot_config(snap)
+    generator = session.sample_generator()
+    surface = views.surface_view(method, generator, LIVE_POINTS, label=label)
+    mapping = views.mapping_view(method, session.sample_generator(), MAP_POINTS, label=label)
+    left, middle, right = st.columns([5, 4, 3])
+    with left:
+        normalise = st.toggle("Normalise arrow lengths", key=f"{KEY}.normalise", help="Off: true length.")
+        st.plotly_chart(gplot.surface_figure(surface, normalise), config=plot_config)
+    noise_fig, data_fig = gplot.mapping_figures(mapping, surface.real[:MAP_POINTS])
+    middle.plotly_chart(data_fig, config=plot_config)
+    right.plotly_chart(noise_fig, config=plot_config)
+    if surface.kind == "probability":
+        right.caption(f"Mean D on data {surface.real_mean:.2f}, on G(z) {surface.fake_mean:.2f} (½ at equilibrium).")
+    else:
+        right.caption(f"Mean D on data {surface.real_mean:.3g}, on G(z) {surface.fake_mean:.3g}.")
+
+
+def render_curves(snap) -> None:
+    """Once a second: D and G losses, the quality curves, mass per mode."""
+    charts = []
+    if len(snap.loss):
+        charts.append(gplot.losses_chart(snap.loss_steps, snap.loss, snap.extra_losses.get("d_loss")))
+    for key in snap.quality:
+        charts.append(
+            quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
+        )
+    if (modes := views.mode_mass_view(snap.samples, session.density)) is not None:
+        charts.append(gplot.mode_mass_chart(modes))
+    for col, chart in zip(st.columns(max(1, len(charts))), charts, strict=False):
+        col.vega_lite_chart(chart.to_dict(), width="stretch", theme=None)
+
+
+live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])
+if config.loss in ("wgan", "wgan_gp"):
+    st.caption("For the WGANs, −L_D (D's curve, sign flipped) estimates the Wasserstein distance W₁ (plus λ·GP).")
+
+st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
+TABS = ["Conditional GAN", "Optimal discriminator D*", "The maths"]
+tab_cond, tab_opt, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+if tab_cond.open:
+    with tab_cond:
+        if (cv := views.class_view(method, session.sample_generator())) is None:
+            st.info(
+                "Turn on 'Conditional GAN' under Networks in the sidebar (densities with classes: the Gaussian "
+                "mixtures, checkerboard, moons, rings, spirals), then train: G and D both receive the class y."
+            )
+        else:
+            st.plotly_chart(gplot.class_figure(cv))
+            st.caption("Each colour is G(z, y) for one class y, from the same noise z; faint points are the data.")
+if tab_opt.open:
+    with tab_opt:
+        if not hasattr(session.density, "log_prob") or not session.density.has_log_prob:
+            st.info("D* needs the data density in closed form: pick a Gaussian mixture or the checkerboard.")
+        else:
+            generated = method.sample(2000, session.sample_generator()).cpu()
+            dv = discriminator_view(session.density, generated)
+            st.plotly_chart(gplot.optimal_discriminator_figure(dv))
+            st.markdown(
+                f"JS(p_data ‖ p_g) ≈ **{dv.js:.3f}** nats (log 2 = 0.693 when the supports are disjoint); "
+                f"the GAN value at D* is −log 4 + 2 JS = {-math.log(4) + 2 * dv.js:.3f}."
+            )
+            st.caption(
+                "An estimate: p_g is a kernel density estimate of 2,000 generated samples (bandwidth "
+                f"{dv.bandwidth:.2f}, chosen by leave-one-out likelihood). D* = p / (p + p_g) is faded where "
+                "both densities are negligible, since nothing is known there."
+            )
+if tab_math.open:
+    with tab_math:
+        explain.gan()
