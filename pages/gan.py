@@ -63,27 +63,27 @@ for note in views.setting_notes(config):
     st.warning(note, icon=":material/tune:")
 session = scaffold.training_session(FAMILY, KEY, config)
 method = session.method
-# Placeholders for single D-only / G-only updates (the session's step modes are not wired yet).
-step_d, step_g = st.columns(2)
+# Single updates of one player, for step-by-step teaching (only a G update counts as a step).
 idle = session.status != "running"
-step_d.button(
-    "Step D",
-    key=f"{KEY}.step_d",
-    disabled=not idle,
-    width="stretch",
-    on_click=session.step_part,
-    args=("d",),
-    help="One discriminator update alone: watch the surface move, not the samples.",
-)
-step_g.button(
-    "Step G",
-    key=f"{KEY}.step_g",
-    disabled=not idle,
-    width="stretch",
-    on_click=session.step_part,
-    args=("g",),
-    help="One generator update alone: the samples move along their arrows.",
-)
+for col, part, label, text in zip(
+    st.columns(2),
+    ("d", "g"),
+    ("Step D", "Step G"),
+    (
+        "One discriminator update alone: watch the surface move, not the samples.",
+        "One generator update alone: the samples move along their arrows.",
+    ),
+    strict=True,
+):
+    col.button(
+        label,
+        key=f"{KEY}.step_{part}",
+        disabled=not idle,
+        width="stretch",
+        on_click=session.step_part,
+        args=(part,),
+        help=text,
+    )
 label = None
 if method.n_classes:
     names = session.density.class_names
