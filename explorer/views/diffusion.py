@@ -10,7 +10,7 @@ import torch
 from explorer.diffusion_samplers import EVALS_PER_STEP, SAMPLERS
 from explorer.methods.diffusion import Diffusion
 from explorer.metrics import QualityMeter
-from explorer.views.fields import FieldView, field_view
+from explorer.views.fields import FieldView, field_view, relative_l2
 
 
 def _np(x: torch.Tensor) -> np.ndarray:
@@ -33,9 +33,7 @@ def relative_score_error(method: Diffusion, t: float, generator: torch.Generator
     if truth is None:
         return None
     x = truth.marginal(t).sample(n, generator).to(method.device)
-    exact = truth.score(x, t)
-    learned = method.score(x, t)
-    return float(((learned - exact).pow(2).sum(1).mean() / exact.pow(2).sum(1).mean()).sqrt())
+    return relative_l2(method.score(x, t), truth.score(x, t))
 
 
 def score_view(

@@ -31,6 +31,12 @@ class FieldView:
     relative_error: float | None  # p_t-weighted relative L2 error
 
 
+def relative_l2(learned: Tensor, exact: Tensor) -> float:
+    """sqrt(mean |learned - exact|^2 / mean |exact|^2) over points `[n, 2]`: sampled from p_t, this is
+    the p_t-weighted relative L2 error of a field."""
+    return float(((learned - exact).pow(2).sum(1).mean() / exact.pow(2).sum(1).mean().clamp_min(1e-12)).sqrt())
+
+
 @torch.no_grad()
 def field_view(
     learned: Field,

@@ -11,7 +11,7 @@ from explorer.coupling import mean_pairing_cost, pair
 from explorer.densities import GaussianMixture
 from explorer.methods.flow_matching import FlowMatching
 from explorer.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
-from explorer.views.fields import FieldView, field_view
+from explorer.views.fields import FieldView, field_view, relative_l2
 
 
 def _np(x: torch.Tensor) -> np.ndarray:
@@ -26,9 +26,7 @@ def relative_field_error(method: FlowMatching, t: float, generator: torch.Genera
     if exact_field is None or truth is None:
         return None
     x = truth.marginal(t).sample(n, generator).to(method.device)
-    u = exact_field(x, t)
-    v = method.sampling_field()(x, t)
-    return float(((v - u).pow(2).sum(1).mean() / u.pow(2).sum(1).mean().clamp_min(1e-12)).sqrt())
+    return relative_l2(method.sampling_field()(x, t), exact_field(x, t))
 
 
 def velocity_view(
