@@ -9,15 +9,14 @@ arithmetic, so this module derives the backward pass by hand:
     backward  g_L = 2 (f - y) / (B * out),  dW_l = g_l^T h_{l-1},  db_l = sum_i g_l,
               g_{l-1} = silu'(a_{l-1}) * (g_l W_l)
 
-and keeps every parameter as a view into one flat buffer, so that Adam is a single fused kernel
-over all of them. The module's nn.Parameters *are* those views: the model is always up to date.
+on the flat parameter views of `explorer.flat_mlp.FlatMLP`, so that Adam is a single fused
+kernel over all parameters.
 
 `steps` runs a whole sequence of such steps inside one TorchScript function. That releases the
 GIL once for the sequence instead of at each of the ~45 tensor calls per step, which is what
 keeps a training thread fast while the page's thread renders (DESIGN.md, Live training).
-`torch.jit.script` is deprecated in favour of torch.compile, which needs a C++ toolchain and
-tens of seconds of compilation at start-up; if scripting is unavailable, `steps` falls back to
-a Python loop over `step`, with the same results.
+If scripting is unavailable, `steps` falls back to a Python loop over `step`, with the same
+results.
 
 An exponential moving average of the weights, ema <- d * ema + (1 - d) * theta with the usual
 warm-up d = min(decay, (1 + n) / (10 + n)) after n steps (so the random initial weights are soon
@@ -27,11 +26,10 @@ evaluates it.
 
 from __future__ import annotations
 
-import warnings
-
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from explorer.flat_mlp import FlatMLP, forward, script
 from explorer.nets import MLP
 
 _silu_backward = torch.ops.aten.silu_backward
@@ -91,16 +89,6 @@ def _adam_regression_steps(
     return losses
 
 
-def _script(fn):
-    """TorchScript-compile `fn`, or None where scripting is unavailable."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return torch.jit.script(fn)
-    except Exception:  # noqa: BLE001 - any failure means: use the Python loop
-        return None
-
-
 _scripted_steps = None
 _scripted_tried = False
 
@@ -110,55 +98,22 @@ def scripted_steps():
     global _scripted_steps, _scripted_tried
     if not _scripted_tried:
         _scripted_tried = True
-        _scripted_steps = _script(_adam_regression_steps)
+        _scripted_steps = script(_adam_regression_steps)
     return _scripted_steps
 
 
-class FlatAdamRegression:
-    """Owns the flat parameter, gradient and Adam moment buffers of one `MLP`."""
+class FlatAdamRegression(FlatMLP):
+    """A `FlatMLP` trained by Adam on a mean-squared-error regression, with an optional EMA of its weights."""
 
     def __init__(
         self, mlp: MLP, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
     ) -> None:
-        self.mlp, self.lr, self.betas, self.eps = mlp, lr, betas, eps
-        params = list(mlp.parameters())
-        device, dtype = params[0].device, params[0].dtype
-        total = sum(p.numel() for p in params)
-        self.flat = torch.empty(total, device=device, dtype=dtype)
-        self.grad = torch.zeros_like(self.flat)
-        self.exp_avg = torch.zeros_like(self.flat)
-        self.exp_avg_sq = torch.zeros_like(self.flat)
-        self.step_count = torch.zeros((), device=device, dtype=torch.float32)
-        self.ema = torch.empty_like(self.flat)
-        offset = 0
-        self._grads: list[tuple[Tensor, Tensor]] = []
-        self._weights: list[tuple[Tensor, Tensor, Tensor]] = []  # (W, W^T, b) views, cached
-        for layer in mlp.layers:
-            views = []
-            for name in ("weight", "bias"):
-                p = getattr(layer, name)
-                n = p.numel()
-                self.flat[offset : offset + n].copy_(p.detach().reshape(-1))
-                view = self.flat[offset : offset + n].view_as(p)
-                setattr(layer, name, nn.Parameter(view, requires_grad=p.requires_grad))
-                views.append(self.grad[offset : offset + n].view_as(p))
-                offset += n
-            self._grads.append((views[0], views[1]))
-            weight, bias = layer.weight.detach(), layer.bias.detach()
-            self._weights.append((weight, weight.t(), bias))
-        self.ema.copy_(self.flat)
+        super().__init__(mlp)
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.ema = self.flat.clone()
         self._ema_weights = [
-            (self._view(self.ema, w), self._view(self.ema, w).t(), self._view(self.ema, b)) for w, _, b in self._weights
+            (self.view(self.ema, w), self.view(self.ema, w).t(), self.view(self.ema, b)) for w, _, b in self._weights
         ]
-
-    def _view(self, buffer: Tensor, like: Tensor) -> Tensor:
-        """The view of `buffer` at the same offset and shape as `like` (a view of self.flat)."""
-        start = like.storage_offset() - self.flat.storage_offset()
-        return buffer[start : start + like.numel()].view_as(like)
-
-    @property
-    def n_params(self) -> int:
-        return self.flat.numel()
 
     @torch.no_grad()
     def step(self, z: Tensor, y: Tensor, lr: float | None = None, ema_decay: float = 0.0) -> Tensor:
@@ -208,16 +163,13 @@ class FlatAdamRegression:
         kernel = scripted_steps()
         if kernel is None:
             return torch.stack([self.step(inputs[s], targets[s], lr, ema_decay) for s, lr in enumerate(lrs)])
-        weights = [w for w, _, _ in self._weights]
-        weights_t = [wt for _, wt, _ in self._weights]
-        biases = [b for _, _, b in self._weights]
         beta1, beta2 = self.betas
         return kernel(
-            weights,
-            weights_t,
-            biases,
-            [g for g, _ in self._grads],
-            [g for _, g in self._grads],
+            self.weights,
+            self.weights_t,
+            self.biases,
+            self.grad_weights,
+            self.grad_biases,
             self.flat,
             self.grad,
             self.exp_avg,
@@ -237,24 +189,8 @@ class FlatAdamRegression:
     def predict(self, z: Tensor, ema: bool = False) -> Tensor:
         """f(z) `[n, out]` from the cached weight views (the module's forward without its overhead);
         with `ema`, from the moving average of the weights."""
-        weights = self._ema_weights if ema else self._weights
-        silu, h = torch.nn.functional.silu, z
-        for _, weight_t, bias in weights[:-1]:
-            h = silu(torch.addmm(bias, h, weight_t))
-        _, weight_t, bias = weights[-1]
-        return torch.addmm(bias, h, weight_t)
+        return forward(self._ema_weights if ema else self._weights, z)
 
     def state_dict(self) -> dict[str, Tensor]:
-        """Weights and optimizer state, as tensors (clone them to keep a copy)."""
-        return {
-            "flat": self.flat,
-            "exp_avg": self.exp_avg,
-            "exp_avg_sq": self.exp_avg_sq,
-            "step_count": self.step_count,
-            "ema": self.ema,
-        }
-
-    @torch.no_grad()
-    def load_state_dict(self, state: dict[str, Tensor]) -> None:
-        for key, value in state.items():
-            getattr(self, key).copy_(value)
+        """Weights, optimizer state and the EMA, as tensors (clone them to keep a copy)."""
+        return {**super().state_dict(), "ema": self.ema}
