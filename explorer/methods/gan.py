@@ -15,7 +15,9 @@ from torch import Tensor, nn
 
 from explorer.configs import TrainingConfig, param
 from explorer.densities import Density
-from explorer.gan_losses import LOSSES, clip_weights, discriminator_loss, generator_loss, gradient_penalty
+from explorer.flat_mlp import FlatMLP
+from explorer.gan_kernel import compiled_gan_steps
+from explorer.gan_losses import LOSSES
 from explorer.methods.base import Method
 from explorer.nets import MLP
 
@@ -49,14 +51,6 @@ class GANConfig(TrainingConfig):
     beta1: float = param(0.5, "Adam β1", lo=0.0, hi=0.999, group="training")
 
 
-def _optimizer(kind: str, params, lr: float, beta1: float) -> torch.optim.Optimizer:
-    if kind == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    if kind == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999), fused=True)
-
-
 class GAN(Method):
     """Generator MLP z -> x and discriminator MLP x -> logit (or critic value)."""
 
@@ -66,8 +60,7 @@ class GAN(Method):
         self.n_classes = density.n_classes if config.conditional and density.n_classes > 1 else 0
         self.generator_net = MLP(config.latent_dim + self.n_classes, 2, config.g_hidden, config.g_depth).to(device)
         self.discriminator_net = MLP(2 + self.n_classes, 1, config.d_hidden, config.d_depth).to(device)
-        self.opt_g = _optimizer(config.optimizer_g, self.generator_net.parameters(), config.lr, config.beta1)
-        self.opt_d = _optimizer(config.optimizer_d, self.discriminator_net.parameters(), config.lr_d, config.beta1)
+        self.flat_g, self.flat_d = FlatMLP(self.generator_net), FlatMLP(self.discriminator_net)
         self._block: dict[str, Tensor] = {}
         self._cursor = GAN_BLOCK
 
@@ -81,7 +74,7 @@ class GAN(Method):
 
     @property
     def n_params(self) -> int:
-        return sum(p.numel() for net in (self.generator_net, self.discriminator_net) for p in net.parameters())
+        return self.flat_g.n_params + self.flat_d.n_params
 
     # --- the two networks -----------------------------------------------------------------
     def _with_labels(self, x: Tensor, labels: Tensor | None) -> Tensor:
@@ -102,98 +95,91 @@ class GAN(Method):
         cfg, batch, dev = self.config, self.config.batch_size, generator.device
         n_real = GAN_BLOCK * cfg.n_critic * batch
         real, real_labels = self.density.sample_labelled(n_real, generator)
+        g_labels = torch.randint(0, max(1, self.density.n_classes), (GAN_BLOCK, batch), generator=generator, device=dev)
         self._block = {
             "real": real.view(GAN_BLOCK, cfg.n_critic, batch, 2),
-            "real_labels": real_labels.view(GAN_BLOCK, cfg.n_critic, batch),
+            "real_onehot": self._onehot(real_labels.view(GAN_BLOCK, cfg.n_critic, batch)),
             "z_d": torch.randn((GAN_BLOCK, cfg.n_critic, batch, cfg.latent_dim), generator=generator, device=dev),
-            "z_g": torch.randn((GAN_BLOCK, batch, cfg.latent_dim), generator=generator, device=dev),
             "u": torch.rand((GAN_BLOCK, cfg.n_critic, batch, 1), generator=generator, device=dev),
-            "g_labels": torch.randint(
-                0, max(1, self.density.n_classes), (GAN_BLOCK, batch), generator=generator, device=dev
-            ),
+            "z_g": torch.randn((GAN_BLOCK, batch, cfg.latent_dim), generator=generator, device=dev),
+            "g_onehot": self._onehot(g_labels),
         }
         self._cursor = 0
 
-    def _d_step(self, real: Tensor, real_labels: Tensor, z: Tensor, u: Tensor) -> Tensor:
-        cfg = self.config
-        labels = real_labels if self.n_classes else None
-        with torch.no_grad():
-            fake = self.generate(z, labels)
-        # one pass over real and fake together: half the per-call overhead of two passes
-        both = self.discriminate(torch.cat([real, fake]), None if labels is None else torch.cat([labels, labels]))
-        n = real.shape[0]
-        loss = discriminator_loss(cfg.loss, both[:n], both[n:], (cfg.lsgan_a, cfg.lsgan_b, cfg.lsgan_c))
-        if cfg.loss == "wgan_gp":
-            loss = loss + cfg.gp_lambda * gradient_penalty(lambda x: self.discriminate(x, labels), real, fake, u)
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_d.step()
-        if cfg.loss == "wgan":
-            clip_weights(self.discriminator_net, cfg.clip)
-        return loss.detach()
+    def _onehot(self, labels: Tensor) -> Tensor:
+        """One-hot labels `[..., n_classes]` (`[..., 0]` for an unconditional GAN)."""
+        if not self.n_classes:
+            return torch.empty((*labels.shape, 0), device=labels.device)
+        return nn.functional.one_hot(labels, self.n_classes).float()
 
-    def _g_step(self, z: Tensor, labels: Tensor) -> Tensor:
-        cfg = self.config
-        labels = labels if self.n_classes else None
-        loss = generator_loss(
-            cfg.loss, self.discriminate(self.generate(z, labels), labels), (cfg.lsgan_a, cfg.lsgan_b, cfg.lsgan_c)
+    def _run_kernel(self, lrs: list[float], n_critic: int, train_g: bool) -> tuple[Tensor, Tensor]:
+        """len(lrs) <= GAN_BLOCK - cursor steps of `explorer.gan_kernel.gan_steps` on the current block."""
+        cfg, b, k = self.config, self._block, self._cursor
+        factor = [lr / cfg.lr if cfg.lr > 0 else 1.0 for lr in lrs]  # the schedule scales both rates
+        steps = slice(k, k + len(lrs))
+
+        def net(flat: FlatMLP) -> list[list[Tensor]]:
+            return [flat.weights, flat.weights_t, flat.biases, flat.grad_weights, flat.grad_biases]
+
+        def state(flat: FlatMLP) -> list[Tensor]:
+            return [flat.flat, flat.grad, flat.exp_avg, flat.exp_avg_sq, flat.step_count]
+
+        return compiled_gan_steps()(
+            net(self.flat_g),
+            state(self.flat_g),
+            net(self.flat_d),
+            state(self.flat_d),
+            b["real"][steps],
+            b["real_onehot"][steps],
+            b["z_d"][steps],
+            b["u"][steps],
+            b["z_g"][steps],
+            b["g_onehot"][steps],
+            [float(lr) for lr in lrs],
+            [float(cfg.lr_d * f) for f in factor],
+            n_critic,
+            train_g,
+            cfg.loss,
+            float(cfg.gp_lambda),
+            float(cfg.clip),
+            [float(cfg.lsgan_a), float(cfg.lsgan_b), float(cfg.lsgan_c)],
+            [cfg.optimizer_g, cfg.optimizer_d],
+            float(cfg.beta1),
         )
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
-        return loss.detach()
 
+    @torch.no_grad()
     def train_chunk(self, lrs: list[float], generator: torch.Generator) -> dict[str, Tensor]:
         """len(lrs) generator steps, each after n_critic discriminator steps; losses per G step."""
-        cfg = self.config
-        g_losses, d_losses = torch.empty(len(lrs)), torch.empty(len(lrs))
-        for i, lr in enumerate(lrs):
+        g_losses, d_losses, done = [], [], 0
+        while done < len(lrs):
             if self._cursor == GAN_BLOCK:
                 self._draw_block(generator)
-            b, k = self._block, self._cursor
-            factor = lr / cfg.lr if cfg.lr > 0 else 1.0  # the schedule scales both rates; D trains even at G lr 0
-            for group in self.opt_g.param_groups:
-                group["lr"] = lr
-            for group in self.opt_d.param_groups:
-                group["lr"] = cfg.lr_d * factor
-            d = [
-                self._d_step(b["real"][k, j], b["real_labels"][k, j], b["z_d"][k, j], b["u"][k, j])
-                for j in range(cfg.n_critic)
-            ]
-            d_losses[i] = torch.stack(d).mean()
-            g_losses[i] = self._g_step(b["z_g"][k], b["g_labels"][k])
-            self._cursor += 1
-        return {"loss": g_losses, "d_loss": d_losses}
+            part = lrs[done : done + GAN_BLOCK - self._cursor]
+            g_loss, d_loss = self._run_kernel(part, self.config.n_critic, True)
+            g_losses.append(g_loss)
+            d_losses.append(d_loss)
+            self._cursor += len(part)
+            done += len(part)
+        return {"loss": torch.cat(g_losses), "d_loss": torch.cat(d_losses)}
 
+    @torch.no_grad()
     def train_part(self, part: str, lr: float, generator: torch.Generator) -> dict[str, Tensor]:
         """One discriminator update (part "d") or one generator update ("g"), for step-by-step teaching."""
-        cfg = self.config
         if self._cursor == GAN_BLOCK:
             self._draw_block(generator)
-        b, k = self._block, self._cursor
-        for group in self.opt_g.param_groups:
-            group["lr"] = lr
-        for group in self.opt_d.param_groups:
-            group["lr"] = cfg.lr_d * (lr / cfg.lr if cfg.lr > 0 else 1.0)
         if part == "d":
-            return {"d_loss": self._d_step(b["real"][k, 0], b["real_labels"][k, 0], b["z_d"][k, 0], b["u"][k, 0])[None]}
+            return {"d_loss": self._run_kernel([lr], 1, False)[1]}
+        g_loss = self._run_kernel([lr], 0, True)[0]
         self._cursor += 1
-        return {"loss": self._g_step(b["z_g"][k], b["g_labels"][k])[None]}
+        return {"loss": g_loss}
 
     # --- state and sampling ------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {
-            "g": self.generator_net.state_dict(),
-            "d": self.discriminator_net.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-        }
+        return {"g": self.flat_g.state_dict(), "d": self.flat_d.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
-        self.generator_net.load_state_dict(state["g"])
-        self.discriminator_net.load_state_dict(state["d"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        self.flat_g.load_state_dict(state["g"])
+        self.flat_d.load_state_dict(state["d"])
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator, labels: Tensor | None = None) -> Tensor:
