@@ -1,17 +1,20 @@
 """Densities: the toy targets (samples, exact density and score where known) and the user's own points."""
 
+import dataclasses
+
 import streamlit as st
 
+from explorer.configs import param
 from explorer.densities import DENSITIES, get_density
 from explorer.plotting import densities as dplot
-from explorer.ui import state, uploads
+from explorer.ui import share, state, uploads
 from explorer.ui.routing import use_app_router
 from explorer.views import densities as views
 
 use_app_router()
 
 KEY = "densities"
-CHOICE, SEED = f"{KEY}.choice", f"{KEY}.seed"
+CHOICE, SEED = f"{KEY}.density", f"{KEY}.seed"
 THUMB = {"displayModeBar": False, "staticPlot": True}
 
 st.title("Densities")
@@ -28,15 +31,27 @@ gallery_box = st.container()
 st.subheader("Your own points")
 upload_box = st.container(border=True)
 
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """The page's widgets (in the URL)."""
+
+    density: str = param(next(iter(DENSITIES)), "Density")
+    n: int = param(1500, "Number of samples", lo=200, hi=5000)
+    by_label: bool = param(True, "Colour by label")
+    seed: int = param(0, "Sample seed", lo=0, hi=2**31 - 1)
+
+
 with upload_box:
     added = uploads.csv_upload(f"{KEY}.upload")
 custom = state.custom_densities()
 names = list(DENSITIES) + list(custom)
+with chooser:
+    share.page_state(KEY, View(), densities=names)
 if added:
     st.session_state[CHOICE] = added
 if st.session_state.get(CHOICE) not in names:
     st.session_state[CHOICE] = names[0]
-st.session_state.setdefault(SEED, 0)
 titles = {name: get_density(name, custom).title for name in names}
 
 
@@ -51,10 +66,11 @@ def _resample() -> None:
 with chooser:
     pick, count, options = st.columns([3, 3, 2], vertical_alignment="bottom")
     name = pick.selectbox("Density", names, key=CHOICE, format_func=titles.get)
-    n = count.slider("Number of samples", 200, 5000, 1500, 100, key=f"{KEY}.n")
-    by_label = options.toggle("Colour by label", True, key=f"{KEY}.by_label")
+    n = count.slider("Number of samples", 200, 5000, step=100, key=f"{KEY}.n")
+    by_label = options.toggle("Colour by label", key=f"{KEY}.by_label")
     options.button("New samples", key=f"{KEY}.resample", on_click=_resample, icon=":material/casino:")
 
+share.publish_view(KEY, View())
 density = get_density(name, custom)
 view = views.density_view(density, n, seed=st.session_state[SEED])
 with main:

@@ -1,11 +1,14 @@
 """Diffusion and score: train a denoiser live, compare its score with the exact one, run four samplers."""
 
+import dataclasses
+
 import streamlit as st
 
+from explorer.configs import param
 from explorer.methods import DiffusionConfig
 from explorer.methods.diffusion import TARGET_TITLES
 from explorer.plotting import diffusion as dplot
-from explorer.ui import controls, explain, live, scaffold
+from explorer.ui import controls, explain, live, scaffold, share
 from explorer.ui.routing import use_app_router
 from explorer.views import diffusion as views
 
@@ -17,9 +20,30 @@ LIVE_POINTS = 300  # points per cloud in the live view (payload is sent 4 times 
 st.title("Diffusion and score")
 st.caption("A network learns to remove noise; its score ∇log p_t is drawn against the exact one (green).")
 
+TABS = ["Forward noising", "Samplers side by side", "ε, score, x₀ (Tweedie)", "Score sharpening", "The maths"]
+SAMPLER_STEPS = (2, 5, 10, 20, 50, 100, 200)
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """The page's own widgets (in the URL next to the config)."""
+
+    t: float = param(0.3, "noise level t", lo=0.01, hi=1.0)
+    bg: str = param("error", "Background", choices=("error", "density", "none"))
+    tab: str = param(TABS[0], "Tab", choices=tuple(TABS))
+    cmp: int = param(20, "Steps for every sampler", choices=SAMPLER_STEPS)
+    tw: float = param(0.4, "noise level t (Tweedie)", lo=0.05, hi=1.0)
+
+
 GROUPS = {"data": "Data and noise", "model": "Network", "training": "Training", "sampler": "Sampler"}
 config = scaffold.sidebar_config(
-    FAMILY, KEY, DiffusionConfig(), GROUPS, expanded=("data", "model", "sampler"), labels={"target": TARGET_TITLES.get}
+    FAMILY,
+    KEY,
+    DiffusionConfig(),
+    GROUPS,
+    expanded=("data", "model", "sampler"),
+    labels={"target": TARGET_TITLES.get},
+    view=View(),
 )
 session = scaffold.training_session(FAMILY, KEY, config)
 method = session.method
@@ -39,16 +63,14 @@ def render_view(snap) -> None:
             "noise level t",
             0.01,
             1.0,
-            0.3,
-            0.01,
+            step=0.01,
             key=f"{KEY}.t",
             help="Diffusion time: 0 is the data, 1 is pure noise.",
         )
         view = views.score_view(method, t, generator)
-        show = (
-            st.segmented_control("Background", ["error", "density", "none"], default="error", key=f"{KEY}.bg") or "none"
-        )
+        show = st.segmented_control("Background", ["error", "density", "none"], key=f"{KEY}.bg") or "none"
         st.plotly_chart(dplot.score_figure(view, show), config=plot_config)
+        share.publish_view(KEY, View())
         if view.relative_error is not None:
             st.caption(
                 f"p_t-weighted relative error of the learned score at t = {t:.2f}: {100 * view.relative_error:.1f}%"
@@ -60,8 +82,8 @@ def render_view(snap) -> None:
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (controls.curves, 1.0)])
 
 st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
-TABS = ["Forward noising", "Samplers side by side", "ε, score, x₀ (Tweedie)", "Score sharpening", "The maths"]
 tab_fwd, tab_samp, tab_tw, tab_sharp, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+share.publish_view(KEY, View())
 generator = session.sample_generator()
 if tab_fwd.open:
     with tab_fwd:
@@ -75,7 +97,7 @@ if tab_fwd.open:
         )
 if tab_samp.open:
     with tab_samp:
-        steps = st.select_slider("Steps for every sampler", [2, 5, 10, 20, 50, 100, 200], value=20, key=f"{KEY}.cmp")
+        steps = st.select_slider("Steps for every sampler", SAMPLER_STEPS, key=f"{KEY}.cmp")
         sv = views.samplers_view(method, generator, steps)
         st.plotly_chart(dplot.samplers_figure(sv))
         st.dataframe(dplot.samplers_table(sv), hide_index=True)
@@ -85,7 +107,7 @@ if tab_samp.open:
         )
 if tab_tw.open:
     with tab_tw:
-        t_tw = st.slider("noise level t", 0.05, 1.0, 0.4, 0.05, key=f"{KEY}.tw")
+        t_tw = st.slider("noise level t", 0.05, 1.0, step=0.05, key=f"{KEY}.tw")
         st.plotly_chart(dplot.tweedie_figure(views.tweedie_view(method, t_tw, generator)))
         st.markdown(f"This network predicts **{TARGET_TITLES[config.target]}**; all three forms follow from it:")
         st.latex(

@@ -1,11 +1,14 @@
 """Flow matching: train a velocity field live and compare it with the exact marginal field."""
 
+import dataclasses
+
 import streamlit as st
 
+from explorer.configs import param
 from explorer.densities import DENSITIES, get_density
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
-from explorer.ui import controls, explain, live, scaffold, state
+from explorer.ui import controls, explain, live, scaffold, share, state
 from explorer.ui.routing import use_app_router
 from explorer.views import flow_matching as views
 
@@ -16,6 +19,18 @@ LIVE_POINTS = 300  # points per cloud in the live view (payload is sent 4 times 
 
 st.title("Flow matching")
 st.caption("A network v_θ(x, t) learns to move noise (t = 0) onto data (t = 1). Green arrows are the exact field.")
+
+TABS = ["Probability path", "Conditional vs marginal", "Integrators", "Coupling", "Guidance", "The maths"]
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """The page's own widgets (in the URL next to the config)."""
+
+    t: float = param(0.5, "time t", lo=0.0, hi=1.0)
+    bg: str = param("error", "Background", choices=("error", "density", "none"))
+    tab: str = param(TABS[0], "Tab", choices=tuple(TABS))
+
 
 GROUPS = {
     "data": "Data and path",
@@ -41,6 +56,7 @@ config = scaffold.sidebar_config(
         "guidance_class": list(range(len(class_names(c)))),
     },
     labels=lambda c: {"guidance_class": class_names(c).__getitem__},
+    view=View(),
 )
 session = scaffold.training_session(FAMILY, KEY, config)
 method = session.method
@@ -58,19 +74,19 @@ def render_view(snap) -> None:
         config=plot_config,
     )
     with right:
-        t = st.slider("time t", 0.0, 1.0, 0.5, 0.05, key=f"{KEY}.t")
+        t = st.slider("time t", 0.0, 1.0, step=0.05, key=f"{KEY}.t")
         field = views.velocity_view(method, t, generator=generator)
         show = (
             st.segmented_control(
                 "Background",
                 ["error", "density", "none"],
-                default="error",
                 key=f"{KEY}.bg",
                 help="|v_θ − u_t| where p_t has mass, or the exact p_t",
             )
             or "none"
         )
         st.plotly_chart(fmplot.field_figure(field, show), config=plot_config)
+        share.publish_view(KEY, View())
         if field.relative_error is not None:
             st.caption(f"p_t-weighted relative error of v_θ at t = {t:.2f}: {100 * field.relative_error:.1f}%")
         else:
@@ -80,8 +96,8 @@ def render_view(snap) -> None:
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (controls.curves, 1.0)])
 
 st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
-TABS = ["Probability path", "Conditional vs marginal", "Integrators", "Coupling", "Guidance", "The maths"]
 tab_path, tab_cond, tab_int, tab_coup, tab_cfg, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+share.publish_view(KEY, View())
 generator = session.sample_generator()
 if tab_path.open:
     with tab_path:

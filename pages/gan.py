@@ -5,12 +5,13 @@ import math
 
 import streamlit as st
 
+from explorer.configs import param
 from explorer.gan_losses import LOSS_TITLES
 from explorer.methods import GANConfig
 from explorer.optimal_discriminator import discriminator_view
 from explorer.plotting import gan as gplot
 from explorer.plotting.charts import quality_chart
-from explorer.ui import explain, live, scaffold, state
+from explorer.ui import explain, live, scaffold, share, state
 from explorer.ui.routing import use_app_router
 from explorer.views import gan as views
 
@@ -25,6 +26,17 @@ st.caption(
     "D learns to tell data (blue) from G's samples (orange); G follows the arrows, the gradient of its loss "
     "through D. The grid shows what G does to its noise."
 )
+
+TABS = ["Conditional GAN", "Optimal discriminator D*", "The maths"]
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """The page's own widgets (in the URL next to the config)."""
+
+    normalise: bool = param(False, "Normalise arrow lengths")
+    tab: str = param(TABS[0], "Tab", choices=tuple(TABS))
+
 
 GROUPS = {"objective": "Objective", "model": "Networks", "training": "Training", "data": "Data"}
 LOSS_PARAMS = {"wgan": {"clip"}, "wgan_gp": {"gp_lambda"}, "lsgan": {"lsgan_a", "lsgan_b", "lsgan_c"}}
@@ -55,7 +67,14 @@ with st.expander("Lecture demos: one click sets everything up, then press Train"
     look = st.empty()
 
 config = scaffold.sidebar_config(
-    FAMILY, KEY, GANConfig(), GROUPS, expanded=("objective",), labels={"loss": LOSS_TITLES.get}, hide=hidden
+    FAMILY,
+    KEY,
+    GANConfig(),
+    GROUPS,
+    expanded=("objective",),
+    labels={"loss": LOSS_TITLES.get},
+    hide=hidden,
+    view=View(),
 )
 if (preset := views.PRESETS.get(st.session_state.get(f"{KEY}.preset"))) and views.shows_preset(config, preset):
     look.info(f"**{preset.title}.** {preset.look}", icon=":material/school:")
@@ -105,6 +124,7 @@ def render_view(snap) -> None:
     with left:
         normalise = st.toggle("Normalise arrow lengths", key=f"{KEY}.normalise", help="Off: true length.")
         st.plotly_chart(gplot.surface_figure(surface, normalise), config=plot_config)
+        share.publish_view(KEY, View())
     noise_fig, data_fig = gplot.mapping_figures(mapping, surface.real[:MAP_POINTS])
     middle.plotly_chart(data_fig, config=plot_config)
     right.plotly_chart(noise_fig, config=plot_config)
@@ -134,8 +154,8 @@ if config.loss in ("wgan", "wgan_gp"):
     st.caption("For the WGANs, −L_D (D's curve, sign flipped) estimates the Wasserstein distance W₁ (plus λ·GP).")
 
 st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
-TABS = ["Conditional GAN", "Optimal discriminator D*", "The maths"]
 tab_cond, tab_opt, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+share.publish_view(KEY, View())
 if tab_cond.open:
     with tab_cond:
         if (cv := views.class_view(method, session.sample_generator())) is None:

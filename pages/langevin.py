@@ -9,7 +9,7 @@ from explorer.densities import DENSITIES, GaussianMixture, get_density
 from explorer.langevin_run import MAX_CHAINS, MAX_STEPS, MAX_WORK, LangevinConfig, run_chains, with_fields
 from explorer.methods import METHODS
 from explorer.plotting import langevin as lplot
-from explorer.ui import controls, live, state, widgets
+from explorer.ui import controls, live, share, state, widgets
 from explorer.ui.routing import use_app_router
 from explorer.views import langevin as views
 
@@ -43,6 +43,9 @@ for col, (name, preset) in zip(st.columns(len(views.PRESETS)), views.PRESETS.ite
 
 custom = state.custom_densities()
 names = list(DENSITIES) + list(custom)
+if linked := share.restore(KEY, LangevinConfig(), densities=names):
+    config = with_fields(config, **linked)
+share.notices(KEY)
 density = get_density(config.density if config.density in names else names[0], custom)
 modes = list(range(density.n_classes)) if isinstance(density, GaussianMixture) else [0]
 INIT_FIELDS = {"noise": ["init_scale"], "point": ["init_x", "init_y"], "mode": ["init_mode"]}
@@ -63,6 +66,7 @@ with st.sidebar:
         f"Runs are capped at {MAX_CHAINS:,} chains, {MAX_STEPS:,} steps and {MAX_WORK:,} chain-steps (about 1 s)."
     )
 state.store_config(FAMILY, config)
+share.publish((config, LangevinConfig()))
 density = get_density(config.density, custom)
 
 

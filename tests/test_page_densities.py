@@ -18,7 +18,7 @@ from explorer.ui.uploads import _ingest
 from explorer.userdata import example_csv, parse_points_csv
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "densities.py")
-CHOICE = "densities.choice"
+CHOICE = "densities.density"
 
 
 def _page(custom: dict | None = None) -> AppTest:

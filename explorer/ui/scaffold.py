@@ -12,7 +12,7 @@ import streamlit as st
 from explorer.configs import TrainingConfig, clamp
 from explorer.densities import DENSITIES
 from explorer.session import Snapshot, TrainingSession
-from explorer.ui import controls, live, state, widgets
+from explorer.ui import controls, live, share, state, widgets
 
 
 def sidebar_config(
@@ -24,17 +24,25 @@ def sidebar_config(
     choices: Callable[[Any], dict] | None = None,
     labels: Callable[[Any], dict] | dict[str, Callable] | None = None,
     hide: Callable[[Any], Collection[str]] | None = None,
+    view: Any = None,
 ) -> Any:
-    """One sidebar expander per config group; returns the config (kept across page switches).
+    """One sidebar expander per config group; returns the config (kept across page switches, and in
+    the URL: `explorer.ui.share`).
 
     `choices(config)` adds options decided at run time and `labels` (a dict, or a function of the
     config) formats them; both see the groups rendered so far. Every density field offers the
     registered densities plus the user's uploads. `hide(config)` names fields not to show (e.g. the
     parameters of another loss); it sees the values the widgets hold in this run, so a field shown
     or hidden by a widget of its own group follows that widget at once. Hidden fields keep their values.
+    `view` is the page's own widgets as a dataclass of defaults (see `share.seed`): the URL sets them too.
     """
     densities = list(DENSITIES) + list(state.custom_densities())
     config = state.stored_config(family, default)
+    if view is not None:
+        share.seed(key, view)
+    if linked := share.restore(key, default, *([view] if view is not None else []), densities=densities):
+        config = replace(config, **{k: v for k, v in linked.items() if k in {f.name for f in fields(default)}})
+    share.notices(key)
     with st.sidebar:
         for group, title in groups.items():
             options = {"density": densities, **(choices(config) if choices else {})}
@@ -43,6 +51,7 @@ def sidebar_config(
             with st.expander(title, expanded=group in expanded):
                 config = widgets.config_widgets(config, key, [group], choices=options, labels=formats, hide=hidden)
     state.store_config(family, config)
+    share.publish((config, default))
     return config
 
 
