@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer.device import configure_threads
+from explorer.ui.presentation import presentation_switch
 
 configure_threads()
 st.set_page_config(page_title="Generative Models Explorer", page_icon=":material/blur_on:", layout="wide")
@@ -18,4 +19,6 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+presentation_switch()
+page.run()
