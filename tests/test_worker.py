@@ -67,3 +67,45 @@ def test_slow_motion_takes_single_paced_steps() -> None:
     session.pause()
     worker.join(5)
     assert 1 <= session.step_count <= 8  # ~4 steps a second, not thousands
+
+
+def test_slots_serve_waiting_workers_in_turn() -> None:
+    """Capacity 1: two running sessions both progress (turns of QUANTUM_S), the waiting one knows its place."""
+    from explorer.slots import TrainingSlots
+
+    slots = TrainingSlots(1)
+    sessions = [
+        TrainingSession("flow_matching", FlowMatchingConfig(hidden=16, batch_size=32, steps=10**6)) for _ in "ab"
+    ]
+    workers = [TrainingWorker(s, slots=slots) for s in sessions]
+    for s, w in zip(sessions, workers, strict=True):
+        s.start()
+        w.ensure_running()
+    positions = set()
+    deadline = time.monotonic() + 4.0
+    while time.monotonic() < deadline:
+        for w in workers:
+            w.heartbeat()
+            positions.add(w.queue_position)
+        assert slots.training <= 1
+        time.sleep(0.05)
+    for s, w in zip(sessions, workers, strict=True):
+        s.pause()
+        w.join(5)
+    assert all(s.step_count > 0 for s in sessions), [s.step_count for s in sessions]
+    assert 0 in positions and None in positions
+    assert slots.training == 0 and not slots.contended()
+
+
+def test_slots_are_first_come_first_served() -> None:
+    from explorer.slots import TrainingSlots
+
+    slots = TrainingSlots(1)
+    assert slots.acquire("a", timeout=0.1)
+    assert not slots.acquire("b", timeout=0.05) and not slots.acquire("c", timeout=0.05)
+    assert slots.position("b") == 0 and slots.position("c") == 1
+    slots.release("a")
+    assert not slots.acquire("c", timeout=0.05), "c must not jump ahead of b"
+    assert slots.acquire("b", timeout=0.1) and slots.position("c") == 0
+    slots.release("b")
+    assert slots.acquire("c", timeout=0.1) and slots.training == 1

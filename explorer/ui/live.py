@@ -3,7 +3,8 @@
 While the session runs, `live_panel` keeps one `TrainingWorker` per session training in the
 background and renders each panel in its own fragment at its own interval (the fast view four
 times a second, slow-changing curves once a second), so a refresh only redraws what changes.
-Every render of the first panel is the worker's heartbeat. When training stops (finished,
+Every render of the first panel is the worker's heartbeat, and says when the session is waiting
+for a training slot. When training stops (finished,
 diverged, paused by the worker) that panel triggers one full rerun so that every panel shows the
 final model and the timers switch off.
 """
@@ -48,6 +49,8 @@ def _fragment(
     @st.fragment(run_every=run_every, key=key)
     def _panel() -> None:
         snap = session.snapshot()
+        if main:
+            _waiting_note(worker)
         render(snap)
         if not main:
             return
@@ -61,6 +64,19 @@ def _fragment(
             st.rerun()
 
     _panel()
+
+
+def _waiting_note(worker: TrainingWorker) -> None:
+    """Say so while this session waits for one of the server's training slots (`explorer.slots`)."""
+    ahead = worker.queue_position
+    if ahead is None:
+        return
+    place = "next in line" if ahead == 0 else f"{ahead} ahead of you"
+    st.info(
+        f"Waiting for the machine ({place}): this server trains {worker.slots.capacity} session(s) at a time, "
+        "taking turns; yours continues by itself.",
+        icon=":material/hourglass_top:",
+    )
 
 
 def refresh_rate(key: str) -> float:
