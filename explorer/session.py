@@ -35,6 +35,8 @@ READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "fini
 # A loss this many times the untrained model's counts as divergence even while still finite.
 EXPLOSION_FACTOR = 1e4
 CHUNK_S = 0.03  # target duration of one chunk: the lock is held and the GIL mostly released for this long
+EVOLUTION_POINTS = 500  # samples kept per frame of the training-evolution animation
+EVOLUTION_FRAMES = 120  # frames kept (older ones thinned evenly)
 RATE_WINDOW_S = 2.0
 # Quality is scored every `quality_every` steps, and at least this often for slow configurations.
 QUALITY_PERIOD_S = 2.0  # the steps/s readout averages over this much wall time
@@ -51,6 +53,8 @@ class History:
     quality_perfect: dict[str, float] = field(default_factory=dict)
     quality_names: dict[str, str] = field(default_factory=dict)
     extra: dict[str, list[float]] = field(default_factory=dict)  # other per-chunk losses (e.g. d_loss)
+    # samples at each quality evaluation, for the training-evolution animation: (step, [n, 2])
+    frames: list[tuple[int, np.ndarray]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -327,6 +331,23 @@ class TrainingSession:
             f"kept. {self.method.divergence_hint()}"
         )
 
+    @_locked
+    def load_weights(self, state: dict, step: int) -> None:
+        """Adopt weights from a checkpoint (validated by `explorer.checkpoint.load`): paused at `step`,
+        histories restarted from there."""
+        self.method.load_state_dict(state)
+        self._last_good = self._clone_state()
+        self.step_count = min(max(0, step), self.config.steps)
+        self.history = History()
+        self._marks.clear()
+        self.status, self.message = PAUSED, f"Loaded a checkpoint trained for {step:,} steps."
+        self.evaluate_quality()
+
+    def evolution(self) -> list[tuple[int, np.ndarray]]:
+        """Samples at each quality evaluation so far: (step, [n, 2]) pairs, oldest first."""
+        with self._history_lock:
+            return list(self.history.frames)
+
     def _finished_message(self) -> str:
         return f"Finished {self.config.steps:,} steps. Raise 'Training steps' to train on."
 
@@ -343,6 +364,9 @@ class TrainingSession:
         with self._history_lock:
             self.last_samples = samples.detach().float().cpu().numpy()
             self.last_samples_step = self.step_count
+            h.frames.append((self.step_count, self.last_samples[:EVOLUTION_POINTS]))
+            if len(h.frames) > EVOLUTION_FRAMES:  # keep the first frame, thin the rest evenly
+                del h.frames[1::2]
             h.quality_steps.append(self.step_count)
             for key, metric in metrics.items():
                 series = h.quality.setdefault(key, [math.nan] * (len(h.quality_steps) - 1))

@@ -8,7 +8,7 @@ from explorer.configs import param
 from explorer.methods import DiffusionConfig
 from explorer.methods.diffusion import TARGET_TITLES
 from explorer.plotting import diffusion as dplot
-from explorer.ui import controls, explain, live, scaffold, share
+from explorer.ui import controls, explain, export, live, scaffold, share
 from explorer.ui.routing import use_app_router
 from explorer.views import diffusion as views
 
@@ -80,6 +80,7 @@ def render_view(snap) -> None:
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (controls.curves, 1.0)])
+export.export_panel(session, KEY)
 
 st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
 tab_fwd, tab_samp, tab_tw, tab_sharp, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
@@ -89,7 +90,10 @@ if tab_fwd.open:
     with tab_fwd:
         fwd = views.forward_view(method, generator)
         a, b = st.columns([2, 1])
-        a.plotly_chart(dplot.forward_figure(fwd))
+        forward_fig = dplot.forward_figure(fwd)
+        a.plotly_chart(forward_fig)
+        with a:
+            export.animation_downloads(forward_fig, "diffusion-forward", f"{KEY}.forward")
         b.altair_chart(dplot.noise_chart(fwd.times, fwd.alpha, fwd.sigma), width="stretch")
         b.caption(
             f"Schedule: {config.noise_schedule}. Press ▶ Play: each point keeps its own ε, so it slides "
@@ -99,7 +103,9 @@ if tab_samp.open:
     with tab_samp:
         steps = st.select_slider("Steps for every sampler", SAMPLER_STEPS, key=f"{KEY}.cmp")
         sv = views.samplers_view(method, generator, steps)
-        st.plotly_chart(dplot.samplers_figure(sv))
+        samplers_fig = dplot.samplers_figure(sv)
+        st.plotly_chart(samplers_fig)
+        export.animation_downloads(samplers_fig, "diffusion-samplers", f"{KEY}.samplers")
         st.dataframe(dplot.samplers_table(sv), hide_index=True)
         st.caption(
             "All four start from the same noise. Quality on 1,000 samples; the perfect-sampler levels are on "

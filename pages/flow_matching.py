@@ -8,7 +8,7 @@ from explorer.configs import param
 from explorer.densities import DENSITIES, get_density
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
-from explorer.ui import controls, explain, live, scaffold, share, state
+from explorer.ui import controls, explain, export, live, scaffold, share, state
 from explorer.ui.routing import use_app_router
 from explorer.views import flow_matching as views
 
@@ -94,6 +94,7 @@ def render_view(snap) -> None:
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (controls.curves, 1.0)])
+export.export_panel(session, KEY)
 
 st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
 tab_path, tab_cond, tab_int, tab_coup, tab_cfg, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
@@ -101,7 +102,9 @@ share.publish_view(KEY, View())
 generator = session.sample_generator()
 if tab_path.open:
     with tab_path:
-        st.plotly_chart(fmplot.flow_animation_figure(views.flow_animation(method, generator)))
+        path_fig = fmplot.flow_animation_figure(views.flow_animation(method, generator))
+        st.plotly_chart(path_fig)
+        export.animation_downloads(path_fig, "flow-matching-path", f"{KEY}.path")
         st.caption("Press ▶ Play or drag the slider: orange particles follow the learned ODE; blue is the true p_t.")
 if tab_cond.open:
     with tab_cond:

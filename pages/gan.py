@@ -11,7 +11,7 @@ from explorer.methods import GANConfig
 from explorer.optimal_discriminator import discriminator_view
 from explorer.plotting import gan as gplot
 from explorer.plotting.charts import quality_chart
-from explorer.ui import explain, live, scaffold, share, state
+from explorer.ui import explain, export, live, scaffold, share, state
 from explorer.ui.routing import use_app_router
 from explorer.views import gan as views
 
@@ -150,6 +150,7 @@ def render_curves(snap) -> None:
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])
+export.export_panel(session, KEY)
 if config.loss in ("wgan", "wgan_gp"):
     st.caption("For the WGANs, −L_D (D's curve, sign flipped) estimates the Wasserstein distance W₁ (plus λ·GP).")
 

@@ -9,7 +9,7 @@ from explorer.densities import DENSITIES, GaussianMixture, get_density
 from explorer.langevin_run import MAX_CHAINS, MAX_STEPS, MAX_WORK, LangevinConfig, run_chains, with_fields
 from explorer.methods import METHODS
 from explorer.plotting import langevin as lplot
-from explorer.ui import controls, live, share, state, widgets
+from explorer.ui import controls, export, live, share, state, widgets
 from explorer.ui.routing import use_app_router
 from explorer.views import langevin as views
 
@@ -120,7 +120,10 @@ if source is not None:
         tiles[2].metric("MALA acceptance", f"{view.acceptance:.1%}")
     tiles[3].metric("steps / time", f"{view.steps_done:,} in {view.seconds:.2f} s")
     left, right = st.columns([3, 2])
-    left.plotly_chart(lplot.chains_figure(view.chains), key=f"{KEY}.chains")
+    chains_fig = lplot.chains_figure(view.chains)
+    left.plotly_chart(chains_fig, key=f"{KEY}.chains")
+    with left:
+        export.animation_downloads(chains_fig, "langevin-chains", f"{KEY}.chains")
     left.caption("Press ▶ Play or drag the slider: orange dots are chains, purple lines their recent trails.")
     with right:
         for dim in (0, 1):
