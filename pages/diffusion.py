@@ -8,7 +8,7 @@ from explorer.configs import param
 from explorer.methods import DiffusionConfig
 from explorer.methods.diffusion import TARGET_TITLES
 from explorer.plotting import diffusion as dplot
-from explorer.ui import controls, explain, export, live, scaffold, share
+from explorer.ui import controls, explain, export, live, presets, scaffold, share
 from explorer.ui.routing import use_app_router
 from explorer.views import diffusion as views
 
@@ -45,6 +45,7 @@ config = scaffold.sidebar_config(
     labels={"target": TARGET_TITLES.get},
     view=View(),
 )
+presets.preset_bar(FAMILY, KEY, DiffusionConfig(), views.PRESETS, config)
 session = scaffold.training_session(FAMILY, KEY, config)
 method = session.method
 

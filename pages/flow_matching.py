@@ -8,7 +8,7 @@ from explorer.configs import param
 from explorer.densities import DENSITIES, get_density
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
-from explorer.ui import controls, explain, export, live, scaffold, share, state
+from explorer.ui import controls, explain, export, live, presets, scaffold, share, state
 from explorer.ui.routing import use_app_router
 from explorer.views import flow_matching as views
 
@@ -58,6 +58,7 @@ config = scaffold.sidebar_config(
     labels=lambda c: {"guidance_class": class_names(c).__getitem__},
     view=View(),
 )
+presets.preset_bar(FAMILY, KEY, FlowMatchingConfig(), views.PRESETS, config)
 session = scaffold.training_session(FAMILY, KEY, config)
 method = session.method
 

@@ -11,7 +11,7 @@ from explorer.methods import GANConfig
 from explorer.optimal_discriminator import discriminator_view
 from explorer.plotting import gan as gplot
 from explorer.plotting.charts import quality_chart
-from explorer.ui import explain, export, live, scaffold, share, state
+from explorer.ui import explain, export, live, presets, scaffold, share
 from explorer.ui.routing import use_app_router
 from explorer.views import gan as views
 
@@ -49,23 +49,6 @@ def hidden(config: GANConfig) -> set[str]:
     return (ALL_LOSS_PARAMS - LOSS_PARAMS.get(config.loss, set())) | (set() if adam else {"beta1"})
 
 
-def apply_preset(name: str) -> None:
-    """Preset callback: the preset's config, the widgets moved to it before they render, a fresh model."""
-    new = views.apply_preset(state.stored_config(FAMILY, GANConfig()), name)
-    state.store_config(FAMILY, new)
-    for field in dataclasses.fields(new):
-        st.session_state[f"{KEY}.{field.name}"] = getattr(new, field.name)
-    st.session_state[f"{KEY}.preset"] = name
-    if (session := st.session_state.get(f"session:{FAMILY}")) is not None:
-        session.pause()
-        session.reset()
-
-
-with st.expander("Lecture demos: one click sets everything up, then press Train", expanded=True):
-    for col, (name, preset) in zip(st.columns(len(views.PRESETS)), views.PRESETS.items(), strict=True):
-        col.button(preset.title, key=f"{KEY}.preset.{name}", on_click=apply_preset, args=(name,), width="stretch")
-    look = st.empty()
-
 config = scaffold.sidebar_config(
     FAMILY,
     KEY,
@@ -76,8 +59,7 @@ config = scaffold.sidebar_config(
     hide=hidden,
     view=View(),
 )
-if (preset := views.PRESETS.get(st.session_state.get(f"{KEY}.preset"))) and views.shows_preset(config, preset):
-    look.info(f"**{preset.title}.** {preset.look}", icon=":material/school:")
+presets.preset_bar(FAMILY, KEY, GANConfig(), views.PRESETS, config)
 for note in views.setting_notes(config):
     st.warning(note, icon=":material/tune:")
 session = scaffold.training_session(FAMILY, KEY, config)

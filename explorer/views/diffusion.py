@@ -10,6 +10,7 @@ import torch
 from explorer.diffusion_samplers import EVALS_PER_STEP, SAMPLERS
 from explorer.methods.diffusion import Diffusion
 from explorer.metrics import QualityMeter
+from explorer.presets import Preset
 from explorer.views.fields import FieldView, field_view, relative_l2
 
 
@@ -127,3 +128,30 @@ def tweedie_view(method: Diffusion, t: float, generator: torch.Generator, n: int
     if truth is not None:
         exact = _np((xt + float(method.schedule.sigma(t)) ** 2 * truth.score(xt, t)) / float(method.schedule.alpha(t)))
     return TweedieView(t, _np(xt), _np(method.denoise(xt, t)), exact)
+
+
+# Measured on the 2-core machine (seed 0, eight_gaussians, 8,000 steps, 4,000 samples): log-density
+# gap with 8 steps: reverse SDE 3.6 nats, DDPM 1.0, DDIM 1.1, probability-flow ODE (Heun) -0.09;
+# score error at t = 0.05 with the score target 73% (ε target 9%), gap 4.8 nats with the ODE.
+PRESETS: dict[str, Preset] = {
+    "sde_few": Preset(
+        "Reverse SDE, 8 steps",
+        {"sampler": "sde", "sampler_steps": 8},
+        "With only 8 Euler–Maruyama steps the noise injected along the way is never removed: the samples stay "
+        "blurred around the modes (gap about 3.6 nats). Raise Sampler steps while it trains: no reset.",
+    ),
+    "ode_few": Preset(
+        "Probability-flow ODE, 8 steps",
+        {"sampler": "ode", "sampler_steps": 8},
+        "The same network, sampled by the deterministic ODE with 8 Heun steps, already reaches the "
+        "perfect-sampler level; the Samplers tab runs all four from the same noise (DDPM and DDIM about 1 nat "
+        "off at 8 steps).",
+    ),
+    "score_target": Preset(
+        "Predicting the score",
+        {"target": "score"},
+        "The target −ε/σ_t grows without bound as t → 0, so the network fits small noise levels badly: drag the "
+        "noise level t towards 0 and the error map lights up (score error about 73% at t = 0.05, against 9% "
+        "for the ε target), and the samples come out smeared.",
+    ),
+}

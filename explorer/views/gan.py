@@ -18,9 +18,7 @@ backward, so every view evaluates a `frozen` copy of the two networks.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -28,6 +26,8 @@ import torch
 from explorer.densities import Checkerboard, Density, GaussianMixture
 from explorer.gan_losses import WASSERSTEIN, generator_loss
 from explorer.methods.gan import GAN, GANConfig
+from explorer.presets import Preset
+from explorer.presets import apply_preset as apply_over_defaults
 from explorer.views.grid import make_grid
 
 PROBABILITY_LOSSES = ("minimax", "nonsaturating")  # D outputs a logit: sigmoid gives P(real)
@@ -301,15 +301,6 @@ def setting_notes(config: GANConfig) -> list[str]:
     return notes
 
 
-@dataclass(frozen=True)
-class Preset:
-    """A lecture demonstration: settings applied over the defaults, and what to look at."""
-
-    title: str
-    settings: dict[str, Any]
-    look: str
-
-
 # Measured on the 2-core machine with the seed these presets set (0); see tests/test_page_gan.py.
 PRESETS: dict[str, Preset] = {
     "collapse": Preset(
@@ -346,11 +337,6 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def shows_preset(config: GANConfig, preset: Preset) -> bool:
-    """Whether `config` still has every setting of `preset` (its advice no longer applies otherwise)."""
-    return all(getattr(config, name) == value for name, value in preset.settings.items())
-
-
 def apply_preset(config: GANConfig, name: str) -> GANConfig:
     """The defaults with preset `name`'s settings; the device choice of `config` is kept."""
-    return dataclasses.replace(GANConfig(device=config.device), **PRESETS[name].settings)
+    return apply_over_defaults(config, PRESETS[name])

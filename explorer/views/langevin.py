@@ -222,7 +222,7 @@ def learned_source(session: Any, wanted: str) -> tuple[LearnedScore | None, str]
     return source, note
 
 
-# --- presets: the two classic failures, each with its fix ----------------------------------------
+# --- presets: classic failures, each with its fix ----------------------------------------
 @dataclass(frozen=True)
 class Preset:
     """Settings that show a failure, what to look at, and the one change that fixes it."""
@@ -280,6 +280,27 @@ PRESETS: dict[str, Preset] = {
         {"mala": True},
         "MALA rejects about 40% of the proposals and the chains sample p exactly: the gap falls to zero at the "
         "same step size.",
+    ),
+    "no_noise": Preset(
+        "No noise: only climbing",
+        {
+            "density": "eight_gaussians",
+            "score": "exact",
+            "init": "noise",
+            "init_scale": 3.0,
+            "step_size": 0.01,
+            "n_steps": 500,
+            "n_chains": 1000,
+            "noise_scale": 0.0,
+            "mala": False,
+            "annealed": False,
+        },
+        "With the noise scale τ = 0 the update is plain gradient ascent on log p: every chain climbs to the peak "
+        "of its nearest mode and stops, so the histogram shows eight spikes instead of eight bumps.",
+        "Fix: add the noise",
+        {"noise_scale": 1.0},
+        "The √(2ε) z term is what turns optimisation into sampling: with τ = 1 the spikes widen into the "
+        "target's bumps.",
     ),
 }
 

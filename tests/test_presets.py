@@ -1,0 +1,51 @@
+"""Lecture-demo presets on every training page: at least three, valid settings, one click applies
+them (widgets, config, fresh model) and says what to watch."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.configs import clamp
+from explorer.methods import METHODS
+from explorer.presets import apply_preset
+
+ROOT = Path(__file__).resolve().parents[1]
+# family -> (page, widget key prefix); families whose pages keep their presets in explorer.views.<family>
+PAGES = {"flow_matching": ("flow_matching", "fm"), "diffusion": ("diffusion", "df"), "gan": ("gan", "gan")}
+
+
+def _presets(family: str) -> dict:
+    return importlib.import_module(f"explorer.views.{family}").PRESETS
+
+
+@pytest.mark.parametrize("family", list(PAGES))
+def test_every_training_page_has_three_valid_presets(family: str) -> None:
+    presets = _presets(family)
+    assert len(presets) >= 3
+    config_cls = METHODS[family][0]
+    for name, preset in presets.items():
+        config = apply_preset(config_cls(device="cpu"), preset)
+        assert clamp(config) == config, f"{name}: a setting is out of range"
+        assert config.device == "cpu"
+        assert len(preset.look) > 60, f"{name}: say what to watch"
+
+
+@pytest.mark.parametrize("family", list(PAGES))
+def test_one_click_applies_a_preset_and_explains_it(family: str) -> None:
+    page, key = PAGES[family]
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120).run()
+    for name, preset in _presets(family).items():
+        at.button(key=f"{key}.preset.{name}").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        config = at.session_state[f"config:{family}"]
+        expected = apply_preset(METHODS[family][0](), preset)
+        assert dataclasses.asdict(config) == dataclasses.asdict(expected), name
+        assert any(preset.look in i.value for i in at.info), f"{name}: the advice is missing"
+        assert at.session_state[f"session:{family}"].step_count == 0
+        for field, value in preset.settings.items():
+            assert at.session_state[f"{key}.{field}"] == value, (name, field)
