@@ -7,8 +7,9 @@ buffers `exp_avg`, `exp_avg_sq`, instead of a loop over parameters. The forward 
 
     a_l = h_{l-1} W_l^T + b_l,  h_l = silu(a_l)  (l < L),   f = h_{L-1} W_L^T + b_L
 
-and `explorer.regression` (flow matching, diffusion) and `explorer.gan_kernel` (GANs) write the
-backward passes by hand on these views. `script` compiles such kernels with TorchScript, which
+and the kernels (`explorer.regression` for flow matching and diffusion, `explorer.gan_kernel`, ...)
+write their backward passes by hand on these views, from the shared blocks `mlp_forward` and
+`mlp_backward` at the end of this module. `script` compiles such kernels with TorchScript, which
 releases the GIL once per kernel call instead of at each of its tensor calls (DESIGN.md, Live
 training).
 """
@@ -125,3 +126,48 @@ def forward(weights: list[tuple[Tensor, Tensor, Tensor]], z: Tensor) -> Tensor:
         h = silu(torch.addmm(bias, h, weight_t))
     _, weight_t, bias = weights[-1]
     return torch.addmm(bias, h, weight_t)
+
+
+# --- TorchScript-compatible building blocks of the hand-derived kernels ---------------------------
+def mlp_forward(weights_t: list[Tensor], biases: list[Tensor], x: Tensor) -> tuple[list[Tensor], list[Tensor], Tensor]:
+    """Pre-activations a_l, layer inputs h_{l-1} (x first) and the output, for rows x `[n, in]`."""
+    pre: list[Tensor] = []
+    acts: list[Tensor] = [x]
+    h = x
+    n_layers = len(weights_t)
+    for i in range(n_layers - 1):
+        a = torch.addmm(biases[i], h, weights_t[i])
+        h = torch.nn.functional.silu(a)
+        pre.append(a)
+        acts.append(h)
+    return pre, acts, torch.addmm(biases[n_layers - 1], h, weights_t[n_layers - 1])
+
+
+def mlp_backward(
+    weights: list[Tensor],
+    grad_weights: list[Tensor],
+    grad_biases: list[Tensor],
+    pre: list[Tensor],
+    acts: list[Tensor],
+    g: Tensor,
+    extra: list[Tensor],
+    extra_from: int,
+    param_grads: bool,
+    input_grad: bool,
+) -> Tensor:
+    """Backward from dL/doutput g `[n, out]`; adds parameter gradients (if `param_grads`) and, where
+    `extra` is given, extra[l] to dL/da_l on rows extra_from:. Returns dL/dinput `[n, in]` if
+    `input_grad` (else dL/da_1)."""
+    n_layers = len(weights)
+    for j in range(n_layers):
+        i = n_layers - 1 - j
+        if param_grads:
+            grad_weights[i].addmm_(g.t(), acts[i])
+            grad_biases[i].add_(g.sum(0))
+        if i > 0:
+            g = torch.ops.aten.silu_backward(g.mm(weights[i]), pre[i - 1])
+            if len(extra) > 0:
+                g[extra_from:].add_(extra[i - 1])
+        elif input_grad:
+            g = g.mm(weights[0])
+    return g

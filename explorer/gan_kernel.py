@@ -39,7 +39,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.flat_mlp import script
+from explorer.flat_mlp import mlp_backward, mlp_forward, script
 
 
 def _silu_grad(a: Tensor) -> Tensor:
@@ -52,50 +52,6 @@ def _silu_second(a: Tensor) -> Tensor:
     """silu''(a) = s (1 - s) (2 + a (1 - 2 s))."""
     s = torch.sigmoid(a)
     return s * (1.0 - s) * (2.0 + a * (1.0 - 2.0 * s))
-
-
-def _forward(weights_t: list[Tensor], biases: list[Tensor], x: Tensor) -> tuple[list[Tensor], list[Tensor], Tensor]:
-    """Pre-activations a_l, layer inputs h_{l-1} (x first) and the output, for rows x `[n, in]`."""
-    pre: list[Tensor] = []
-    acts: list[Tensor] = [x]
-    h = x
-    n_layers = len(weights_t)
-    for i in range(n_layers - 1):
-        a = torch.addmm(biases[i], h, weights_t[i])
-        h = torch.nn.functional.silu(a)
-        pre.append(a)
-        acts.append(h)
-    return pre, acts, torch.addmm(biases[n_layers - 1], h, weights_t[n_layers - 1])
-
-
-def _backward(
-    weights: list[Tensor],
-    grad_weights: list[Tensor],
-    grad_biases: list[Tensor],
-    pre: list[Tensor],
-    acts: list[Tensor],
-    g: Tensor,
-    extra: list[Tensor],
-    extra_from: int,
-    param_grads: bool,
-    input_grad: bool,
-) -> Tensor:
-    """Backward from dL/doutput g `[n, out]`; adds parameter gradients (if `param_grads`) and, where
-    `extra` is given, extra[l] to dL/da_l on rows extra_from:. Returns dL/dinput `[n, in]` if
-    `input_grad` (else dL/da_1)."""
-    n_layers = len(weights)
-    for j in range(n_layers):
-        i = n_layers - 1 - j
-        if param_grads:
-            grad_weights[i].addmm_(g.t(), acts[i])
-            grad_biases[i].add_(g.sum(0))
-        if i > 0:
-            g = torch.ops.aten.silu_backward(g.mm(weights[i]), pre[i - 1])
-            if len(extra) > 0:
-                g[extra_from:].add_(extra[i - 1])
-        elif input_grad:
-            g = g.mm(weights[0])
-    return g
 
 
 def _penalty_backward(
@@ -224,14 +180,14 @@ def gan_steps(
             x_real = real[s, k]
             n = x_real.shape[0]
             z = torch.cat([z_d[s, k], real_onehot[s, k]], 1) if conditional else z_d[s, k]
-            fake = _forward(g_weights_t, g_biases, z)[2]
+            fake = mlp_forward(g_weights_t, g_biases, z)[2]
             rows = [x_real, fake]
             if loss == "wgan_gp":
                 rows.append(u[s, k] * x_real + (1.0 - u[s, k]) * fake)
             x = torch.cat(rows)
             if conditional:
                 x = torch.cat([x, real_onehot[s, k].repeat(len(rows), 1)], 1)
-            pre, acts, out = _forward(d_weights_t, d_biases, x)
+            pre, acts, out = mlp_forward(d_weights_t, d_biases, x)
             value, g_out = _discriminator_output_grad(loss, out[: 2 * n], n, lsgan[0], lsgan[1])
             d_state[1].zero_()
             extra = no_extra
@@ -239,7 +195,7 @@ def gan_steps(
                 penalty, extra = _penalty_backward(d_weights, d_grad_weights, [a[2 * n :] for a in pre], gp_lambda)
                 value = value + gp_lambda * penalty
                 g_out = torch.cat([g_out, torch.zeros_like(g_out[:n])])
-            _backward(d_weights, d_grad_weights, d_grad_biases, pre, acts, g_out, extra, 2 * n, True, False)
+            mlp_backward(d_weights, d_grad_weights, d_grad_biases, pre, acts, g_out, extra, 2 * n, True, False)
             d_step += 1.0
             _update(optimizers[1], d_state, d_step, lrs_d[s], beta1)
             if loss == "wgan":
@@ -249,13 +205,14 @@ def gan_steps(
             d_losses[s] = d_total / n_critic
         if train_g:
             z = torch.cat([z_g[s], g_onehot[s]], 1) if conditional else z_g[s]
-            g_pre, g_acts, fake = _forward(g_weights_t, g_biases, z)
+            g_pre, g_acts, fake = mlp_forward(g_weights_t, g_biases, z)
             x = torch.cat([fake, g_onehot[s]], 1) if conditional else fake
-            pre, acts, out = _forward(d_weights_t, d_biases, x)
+            pre, acts, out = mlp_forward(d_weights_t, d_biases, x)
             value, g_out = _generator_output_grad(loss, out, lsgan[2])
-            grad_x = _backward(d_weights, d_grad_weights, d_grad_biases, pre, acts, g_out, no_extra, 0, False, True)
+            grad_x = mlp_backward(d_weights, d_grad_weights, d_grad_biases, pre, acts, g_out, no_extra, 0, False, True)
             g_state[1].zero_()
-            _backward(g_weights, g_grad_weights, g_grad_biases, g_pre, g_acts, grad_x[:, :2], no_extra, 0, True, False)
+            grad_fake = grad_x[:, :2]
+            mlp_backward(g_weights, g_grad_weights, g_grad_biases, g_pre, g_acts, grad_fake, no_extra, 0, True, False)
             g_step += 1.0
             _update(optimizers[0], g_state, g_step, lrs_g[s], beta1)
             g_losses[s] = value

@@ -54,7 +54,7 @@ def _reference_steps(method: GAN, n_steps: int) -> tuple[torch.nn.Module, torch.
         opt_g.zero_grad()
         loss.backward()
         opt_g.step()
-        g_losses.append(float(loss))
+        g_losses.append(float(loss.detach()))
     return g, d, g_losses, d_losses
 
 
