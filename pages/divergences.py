@@ -1,12 +1,16 @@
 """Divergences: KL, JS and Wasserstein-1 on point masses, on moving 1D distributions, on the notes'
 earth-mover example, and the optimal discriminator D* = p / (p + q) between two 2D densities."""
 
+import dataclasses
+
 import streamlit as st
 
+from explorer.configs import param
 from explorer.measures import SHAPES_1D
 from explorer.plotting import divergences as dplot
 from explorer.plotting import earth_mover as eplot
 from explorer.ui import divergences_widgets as w
+from explorer.ui import share
 from explorer.ui.routing import use_app_router
 from explorer.views import divergences as views
 from explorer.views import divergences_text as text
@@ -22,6 +26,30 @@ st.caption(
 )
 
 TABS = ["Point masses", "Moving distributions", "Earth mover's distance", "Optimal discriminator D*", "The maths"]
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """Every widget of the page, with its default and range (in the URL: `explorer.ui.share`)."""
+
+    tab: str = param(TABS[0], "Tab", choices=tuple(TABS))
+    theta: float = param(1.5, "θ", lo=-4.0, hi=4.0)
+    blur: float = param(0.0, "Blur σ", choices=tuple(views.BLURS))
+    p1: str = param("gaussian", "p (fixed)", choices=tuple(SHAPES_1D))
+    q1: str = param("two_bumps", "q (moved)", choices=tuple(SHAPES_1D))
+    scale1: float = param(1.0, "q scaled by", choices=tuple(views.SCALES_1D))
+    shift1: float = param(2.0, "shift θ of q", lo=-views.SHIFT_MAX, hi=views.SHIFT_MAX)
+    offset: float = param(0.0, "Move μ′ by", lo=-6.0, hi=6.0)
+    p2: str = param("eight_gaussians", "p (data)", choices=tuple(views.EXACT_2D))
+    q2: str = param("gaussian", "q (generator)", choices=tuple(views.EXACT_2D))
+    bx: float = param(0.0, "move q: x", lo=-6.0, hi=6.0)
+    by: float = param(0.0, "move q: y", lo=-6.0, hi=6.0)
+    scale2: float = param(2.0, "scale q", choices=tuple(views.SCALES_2D))
+
+
+D = View()
+share.restore(KEY, D)
+share.notices(KEY)
 w.keep_tab(f"{KEY}.tab", TABS)
 tab_point, tab_shift, tab_emd, tab_dstar, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
 w.remember_tab(f"{KEY}.tab")
@@ -30,10 +58,10 @@ if tab_point.open:
     with tab_point:
         left, right = st.columns([3, 2])
         with left:
-            theta = w.slider("θ, where the generator's mass sits", -4.0, 4.0, 1.5, f"{KEY}.theta", 0.05)
+            theta = w.slider("θ, where the generator's mass sits", -4.0, 4.0, D.theta, f"{KEY}.theta", 0.05)
         with right:
             help_blur = "Replace the point masses by N(0, σ²) and N(θ, σ²)."
-            blur = w.select_slider("Blur σ (0: point masses)", views.BLURS, 0.0, f"{KEY}.blur", help=help_blur)
+            blur = w.select_slider("Blur σ (0: point masses)", views.BLURS, D.blur, f"{KEY}.blur", help=help_blur)
         view = w.point_mass_view(theta, blur)
         w.metrics(text.point_mass_metrics(view), text.SLOPE_HELP)
         a, b = st.columns(2)
@@ -48,13 +76,13 @@ if tab_shift.open:
         title = {name: SHAPES_1D[name].title for name in names}.get
         c1, c2, c3, c4 = st.columns([3, 3, 2, 3])
         with c1:
-            p_name = w.selectbox("p (fixed)", names, "gaussian", f"{KEY}.p1", format_func=title)
+            p_name = w.selectbox("p (fixed)", names, D.p1, f"{KEY}.p1", format_func=title)
         with c2:
-            q_name = w.selectbox("q (moved)", names, "two_bumps", f"{KEY}.q1", format_func=title)
+            q_name = w.selectbox("q (moved)", names, D.q1, f"{KEY}.q1", format_func=title)
         with c3:
-            scale = w.select_slider("q scaled by", views.SCALES_1D, 1.0, f"{KEY}.scale1")
+            scale = w.select_slider("q scaled by", views.SCALES_1D, D.scale1, f"{KEY}.scale1")
         with c4:
-            shift = w.slider("shift θ of q", -views.SHIFT_MAX, views.SHIFT_MAX, 2.0, f"{KEY}.shift1", 0.1)
+            shift = w.slider("shift θ of q", -views.SHIFT_MAX, views.SHIFT_MAX, D.shift1, f"{KEY}.shift1", 0.1)
         curves, now = w.shift_curves(p_name, q_name, scale), w.shift_now(p_name, q_name, scale, shift)
         w.metrics(text.shift_metrics(now))
         st.markdown(text.shift_closed_text(now))
@@ -67,7 +95,7 @@ if tab_shift.open:
 if tab_emd.open:
     with tab_emd:
         st.markdown(text.EARTH_MOVER_TEXT)
-        em = w.earth_mover_view(w.slider("Move μ′ by", -6.0, 6.0, 0.0, f"{KEY}.offset", 0.5))
+        em = w.earth_mover_view(w.slider("Move μ′ by", -6.0, 6.0, D.offset, f"{KEY}.offset", 0.5))
         w.metrics(text.earth_mover_metrics(em))
         a, b = st.columns(2)
         a.plotly_chart(eplot.plan_figure(em), key=f"{KEY}.plan")
@@ -82,15 +110,15 @@ if tab_dstar.open:
         names = views.EXACT_2D
         c1, c2, c3, c4, c5 = st.columns([3, 3, 2, 2, 2])
         with c1:
-            p2 = w.selectbox("p (data)", names, "eight_gaussians", f"{KEY}.p2", format_func=views.density_title)
+            p2 = w.selectbox("p (data)", names, D.p2, f"{KEY}.p2", format_func=views.density_title)
         with c2:
-            q2 = w.selectbox("q (generator)", names, "gaussian", f"{KEY}.q2", format_func=views.density_title)
+            q2 = w.selectbox("q (generator)", names, D.q2, f"{KEY}.q2", format_func=views.density_title)
         with c3:
-            bx = w.slider("move q: x", -6.0, 6.0, 0.0, f"{KEY}.bx", 0.25)
+            bx = w.slider("move q: x", -6.0, 6.0, D.bx, f"{KEY}.bx", 0.25)
         with c4:
-            by = w.slider("move q: y", -6.0, 6.0, 0.0, f"{KEY}.by", 0.25)
+            by = w.slider("move q: y", -6.0, 6.0, D.by, f"{KEY}.by", 0.25)
         with c5:
-            s2 = w.select_slider("scale q", views.SCALES_2D, 2.0, f"{KEY}.scale2")
+            s2 = w.select_slider("scale q", views.SCALES_2D, D.scale2, f"{KEY}.scale2")
         dv = w.discriminator_view(p2, q2, (bx, by), s2)
         w.metrics(text.dstar_metrics(dv))
         fig_col, text_col = st.columns([3, 2])
@@ -106,3 +134,5 @@ if tab_math.open:
     with tab_math:
         for kind, words in text.EXPLANATION:
             (st.latex if kind == "latex" else st.markdown)(words)
+
+share.publish((View(**{f.name: w.value(f"{KEY}.{f.name}", getattr(D, f.name)) for f in dataclasses.fields(D)}), D))

@@ -34,6 +34,7 @@ PAGES = {
     ),
     "langevin": ("config:langevin", "lv", {"step_size": 0.01, "n_steps": 200, "density": "rings", "mala": True}),
     "densities": (None, "densities", {"density": "checkerboard", "n": 800, "by_label": False, "seed": 3}),
+    "divergences": (None, "div", {"tab": "Optimal discriminator D*", "p2": "checkerboard", "bx": 1.5, "scale2": 1.0}),
 }
 
 
@@ -88,6 +89,7 @@ def test_defaults_leave_the_url_clean() -> None:
         ("diffusion", {"sampler_steps": "0", "tab": "Nope", "bogus": "1"}, {"sampler_steps": 1}),
         ("langevin", {"n_steps": "-1", "mala": "maybe", "step_size": "inf"}, {"mala": False}),
         ("densities", {"n": "99999999", "density": "", "seed": "x"}, {"n": 5000, "seed": 0}),
+        ("divergences", {"theta": "1e9", "blur": "0.3", "p1": "nope"}, {"theta": 4.0}),
     ],
 )
 def test_tampered_links_are_clamped_or_ignored_with_a_notice(page: str, params: dict, expected: dict) -> None:

@@ -74,6 +74,11 @@ def selectbox(label: str, options: Sequence, default: Any, key: str, **kwargs: A
     return value
 
 
+def value(key: str, default: Any) -> Any:
+    """A widget's value, drawn in this run or kept from an earlier one (e.g. in a closed tab)."""
+    return st.session_state.get(key, st.session_state.get(_kept_key(key), default))
+
+
 def keep_tab(key: str, tabs: Sequence[str]) -> None:
     """Restore the open tab (a widget too) before `st.tabs` is drawn."""
     _restore(key, tabs[0], _member(tabs))

@@ -40,7 +40,7 @@ def _parse(field: dataclasses.Field, raw: str, names: Collection[str]) -> tuple[
     choices = m.get("choices")
     if choices is not None:
         for choice in choices:
-            if str(choice) == raw:
+            if str(choice) == raw or (isinstance(choice, int | float) and _same_number(raw, choice)):
                 return choice, ""
         return None, f"{label}: `{raw}` is not one of {', '.join(map(str, choices))}: ignored."
     if isinstance(default, bool):
@@ -59,6 +59,13 @@ def _parse(field: dataclasses.Field, raw: str, names: Collection[str]) -> tuple[
             return value, f"{label}: `{raw}` is outside the allowed range; using {value:g}."
         return value, ""
     return str(raw), ""
+
+
+def _same_number(raw: str, number: float) -> bool:
+    try:
+        return float(raw) == number
+    except ValueError:
+        return False
 
 
 def restore(key: str, *defaults: Any, densities: Collection[str] = ()) -> dict[str, Any]:
