@@ -16,7 +16,12 @@ from explorer.presets import apply_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 # family -> (page, widget key prefix); families whose pages keep their presets in explorer.views.<family>
-PAGES = {"flow_matching": ("flow_matching", "fm"), "diffusion": ("diffusion", "df"), "gan": ("gan", "gan")}
+PAGES = {
+    "flow_matching": ("flow_matching", "fm"),
+    "diffusion": ("diffusion", "df"),
+    "gan": ("gan", "gan"),
+    "vae": ("vae", "vae"),
+}
 
 
 def _presets(family: str) -> dict:
