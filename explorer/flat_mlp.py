@@ -171,3 +171,23 @@ def mlp_backward(
         elif input_grad:
             g = g.mm(weights[0])
     return g
+
+
+def adam_update(
+    flat: Tensor,
+    grad: Tensor,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    step: float,
+    lr: float,
+    beta1: float,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+) -> None:
+    """One Adam step on flat buffers, `step` counting from 1 (as torch.optim.Adam, no weight decay).
+
+    Written out because TorchScript silently drops torch._fused_adam_ from the graph."""
+    exp_avg.lerp_(grad, 1.0 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+    denom = (exp_avg_sq.sqrt() / (1.0 - beta2**step) ** 0.5).add_(eps)
+    flat.addcdiv_(exp_avg, denom, value=-lr / (1.0 - beta1**step))

@@ -39,7 +39,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.flat_mlp import mlp_backward, mlp_forward, script
+from explorer.flat_mlp import adam_update, mlp_backward, mlp_forward, script
 
 
 def _silu_grad(a: Tensor) -> Tensor:
@@ -123,11 +123,7 @@ def _update(kind: str, state: list[Tensor], step: float, lr: float, beta1: float
     """One optimizer update of state = [flat, grad, exp_avg, exp_avg_sq] (`step` counts from 1)."""
     flat, grad, exp_avg, exp_avg_sq = state[0], state[1], state[2], state[3]
     if kind == "adam":
-        # written out: TorchScript silently drops torch._fused_adam_ from the graph
-        exp_avg.lerp_(grad, 1.0 - beta1)
-        exp_avg_sq.mul_(0.999).addcmul_(grad, grad, value=0.001)
-        denom = (exp_avg_sq.sqrt() / (1.0 - 0.999**step) ** 0.5).add_(1e-8)
-        flat.addcdiv_(exp_avg, denom, value=-lr / (1.0 - beta1**step))
+        adam_update(flat, grad, exp_avg, exp_avg_sq, step, lr, beta1)
     elif kind == "rmsprop":
         exp_avg_sq.mul_(0.99).addcmul_(grad, grad, value=0.01)
         flat.addcdiv_(grad, exp_avg_sq.sqrt().add_(1e-8), value=-lr)

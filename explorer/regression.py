@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.flat_mlp import FlatMLP, forward, script
+from explorer.flat_mlp import FlatMLP, adam_update, forward, script
 from explorer.nets import MLP
 
 _silu_backward = torch.ops.aten.silu_backward
@@ -77,12 +77,8 @@ def _adam_regression_steps(
             torch.sum(g, dim=[0], out=grad_biases[i])
             if i > 0:
                 g = torch.ops.aten.silu_backward(g.mm(weights[i]), pre[i - 1])
-        # Adam written out: TorchScript silently drops torch._fused_adam_ from the graph.
         step += 1.0
-        exp_avg.lerp_(grad, 1.0 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-        denom = (exp_avg_sq.sqrt() / (1.0 - beta2**step) ** 0.5).add_(eps)
-        flat.addcdiv_(exp_avg, denom, value=-lrs[s] / (1.0 - beta1**step))
+        adam_update(flat, grad, exp_avg, exp_avg_sq, step, lrs[s], beta1, beta2, eps)
         if ema_decay > 0.0:
             ema.lerp_(flat, 1.0 - min(ema_decay, (1.0 + step) / (10.0 + step)))
     step_count.fill_(step)

@@ -29,47 +29,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.flat_mlp import script
+from explorer.flat_mlp import adam_update, mlp_backward, mlp_forward, script
 
 VAE_KIND, AE_KIND, VQ_KIND = 0, 1, 2
 KIND_CODES = {"vae": VAE_KIND, "ae": AE_KIND, "vqvae": VQ_KIND}
 # columns of the returned terms `[S, 3 + d]`: loss, recon, kl (VAE) or vq (VQ-VAE), then KL per latent dimension
-
-
-def _forward(weights_t: list[Tensor], biases: list[Tensor], x: Tensor) -> tuple[list[Tensor], list[Tensor], Tensor]:
-    """Pre-activations a_l, layer inputs h_{l-1} (x first) and the output of an MLP, for rows x `[n, in]`."""
-    pre: list[Tensor] = []
-    acts: list[Tensor] = [x]
-    h = x
-    n_layers = len(weights_t)
-    for i in range(n_layers - 1):
-        a = torch.addmm(biases[i], h, weights_t[i])
-        h = torch.nn.functional.silu(a)
-        pre.append(a)
-        acts.append(h)
-    return pre, acts, torch.addmm(biases[n_layers - 1], h, weights_t[n_layers - 1])
-
-
-def _backward(
-    weights: list[Tensor],
-    grad_weights: list[Tensor],
-    grad_biases: list[Tensor],
-    pre: list[Tensor],
-    acts: list[Tensor],
-    g: Tensor,
-    input_grad: bool,
-) -> Tensor:
-    """Write dL/dW_l, dL/db_l from g = dL/d(output) `[n, out]`; return dL/d(input) `[n, in]` when asked."""
-    n_layers = len(weights)
-    for j in range(n_layers):
-        i = n_layers - 1 - j
-        torch.mm(g.t(), acts[i], out=grad_weights[i])
-        torch.sum(g, dim=[0], out=grad_biases[i])
-        if i > 0:
-            g = torch.ops.aten.silu_backward(g.mm(weights[i]), pre[i - 1])
-        elif input_grad:
-            g = g.mm(weights[0])
-    return g
 
 
 def vae_steps(
@@ -113,10 +77,12 @@ def vae_steps(
     dims: list[Tensor] = []  # kl per latent dimension (VAE), zeros otherwise
     zero, zeros = torch.zeros((), dtype=xs.dtype, device=xs.device), torch.zeros(d, dtype=xs.dtype, device=xs.device)
     step = float(step_count.item())
+    no_extra: list[Tensor] = []
     for s in range(len(lrs)):
+        grad.zero_()  # the backward passes accumulate
         x, eps = xs[s], epss[s]
         batch = float(x.shape[0])
-        enc_pre, enc_acts, h = _forward(enc_weights_t, enc_biases, x)
+        enc_pre, enc_acts, h = mlp_forward(enc_weights_t, enc_biases, x)
         mu, v, std, z_e, diff, index = h, h, h, h, h, torch.zeros(0, dtype=torch.long, device=x.device)
         if kind == 0:
             mu, v = h[:, :d], h[:, d:]
@@ -130,53 +96,41 @@ def vae_steps(
             index = distance.argmin(1)
             z = codebook.index_select(0, index)
             diff = z_e - z
-        dec_pre, dec_acts, m = _forward(dec_weights_t, dec_biases, z)
+        dec_pre, dec_acts, m = mlp_forward(dec_weights_t, dec_biases, z)
         inv_var = torch.exp(-log_var)
         r = m - x
         weighted = r * r * inv_var
         recon = 0.5 * (weighted.sum(1).mean() + log_var.sum() + 2.0 * 1.8378770664093453)  # log 2 pi
         if learn_var:
             log_var_grad.copy_(0.5 * (1.0 - weighted.mean(0)))
-        gz = _backward(dec_weights, dec_grad_weights, dec_grad_biases, dec_pre, dec_acts, r * inv_var / batch, True)
+        dec_grads = (dec_grad_weights, dec_grad_biases)
+        gz = mlp_backward(dec_weights, *dec_grads, dec_pre, dec_acts, r * inv_var / batch, no_extra, 0, True, True)
         if kind == 0:
             e_v = torch.exp(v)
             kl_dims = 0.5 * (mu * mu + e_v - 1.0 - v).mean(0)
             kl = kl_dims.sum()
             g_mu = gz + (beta / batch) * mu
             g_v = gz * eps * (0.5 * std) + (0.5 * beta / batch) * (e_v - 1.0)
-            _backward(
-                enc_weights, enc_grad_weights, enc_grad_biases, enc_pre, enc_acts, torch.cat([g_mu, g_v], 1), False
-            )
+            g_h = torch.cat([g_mu, g_v], 1)
             losses.append(recon + beta * kl)
             thirds.append(kl)
             dims.append(kl_dims)
         elif kind == 1:
-            _backward(enc_weights, enc_grad_weights, enc_grad_biases, enc_pre, enc_acts, gz, False)
+            g_h = gz
             losses.append(recon)
             thirds.append(zero)
             dims.append(zeros)
         else:
             vq = (diff * diff).sum(1).mean()
-            _backward(
-                enc_weights,
-                enc_grad_weights,
-                enc_grad_biases,
-                enc_pre,
-                enc_acts,
-                gz + (2.0 * commitment / batch) * diff,
-                False,
-            )
+            g_h = gz + (2.0 * commitment / batch) * diff
             codebook_grad.zero_().index_add_(0, index, diff, alpha=-2.0 / batch)
             losses.append(recon + (1.0 + commitment) * vq)
             thirds.append(vq)
             dims.append(zeros)
+        mlp_backward(enc_weights, enc_grad_weights, enc_grad_biases, enc_pre, enc_acts, g_h, no_extra, 0, True, False)
         recons.append(recon)
-        # Adam written out: TorchScript silently drops torch._fused_adam_ from the graph.
         step += 1.0
-        exp_avg.lerp_(grad, 1.0 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-        denom = (exp_avg_sq.sqrt() / (1.0 - beta2**step) ** 0.5).add_(adam_eps)
-        flat.addcdiv_(exp_avg, denom, value=-lrs[s] / (1.0 - beta1**step))
+        adam_update(flat, grad, exp_avg, exp_avg_sq, step, lrs[s], beta1, beta2, adam_eps)
         if learn_var:
             log_var.clamp_(min=log_var_min)
     step_count.fill_(step)
