@@ -227,12 +227,24 @@ def run(args: argparse.Namespace) -> dict:
         if hasattr(session.density, "nearest_component"):
             counts = torch.bincount(session.density.nearest_component(samples), minlength=session.density.n_classes)
             result["mode_mass"] = [round(float(c) / len(samples), 4) for c in counts]
-    if args.field_out and args.family != "gan":
+    if args.family == "flow":
+        from explorer import bench_flow
+
+        result.update(bench_flow.figures(method, session.density, args.seed, args.field_out, args.field_grid))
+    if args.family == "vae":
+        from explorer import bench_vae
+
+        result.update(bench_vae.figures(method, args.seed))
+    if args.field_out and args.family not in ("gan", "flow", "vae"):
         grid = make_grid(6.0, args.field_grid, session.device_choice.device)
         arrays = field_arrays(args.family, method, grid.points)
         np.savez(args.field_out, points=grid.points.cpu().numpy().astype(np.float32), **arrays)
     if args.baseline_seconds > 0:
         plain = plain_gan_steps_per_s if args.family == "gan" else plain_pytorch_steps_per_s
+        if args.family == "flow":
+            from explorer.bench_flow import plain_steps_per_s as plain
+        if args.family == "vae":
+            from explorer.bench_vae import plain_steps_per_s as plain
         baseline = plain(session, args.baseline_seconds)
         result["plain_pytorch_steps_per_s"] = round(baseline, 1)
         result["speedup_vs_plain"] = round(result["steps_per_s"] / baseline, 2)

@@ -3,7 +3,7 @@
 Network evaluations per sample (NFE) count the sequential passes of the trained network a sampler
 makes: for the ODE / SDE samplers (flow matching, diffusion) sampler steps x evaluations per step
 (Euler, DDPM, DDIM, reverse SDE: 1; midpoint and Heun, including diffusion's probability-flow ODE:
-2); for one-shot generators 1: the GAN's generator, the VAE's decoder, and RealNVP's inverse, one
+2); for one-shot generators 1: the GAN's generator, the VAE's decoder, and the flow (x = f(z)), one
 pass through the flow (its K coupling networks run in turn inside that pass, so its pass is about K
 small networks: the measured time puts such differences on one scale).
 """

@@ -20,9 +20,13 @@ TAXONOMY = [
     (
         "Tractable",
         "Exact log-likelihood by change of variables through invertible maps.",
-        [("Normalizing flows", None)],
+        [("Normalizing flows", "pages/normalizing_flows.py")],
     ),
-    ("Approximate", "A latent-variable model trained on a lower bound (ELBO) of the likelihood.", [("VAEs", None)]),
+    (
+        "Approximate",
+        "A latent-variable model trained on a lower bound (ELBO) of the likelihood.",
+        [("VAEs", "pages/vae.py")],
+    ),
     (
         "Diffusion & flows",
         "Transport noise to data along a probability path; learn its velocity or score.",
@@ -49,10 +53,28 @@ CARDS = [
         "Discriminator surfaces live; generator gradient arrows; six losses; mode collapse and its cures; D* and JS.",
     ),
     (
+        "pages/vae.py",
+        "VAEs",
+        ":material/hub:",
+        "Latent spaces live: codes and posteriors, the decoder manifold, ELBO = reconstruction − KL; β, AE, VQ-VAE.",
+    ),
+    (
+        "pages/normalizing_flows.py",
+        "Normalizing flows",
+        ":material/swap_horiz:",
+        "RealNVP by exact likelihood, live: a grid warped layer by layer, each layer's log|det J|, NLL vs entropy.",
+    ),
+    (
         "pages/densities.py",
         "Densities",
         ":material/scatter_plot:",
         "The toy targets: samples, exact density and score fields; upload your own points.",
+    ),
+    (
+        "pages/divergences.py",
+        "Divergences",
+        ":material/straighten:",
+        "KL vs JS vs Wasserstein on point masses and moving densities; the earth mover's plan; D* = p / (p + q).",
     ),
     (
         "pages/flow_matching.py",
@@ -65,6 +87,12 @@ CARDS = [
         "Diffusion and score",
         ":material/blur_on:",
         "Denoising score matching live; exact score and error; forward noising; DDPM, DDIM, SDE and ODE samplers.",
+    ),
+    (
+        "pages/compare.py",
+        "Compare models",
+        ":material/leaderboard:",
+        "Every family on one density, equal time each: samples side by side, quality, sampling cost; what to use.",
     ),
 ]
 for row in range(0, len(CARDS), 3):

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from serve import streamlit_server
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
@@ -28,51 +24,13 @@ if not Path(CHROMIUM).exists():
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    start = time.monotonic()
-    while time.monotonic() - start < 60:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{proc.stdout.read()}")
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not become healthy within 60 s")
-    print(f"\nserver healthy after {time.monotonic() - start:.2f} s")
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        with streamlit_server() as (url, _):
+            yield url
+    except RuntimeError as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +64,8 @@ def test_home_and_navigation(server, browser) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "title"), [("flow_matching", "Flow matching"), ("diffusion", "Diffusion and score"), ("gan", "GANs")]
+    ("path", "title"),
+    [("flow_matching", "Flow matching"), ("diffusion", "Diffusion and score"), ("gan", "GANs"), ("vae", "VAEs")],
 )
 def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, title: str) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
@@ -158,4 +117,109 @@ def test_langevin_page_runs_chains_and_its_presets(server, browser) -> None:
     page.wait_for_timeout(2500)
     _no_exception(page)
     assert page.get_by_text("Annealed Langevin").count() > 0
+    page.close()
+
+
+def test_vae_page_collapses_on_its_preset_and_opens_every_tab(server, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(f"{server}/vae")
+    page.get_by_role("button", name="Posterior collapse (β = 20)").click()
+    page.get_by_text("Every q(z|x) sits on the prior").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Training…").first.wait_for(timeout=20_000)
+    page.wait_for_timeout(4000)
+    readouts = {
+        cell.locator(".label").inner_text(): cell.locator(".value").inner_text()
+        for cell in page.locator(".readout").all()
+    }
+    print(f"VAE readouts while collapsing: {readouts}")
+    assert "−ELBO" in readouts and "active dims" in readouts
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_text("Paused.").first.wait_for(timeout=20_000)
+    for tab in ("AE vs VAE: holes", "VQ-VAE", "The maths", "Reparametrisation"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(1500)
+        _no_exception(page)
+    page.get_by_role("button", name="Draw ε").click()
+    page.wait_for_timeout(1500)
+    _no_exception(page)
+    page.close()
+
+
+def test_divergences_page_shows_the_notes_values(server, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{server}/divergences")
+    page.get_by_text("The lesson.").first.wait_for(timeout=60_000)
+    values = page.locator("[data-testid=stMetricValue] >> visible=true")  # the open tab's metrics
+    assert values.all_inner_texts()[:3] == ["∞", "0.693", "1.500"]  # KL, JS, W₁ for δ₀ against δ_θ
+    page.get_by_role("slider").first.press("End")  # θ = 4: JS stays log 2, W₁ follows θ
+    page.get_by_text("4.000").first.wait_for(timeout=20_000)
+    assert values.all_inner_texts()[:3] == ["∞", "0.693", "4.000"]
+    page.get_by_role("tab", name="Earth mover's distance").click()
+    page.get_by_text("cost of the plan").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert values.all_inner_texts()[:3] == ["3.000", "3.000", "3.000"]
+    page.get_by_role("tab", name="Optimal discriminator D*").click()
+    page.get_by_role("button", name="q = p: D* = ½, JS = 0").click()
+    page.get_by_text("−1.386").first.wait_for(timeout=30_000)
+    for tab in ("Moving distributions", "The maths"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(1500)
+        _no_exception(page)
+    page.close()
+
+
+def test_compare_page_trains_two_families_and_shows_the_table(server, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(f"{server}/compare?families=gan,flow&budget_s=2")
+    start = page.get_by_role("button", name="Start", exact=True)
+    start.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    clicked = time.monotonic()
+    start.click()
+    page.get_by_text("Training GAN (1 of 2)").first.wait_for(timeout=20_000)
+    page.get_by_text("What to use for what").wait_for(timeout=60_000)
+    print(f"two families at 2 s each: done {time.monotonic() - clicked:.1f} s after Start")
+    _no_exception(page)
+    table = page.locator("[data-testid=stTable]")
+    assert table.count() == 1
+    text = table.inner_text()
+    assert "GAN" in text and "Normalizing flow (RealNVP)" in text and "evals / sample" in text
+    assert page.locator("[data-testid=stPlotlyChart]").count() == 2
+    page.close()
+
+
+def test_normalizing_flows_page_trains_and_plays_the_layers(server, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{server}/normalizing_flows")
+    train = page.get_by_role("button", name="Train", exact=True)
+    train.wait_for(timeout=60_000)
+    assert "Normalizing flows" in page.locator("[data-testid=stSidebarNav]").inner_text()
+    page.wait_for_timeout(1000)
+    train.click()
+    page.get_by_text("Training…").first.wait_for(timeout=20_000)
+    before = _step(page)
+    page.wait_for_timeout(3000)
+    after = _step(page)
+    assert after > before, (before, after)
+    readouts = {
+        cell.locator(".label").inner_text(): cell.locator(".value").inner_text()
+        for cell in page.locator(".readout").all()
+    }
+    print(f"steps {before} -> {after} in 3 s; readouts {readouts}")
+    assert readouts.get("floor H(p)") == "3.466"  # log 32: the checkerboard's entropy
+    page.get_by_text("The noise grid after each coupling").wait_for(timeout=20_000)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_text("Paused.").first.wait_for(timeout=20_000)
+    play = page.get_by_text("▶ Play", exact=True)
+    play.first.wait_for(timeout=30_000)
+    assert play.count() == 2  # noise -> data and data -> noise
+    play.first.click()
+    page.wait_for_timeout(1500)
+    _no_exception(page)
+    page.get_by_role("tab", name="Density check").click()
+    page.get_by_text("∫ p_θ over [−6, 6]²").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="The maths").click()
+    page.get_by_text("change of variables").first.wait_for(timeout=30_000)
+    _no_exception(page)
     page.close()

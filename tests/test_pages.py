@@ -50,7 +50,9 @@ def test_app_router_opens_home_with_device_status() -> None:
     assert "Training runs on" in text and "CPU" in text
 
 
-@pytest.mark.parametrize("page", ["pages/densities.py", "pages/flow_matching.py"])
+@pytest.mark.parametrize(
+    "page", ["pages/densities.py", "pages/flow_matching.py", "pages/vae.py", "pages/normalizing_flows.py"]
+)
 def test_app_router_switches_to_every_page(page: str) -> None:
     at = _run("app.py")
     at.switch_page(page).run()

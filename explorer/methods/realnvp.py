@@ -1,0 +1,150 @@
+"""Normalizing flows: RealNVP (`explorer.realnvp`) trained by exact maximum likelihood.
+
+Objective, for data x ~ p and the flow's density p_theta (change of variables, z = f^{-1}(x)):
+
+    L(theta) = E_x[-log p_theta(x)] = E_x[ |z|^2 / 2 + log 2 pi + sum_k s_k ]  (nats)
+
+Its infimum is the entropy H(p) of the data, and L - H(p) = KL(p || p_theta) >= 0. Sampling is one
+pass x = f(z), z ~ N(0, I). Training runs `explorer.realnvp_kernel` (hand-derived backward, Adam)
+on the conditioners' flat parameter buffer; the session family key is "flow".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor
+
+from explorer.configs import TrainingConfig, param
+from explorer.densities import Density
+from explorer.flat_mlp import FlatMLP
+from explorer.methods.base import Method
+from explorer.realnvp import RealNVP
+from explorer.realnvp_kernel import compiled_realnvp_steps
+
+DATA_BLOCK = 128  # batches drawn at once, so the run depends on the seed only, not on chunking
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowConfig(TrainingConfig):
+    density: str = param(
+        "checkerboard",
+        "Target density",
+        group="data",
+        help="The 2D distribution to learn (or a CSV you uploaded on the Densities page).",
+    )
+    n_layers: int = param(
+        8,
+        "Coupling layers K",
+        lo=1,
+        hi=64,
+        group="model",
+        slider=True,
+        help="Each coupling moves one coordinate given the other; the masks alternate.",
+    )
+    hidden: int = param(64, "Width", lo=4, hi=512, group="model", presets=(8, 16, 32, 64, 96, 128, 192, 256, 512))
+    depth: int = param(2, "Hidden layers per coupling", lo=1, hi=8, group="model", slider=True)
+    scale_bound: float = param(
+        2.0,
+        "Scale bound S (s = S tanh r)",
+        lo=0.05,
+        hi=10.0,
+        group="model",
+        help="One coupling stretches or squeezes by at most e^S; large S trains faster but less stably.",
+    )
+    activation: str = param(
+        "relu",
+        "Conditioner activation",
+        choices=("relu", "silu", "tanh"),
+        group="model",
+        help="ReLU makes s and t piecewise linear: sharp edges come easily (measured on the checkerboard).",
+    )
+    steps: int = param(
+        18000,
+        "Training steps",
+        live=True,
+        lo=1,
+        hi=1_000_000,
+        group="training",
+        help="Length of the run; with the cosine schedule the learning rate decays to 0 by then.",
+    )
+
+
+class NormalizingFlow(Method):
+    """A `RealNVP` whose conditioners' parameters are views of one `FlatMLP` buffer."""
+
+    def __init__(self, config: FlowConfig, density: Density, device: torch.device) -> None:
+        super().__init__(config, density, device)
+        torch.manual_seed(config.seed)
+        self.flow = RealNVP(config.n_layers, config.hidden, config.depth, config.scale_bound, config.activation)
+        self.flow.to(device)
+        self.flow.requires_grad_(False)
+        self.flat = FlatMLP(self.flow.linear_stack())
+        self._data, self._cursor = torch.empty(0), 0
+
+    @property
+    def n_params(self) -> int:
+        return self.flat.n_params
+
+    def divergence_hint(self) -> str:
+        return (
+            f"The log-scales are bounded (|s| <= S = {self.config.scale_bound:g} per layer), so a NaN comes from "
+            "too large a step: lower the learning rate and press Train, or Reset."
+        )
+
+    # --- training ------------------------------------------------------------------------
+    @torch.no_grad()
+    def train_chunk(self, lrs: list[float], generator: torch.Generator) -> Tensor:
+        """len(lrs) Adam steps on the mean NLL; the NLL of each step's batch (before it) `[len(lrs)]`."""
+        losses, done, cfg = [], 0, self.config
+        while done < len(lrs):
+            if self._cursor == len(self._data):
+                self._data = self.density.sample(DATA_BLOCK * cfg.batch_size, generator).view(DATA_BLOCK, -1, 2)
+                self._data = self._data.to(self.device)
+                self._cursor = 0
+            k = min(len(lrs) - done, len(self._data) - self._cursor)
+            flat = self.flat
+            losses.append(
+                compiled_realnvp_steps()(
+                    flat.weights,
+                    flat.weights_t,
+                    flat.biases,
+                    flat.grad_weights,
+                    flat.grad_biases,
+                    flat.flat,
+                    flat.grad,
+                    flat.exp_avg,
+                    flat.exp_avg_sq,
+                    flat.step_count,
+                    self._data[self._cursor : self._cursor + k],
+                    [float(lr) for lr in lrs[done : done + k]],
+                    cfg.n_layers,
+                    float(cfg.scale_bound),
+                    cfg.activation,
+                    0.9,
+                    0.999,
+                    1e-8,
+                )
+            )
+            self._cursor += k
+            done += k
+        return torch.cat(losses)
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return self.flat.state_dict()
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        self.flat.load_state_dict(state)
+
+    # --- the flow ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        """x = f(z) `[n, 2]` for z ~ N(0, I)."""
+        z = torch.randn((n, 2), generator=generator, device=generator.device).to(self.device)
+        return self.flow(z)
+
+    @torch.no_grad()
+    def log_prob(self, x: Tensor) -> Tensor:
+        """log p_theta(x) `[n]` (exact, by the change of variables)."""
+        return self.flow.log_prob(x.to(self.device))

@@ -1,0 +1,159 @@
+"""RealNVP maximum-likelihood steps with a hand-derived backward pass, compiled once with TorchScript.
+
+The conditioners of `explorer.realnvp.RealNVP` live in one flat buffer (`explorer.flat_mlp.FlatMLP`
+over `linear_stack()`: m = depth + 1 linear layers per coupling, coupling 0 first). One step
+minimises the mean negative log-likelihood of a batch x `[B, 2]`:
+
+    L = (1/B) sum_i [ |z_i|^2 / 2 + log 2 pi + sum_k s_k(i) ],   z = f^{-1}(x)
+
+Forward (data to noise, couplings K-1 .. 0), with u the layer's input and v its output:
+
+    (r, t) = MLP_k(u_c),  s = S tanh(r),  v_c = u_c,  v_d = (u_d - t) e^{-s}
+
+Backward (couplings 0 .. K-1), from g = dL/dz = z / B, for g = dL/dv:
+
+    dL/dt = -g_d e^{-s},   dL/ds = 1/B - g_d v_d,   dL/dr = dL/ds S (1 - tanh^2 r)
+    dL/du_d = g_d e^{-s},  dL/du_c = g_c + (dL/d(r, t)) backpropagated through MLP_k to its input
+
+and the MLP backward is the standard one (`explorer.regression`): dW_l = g_l^T h_{l-1},
+db_l = sum_i g_l, g_{l-1} = act'(a_{l-1}) (g_l W_l), for act = relu, silu or tanh. Adam is
+written out (TorchScript silently drops torch._fused_adam_). The whole chunk runs in one
+TorchScript call, so the GIL is released once per chunk (DESIGN.md, Live training); without
+TorchScript the same function runs as Python.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from explorer.flat_mlp import adam_update, script
+
+
+def nll_backward(
+    weights: list[Tensor],
+    weights_t: list[Tensor],
+    biases: list[Tensor],
+    grad_weights: list[Tensor],
+    grad_biases: list[Tensor],
+    x: Tensor,
+    n_couplings: int,
+    scale_bound: float,
+    activation: str,
+) -> Tensor:
+    """Mean NLL of x `[B, 2]` (0-dim); writes dL/dW_l, dL/db_l into the gradient views (see module doc)."""
+    m = len(weights) // n_couplings
+    batch = x.shape[0]
+    cols = [x[:, 0:1], x[:, 1:2]]
+    all_pre: list[list[Tensor]] = []
+    all_acts: list[list[Tensor]] = []
+    scales: list[Tensor] = []  # e^{-s}
+    outputs: list[Tensor] = []  # v_d
+    tanhs: list[Tensor] = []
+    logdet = torch.zeros_like(cols[0])
+    for j in range(n_couplings):
+        k = n_couplings - 1 - j
+        c = k % 2
+        d = 1 - c
+        h = cols[c]
+        pre: list[Tensor] = []
+        acts: list[Tensor] = [h]
+        for i in range(m - 1):
+            a = torch.addmm(biases[k * m + i], h, weights_t[k * m + i])
+            if activation == "relu":
+                h = torch.relu(a)
+            elif activation == "tanh":
+                h = torch.tanh(a)
+            else:
+                h = torch.nn.functional.silu(a)
+            pre.append(a)
+            acts.append(h)
+        out = torch.addmm(biases[k * m + m - 1], h, weights_t[k * m + m - 1])
+        tr = torch.tanh(out[:, 0:1])
+        s = tr * scale_bound
+        e = torch.exp(-s)
+        v = (cols[d] - out[:, 1:2]) * e
+        cols[d] = v
+        logdet = logdet + s
+        all_pre.append(pre)
+        all_acts.append(acts)
+        scales.append(e)
+        outputs.append(v)
+        tanhs.append(tr)
+    z0, z1 = cols[0], cols[1]
+    loss = (0.5 * (z0 * z0 + z1 * z1) + logdet).mean() + 1.8378770664093453  # + log 2 pi
+    g = [z0 / batch, z1 / batch]
+    for k in range(n_couplings):
+        j = n_couplings - 1 - k
+        c = k % 2
+        d = 1 - c
+        gd = g[d]
+        e = scales[j]
+        tr = tanhs[j]
+        pre = all_pre[j]
+        acts = all_acts[j]
+        d_t = -gd * e
+        d_s = (1.0 / batch) - gd * outputs[j]
+        d_r = d_s * (scale_bound * (1.0 - tr * tr))
+        grad = torch.cat([d_r, d_t], 1)
+        for q in range(m):
+            i = m - 1 - q
+            torch.mm(grad.t(), acts[i], out=grad_weights[k * m + i])
+            torch.sum(grad, dim=[0], out=grad_biases[k * m + i])
+            grad = grad.mm(weights[k * m + i])
+            if i > 0:
+                if activation == "relu":
+                    grad = torch.ops.aten.threshold_backward(grad, acts[i], 0.0)
+                elif activation == "tanh":
+                    grad = torch.ops.aten.tanh_backward(grad, acts[i])
+                else:
+                    grad = torch.ops.aten.silu_backward(grad, pre[i - 1])
+        g[c] = g[c] + grad
+        g[d] = gd * e
+    return loss
+
+
+def realnvp_steps(
+    weights: list[Tensor],
+    weights_t: list[Tensor],
+    biases: list[Tensor],
+    grad_weights: list[Tensor],
+    grad_biases: list[Tensor],
+    flat: Tensor,
+    grad: Tensor,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    step_count: Tensor,
+    data: Tensor,
+    lrs: list[float],
+    n_couplings: int,
+    scale_bound: float,
+    activation: str,
+    beta1: float,
+    beta2: float,
+    eps: float,
+) -> Tensor:
+    """len(lrs) Adam steps on the mean NLL of batches data `[S, B, 2]`; losses before each step `[S]`."""
+    losses = torch.empty(len(lrs), dtype=data.dtype, device=data.device)
+    step = float(step_count.item())
+    for s in range(len(lrs)):
+        losses[s] = nll_backward(
+            weights, weights_t, biases, grad_weights, grad_biases, data[s], n_couplings, scale_bound, activation
+        )
+        step += 1.0
+        adam_update(flat, grad, exp_avg, exp_avg_sq, step, lrs[s], beta1, beta2, eps)
+    step_count.fill_(step)
+    return losses
+
+
+_compiled = None
+_compiled_tried = False
+
+
+def compiled_realnvp_steps():
+    """`realnvp_steps` compiled with TorchScript on first use, or the Python function where that fails."""
+    global _compiled, _compiled_tried
+    if not _compiled_tried:
+        _compiled_tried = True
+        _compiled = script(realnvp_steps)
+    return _compiled or realnvp_steps

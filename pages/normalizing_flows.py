@@ -1,0 +1,143 @@
+"""Normalizing flows: RealNVP trained live by exact maximum likelihood; the change of variables made visible."""
+
+import dataclasses
+
+import streamlit as st
+
+from explorer.configs import param
+from explorer.entropy import target_entropy
+from explorer.methods import FlowConfig
+from explorer.plotting import realnvp as nfplot
+from explorer.plotting.charts import quality_chart
+from explorer.plotting.fields import samples_figure
+from explorer.ui import controls, export, live, presets, scaffold, share
+from explorer.ui.routing import use_app_router
+from explorer.views import realnvp as views
+from explorer.views.realnvp_maths import MATHS
+
+use_app_router()
+
+FAMILY, KEY = "flow", "nf"
+LIVE_POINTS = 300  # model samples per live frame (payload is sent 4 times a second)
+LAYERS_REFRESH_S = 2.0  # the per-layer strips: two multi-panel figures, the heaviest for the browser
+
+st.title("Normalizing flows")
+st.caption(
+    "RealNVP: K invertible coupling layers carry N(0, I) onto the data, and the change of variables gives the "
+    "exact log-likelihood, which training maximises. Watch the grid warp layer by layer."
+)
+
+TABS = ["Layer by layer", "Density check", "The maths"]
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """The page's own widgets (in the URL next to the config)."""
+
+    tab: str = param(TABS[0], "Tab", choices=tuple(TABS))
+
+
+GROUPS = {"model": "Flow (RealNVP)", "training": "Training", "data": "Data"}
+config = scaffold.sidebar_config(FAMILY, KEY, FlowConfig(), GROUPS, expanded=("model", "data"), view=View())
+presets.preset_bar(FAMILY, KEY, FlowConfig(), views.PRESETS, config)
+session = scaffold.training_session(FAMILY, KEY, config)
+method = session.method
+for note in views.setting_notes(config, session.density.has_log_prob):
+    st.warning(note, icon=":material/tune:")
+entropy = target_entropy(session.density)
+
+
+def render_view(snap) -> None:
+    """Four times a second: progress, readouts, the learned density, the target, samples over data."""
+    extra = {"view refresh / s": f"{live.refresh_rate(KEY + '.live'):.1f}"}
+    if entropy is not None and len(snap.loss):
+        extra.update({"floor H(p)": f"{entropy.value:.3f}", "NLL − H ≈ KL": f"{snap.loss[-1] - entropy.value:.3f}"})
+    controls.status_line(snap)
+    controls.readouts(snap, extra)
+    plot_config = scaffold.plot_config(snap)
+    generator = session.sample_generator()
+    samples = method.sample(LIVE_POINTS, generator).cpu().numpy()
+    data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
+    axis, learned = views.learned_image(method)
+    left, middle, right = st.columns(3)
+    title = "Learned density p_θ(x) (exact: change of variables)"
+    left.plotly_chart(nfplot.density_figure(axis, learned, title), config=plot_config)
+    if (exact := views.exact_image(session.density)) is not None:
+        middle.plotly_chart(nfplot.density_figure(*exact, "Target density p(x)"), config=plot_config)
+    else:
+        middle.plotly_chart(samples_figure(data[:0], data, "Data (no closed-form density)"), config=plot_config)
+    right.plotly_chart(samples_figure(samples, data, "Samples x = f(z) over data"), config=plot_config)
+
+
+def render_layers(snap) -> None:
+    """Every two seconds: the grid carried through the layers, and what each layer adds to log p_θ."""
+    plot_config = scaffold.plot_config(snap)
+    stages = views.shown_layers(method.flow.n_layers)
+    layers = views.layers_view(method, session.sample_generator(), n=120, vertices=21)
+    st.markdown("**The noise grid after each coupling** (orange: samples z ~ N(0, I) carried along)")
+    st.plotly_chart(nfplot.layer_strip_figure(layers, stages), config=plot_config)
+    st.markdown(
+        "**What each layer adds to log p_θ(x)**: log |det ∂f_k⁻¹/∂y| over data space (red: the layer squeezes "
+        "this region, raising the density; blue: it spreads it), then the base term and their sum"
+    )
+    shown = [k for k in views.shown_layers(method.flow.n_layers - 1) if k < method.flow.n_layers]
+    st.plotly_chart(nfplot.logdet_strip_figure(views.logdet_view(method), shown), config=plot_config)
+
+
+def render_curves(snap) -> None:
+    """Once a second: the NLL with its floor, and the quality curves."""
+    charts = []
+    if len(snap.loss):
+        floor = entropy.value if entropy is not None else None
+        charts.append(nfplot.nll_chart(snap.loss_steps, snap.loss, floor, entropy.describe() if entropy else ""))
+    for key in snap.quality:
+        charts.append(
+            quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
+        )
+    for col, chart in zip(st.columns(max(1, len(charts))), charts, strict=False):
+        col.vega_lite_chart(chart.to_dict(), width="stretch", theme=None)
+    st.caption(entropy.describe() if entropy else "No closed-form density here: no entropy floor.")
+
+
+PANELS = [(render_view, live.REFRESH_S), (render_curves, 1.0), (render_layers, LAYERS_REFRESH_S)]
+live.live_panel(session, KEY + ".live", PANELS)
+export.export_panel(session, KEY)
+
+st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
+tab_layers, tab_check, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+share.publish_view(KEY, View())
+if tab_layers.open:
+    with tab_layers:
+        view = views.layers_view(method, session.sample_generator(), vertices=51)  # sharp folds need vertices
+        for col, inverse, name in zip(st.columns(2), (False, True), ("noise-to-data", "data-to-noise"), strict=True):
+            with col:
+                fig = nfplot.layers_animation(view, inverse=inverse)
+                st.plotly_chart(fig)
+                export.animation_downloads(fig, f"realnvp-{name}", f"{KEY}.{name}")
+        st.caption(
+            "Press ▶ Play or drag the slider. Each coupling slides points along one axis only (x₂ given x₁, then "
+            "x₁ given x₂, …); between two stages the points move in a straight line, as one coupling does."
+        )
+if tab_check.open:
+    with tab_check:
+        dv = views.density_view(method, session.sample_generator())
+        cols = st.columns(4)
+        cols[0].metric("NLL on 4,000 fresh points", f"{dv.nll:.3f} ± {dv.nll_stderr:.3f}")
+        cols[1].metric("entropy H(p)", f"{dv.entropy.value:.3f}" if dv.entropy else "unknown")
+        cols[2].metric("KL(p ‖ p_θ) = NLL − H", f"{dv.kl:.3f}" if dv.kl is not None else "–")
+        cols[3].metric("∫ p_θ over [−6, 6]²", f"{dv.integral:.4f}", help="Riemann sum on the grid; 1 if exact")
+        a, b = st.columns(2)
+        a.plotly_chart(nfplot.log_density_figure(dv.axis, dv.learned_log_prob, "Learned log p_θ(x)"))
+        if dv.exact_density is not None:
+            b.plotly_chart(nfplot.density_figure(dv.axis, dv.exact_density, "Exact target density p(x)"))
+        st.caption(
+            f"Round trip: max |f(f⁻¹(x)) − x| = {dv.round_trip:.1e} on fresh data. "
+            + (dv.entropy.describe() if dv.entropy else "No closed-form density: no entropy.")
+        )
+if tab_math.open:
+    with tab_math:
+        for kind, text in MATHS:
+            if kind == "latex":
+                st.latex(text)
+            else:
+                st.markdown(text)

@@ -1,0 +1,242 @@
+"""RealNVP: couplings invertible with exact log-dets, a normalised density, the hand-derived kernel
+against autograd + torch.optim.Adam, training by maximum likelihood, the entropy floor, the views and
+the benchmark's flow figures."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from explorer.densities import get_density
+from explorer.device import make_generator
+from explorer.entropy import target_entropy
+from explorer.flat_mlp import FlatMLP
+from explorer.methods.realnvp import FlowConfig, NormalizingFlow
+from explorer.realnvp import AffineCoupling, RealNVP
+from explorer.realnvp_kernel import compiled_realnvp_steps, nll_backward, realnvp_steps
+from explorer.session import TrainingSession
+from explorer.views import realnvp as views
+from explorer.views.grid import make_grid
+
+
+def _randomised(flow: torch.nn.Module, scale: float = 0.5, seed: int = 0) -> torch.nn.Module:
+    """The flow with every parameter perturbed (the zero-initialised output layers make it the identity)."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in flow.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=generator, dtype=p.dtype))
+    return flow
+
+
+def _session(config: FlowConfig) -> TrainingSession:
+    return TrainingSession("flow", config, quality_every=10**9, quality_period_s=math.inf)
+
+
+def _train(session: TrainingSession) -> None:
+    session.start()
+    while session.running:
+        session.run(1.0)
+
+
+@pytest.mark.parametrize("keep", [0, 1])
+def test_each_coupling_is_invertible_with_the_autograd_log_det(keep: int) -> None:
+    coupling = _randomised(AffineCoupling(keep, 16, 2, 1.5, "silu"), 0.7, seed=keep)
+    x = 2.5 * torch.randn(200, 2, generator=torch.Generator().manual_seed(1))
+    y, logdet = coupling(x)
+    back, inverse_logdet = coupling.inverse(y)
+    assert (back - x).abs().max() < 1e-4
+    assert (coupling(coupling.inverse(x)[0])[0] - x).abs().max() < 1e-4
+    torch.testing.assert_close(inverse_logdet, -logdet)
+    assert logdet.abs().max() > 0.1  # not the identity
+    for point, value in zip(x[:20], logdet[:20], strict=True):
+        jacobian = torch.autograd.functional.jacobian(lambda p: coupling(p[None])[0][0], point)
+        assert jacobian[keep, 1 - keep] == 0  # triangular: the kept coordinate ignores the moved one
+        torch.testing.assert_close(value, torch.linalg.slogdet(jacobian)[1], rtol=1e-4, atol=1e-5)
+
+
+def test_the_whole_flow_inverts_and_its_log_det_is_the_sum_of_the_layers() -> None:
+    flow = _randomised(RealNVP(5, 16, 2, 1.0), 0.4)
+    z = torch.randn(100, 2, generator=torch.Generator().manual_seed(2))
+    points, logdets = flow.forward_layers(z)
+    assert points.shape == (6, 100, 2) and logdets.shape == (5, 100)
+    x = flow(z)
+    torch.testing.assert_close(points[-1], x)
+    back, inverse_logdet = flow.inverse(x)
+    assert (back - z).abs().max() < 1e-4
+    torch.testing.assert_close(inverse_logdet, -logdets.sum(0), rtol=1e-4, atol=1e-4)
+    jacobian = torch.autograd.functional.jacobian(lambda p: flow(p[None])[0], z[0])
+    torch.testing.assert_close(logdets[:, 0].sum(), torch.linalg.slogdet(jacobian)[1], rtol=1e-4, atol=1e-4)
+
+
+def test_the_log_density_integrates_to_one() -> None:
+    torch.manual_seed(0)
+    flow = _randomised(RealNVP(6, 16, 2, 1.0), 0.3, seed=3).double()
+    grid = make_grid(12.0, 601)
+    with torch.no_grad():
+        mass = torch.exp(flow.log_prob(grid.points.double())).sum() * grid.spacing**2
+    assert float(mass) == pytest.approx(1.0, abs=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("n_couplings", "depth", "bound", "activation"),
+    [(1, 1, 2.0, "relu"), (4, 2, 1.5, "relu"), (5, 3, 0.7, "relu"), (3, 2, 2.0, "silu"), (4, 3, 1.0, "tanh")],
+)
+def test_kernel_gradients_match_autograd(n_couplings: int, depth: int, bound: float, activation: str) -> None:
+    flow = _randomised(RealNVP(n_couplings, 12, depth, bound, activation), 0.5, seed=n_couplings).double()
+    x = 2 * torch.randn(64, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    loss = -flow.log_prob(x).mean()
+    expected = torch.autograd.grad(loss, list(flow.parameters()))
+    flat = FlatMLP(flow.linear_stack())
+    ours = nll_backward(
+        flat.weights,
+        flat.weights_t,
+        flat.biases,
+        flat.grad_weights,
+        flat.grad_biases,
+        x,
+        n_couplings,
+        bound,
+        activation,
+    )
+    assert float(ours) == pytest.approx(float(loss.detach()), rel=1e-12)
+    torch.testing.assert_close(flat.grad, torch.cat([g.reshape(-1) for g in expected]), rtol=1e-9, atol=1e-12)
+
+
+def test_kernel_steps_match_autograd_and_torch_optim_adam() -> None:
+    config = FlowConfig(density="eight_gaussians", n_layers=3, hidden=16, depth=2, batch_size=64, lr=1e-2)
+    method = NormalizingFlow(config, get_density(config.density), torch.device("cpu"))
+    _randomised(method.flow, 0.3)
+    reference = copy.deepcopy(method.flow).requires_grad_(True)
+    optimizer = torch.optim.Adam(reference.parameters(), lr=config.lr)
+    generator = make_generator(0)
+    losses = method.train_chunk([config.lr] * 6, generator)
+    expected = []
+    for batch in method._data[:6]:
+        loss = -reference.log_prob(batch).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        expected.append(float(loss.detach()))
+    torch.testing.assert_close(losses, torch.tensor(expected), rtol=1e-5, atol=1e-5)
+    for ours, theirs in zip(method.flow.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(ours, theirs.detach(), rtol=1e-4, atol=1e-5)
+
+
+def test_the_compiled_kernel_is_scripted_and_agrees_with_python() -> None:
+    compiled = compiled_realnvp_steps()
+    assert compiled is not realnvp_steps, "TorchScript failed: training runs as slow Python"
+    results = []
+    for kernel in (compiled, realnvp_steps):
+        method = NormalizingFlow(FlowConfig(n_layers=3, hidden=8, batch_size=32), get_density("checkerboard"), "cpu")
+        data = get_density("checkerboard").sample(4 * 32, make_generator(0)).view(4, 32, 2)
+        f = method.flat
+        losses = kernel(
+            f.weights, f.weights_t, f.biases, f.grad_weights, f.grad_biases, f.flat, f.grad, f.exp_avg,
+            f.exp_avg_sq, f.step_count, data, [1e-2] * 4, 3, 2.0, "relu", 0.9, 0.999, 1e-8,
+        )  # fmt: skip
+        results.append((losses, f.flat.clone(), float(f.step_count)))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    torch.testing.assert_close(results[0][1], results[1][1])
+    assert results[0][2] == results[1][2] == 4.0
+
+
+def test_a_short_run_lowers_the_nll_and_the_density_stays_normalised() -> None:
+    session = _session(FlowConfig(density="checkerboard", n_layers=6, hidden=32, steps=400, seed=1))
+    x = session.density.sample(4000, make_generator(7))
+    before = float(-session.method.log_prob(x).mean())
+    _train(session)
+    after = float(-session.method.log_prob(x).mean())
+    assert session.status == "finished" and after < before - 1.5, (before, after)
+    mass = views.density_view(session.method, make_generator(3), lim=6.0, fine=241).integral
+    assert mass == pytest.approx(1.0, abs=0.03)
+
+
+def test_two_gaussians_come_within_0_2_nats_of_the_entropy() -> None:
+    config = FlowConfig(density="two_gaussians", n_layers=6, hidden=32, steps=2500, lr=3e-3, seed=0)
+    session = _session(config)
+    _train(session)
+    entropy = target_entropy(session.density)
+    assert entropy is not None and entropy.how == "Monte Carlo"
+    x = session.density.sample(20000, make_generator(11))
+    nll = float(-session.method.log_prob(x).mean())
+    assert entropy.value - 0.02 < nll < entropy.value + 0.2, (nll, entropy.value)
+
+
+def test_entropy_floors() -> None:
+    assert target_entropy(get_density("checkerboard")).value == pytest.approx(math.log(32))
+    assert target_entropy(get_density("gaussian")).value == pytest.approx(math.log(2 * math.pi * math.e))
+    two = target_entropy(get_density("two_gaussians"))  # well-separated modes: log 2 + H(N(0, 0.25 I))
+    assert two.value == pytest.approx(math.log(2) + math.log(2 * math.pi * math.e * 0.25), abs=4 * two.stderr + 1e-3)
+    assert target_entropy(get_density("two_moons")) is None
+
+
+def test_a_diverging_run_pauses_with_the_last_good_weights() -> None:
+    session = _session(FlowConfig(lr=10.0, n_layers=4, hidden=16, steps=3000))
+    session.start()
+    for _ in range(100):
+        good = session.method.flat.flat.clone()
+        session.run(0.1)
+        if not session.running:
+            break
+    assert session.status == "diverged", session.status
+    assert "learning rate 10" in session.message and "lower the learning rate" in session.message
+    torch.testing.assert_close(session.method.flat.flat, good)
+    assert torch.isfinite(session.method.log_prob(torch.zeros(4, 2))).all()
+
+
+def test_views_decompose_log_p_into_layers() -> None:
+    method = NormalizingFlow(FlowConfig(n_layers=5, hidden=16), get_density("checkerboard"), torch.device("cpu"))
+    _randomised(method.flow, 0.3)
+    layers = views.layers_view(method, make_generator(0), n=50, lines=5)
+    assert layers.forward_lines.shape == (6, 10, 31, 2) and layers.inverse_points.shape == (6, 50, 2)
+    np.testing.assert_allclose(layers.forward_lines[0, 0, :, 1], -3.0)  # a horizontal line of the noise grid
+    terms = views.logdet_view(method, fine=21)
+    grid = make_grid(6.0, 21)
+    np.testing.assert_allclose(terms.log_prob, grid.as_image(method.log_prob(grid.points)), rtol=1e-4, atol=1e-4)
+    assert terms.terms.shape == (5, 21, 21)
+    assert views.shown_layers(64) == sorted(set(views.shown_layers(64))) and len(views.shown_layers(64)) <= 12
+
+
+def test_out_of_range_settings_are_clamped() -> None:
+    config = _session(FlowConfig(n_layers=10_000, hidden=0, depth=-3, scale_bound=1e9, steps=1)).config
+    assert (config.n_layers, config.hidden, config.depth, config.scale_bound) == (64, 4, 1, 10.0)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"n_layers": 1},
+        {"n_layers": 64, "hidden": 8, "depth": 1},
+        {"hidden": 4, "depth": 8},
+        {"scale_bound": 0.05},
+        {"batch_size": 8},
+    ],
+)
+def test_extreme_settings_train_and_render(changes: dict) -> None:
+    session = _session(FlowConfig(**changes))
+    assert session.step(2) == 2 and np.isfinite(session.snapshot().loss).all()
+    method = session.method
+    assert np.isfinite(views.layers_view(method, make_generator(0), n=20).forward_points).all()
+    assert np.isfinite(views.logdet_view(method, fine=11).log_prob).all()
+
+
+def test_bench_reports_the_flow_figures(tmp_path, capsys) -> None:
+    from explorer import bench
+
+    field = tmp_path / "F.npz"
+    argv = ["--family", "flow", "--density", "checkerboard", "--seconds", "1", "--baseline-seconds", "0.5"]
+    argv += ["--field-out", str(field), "--samples-out", str(tmp_path / "S.npy"), "--n-samples", "500", "--json"]
+    assert bench.main(argv) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["layers"] == FlowConfig().n_layers and result["entropy"] == pytest.approx(math.log(32), abs=1e-4)
+    assert result["nll"] > result["entropy"] - 0.05 and result["plain_pytorch_steps_per_s"] > 0
+    assert {"outside", "cell_tv", "steps_per_s", "speedup_vs_plain", "nll_minus_entropy"} <= set(result)
+    arrays = np.load(field)
+    assert arrays["points"].shape[0] >= 101 * 101 and arrays["log_prob"].shape == (arrays["points"].shape[0],)
+    assert np.abs(arrays["points"]).max() == pytest.approx(5.0)
+    assert 0.85 < result["grid_mass"] < 1.01  # after 1 s some mass still lies beyond [-5, 5]^2
