@@ -15,17 +15,18 @@ from explorer.methods import METHODS
 from explorer.presets import apply_preset
 
 ROOT = Path(__file__).resolve().parents[1]
-# family -> (page, widget key prefix); families whose pages keep their presets in explorer.views.<family>
+# family -> (page, widget key prefix, the views module that keeps the page's PRESETS)
 PAGES = {
-    "flow_matching": ("flow_matching", "fm"),
-    "diffusion": ("diffusion", "df"),
-    "gan": ("gan", "gan"),
-    "vae": ("vae", "vae"),
+    "flow_matching": ("flow_matching", "fm", "flow_matching"),
+    "diffusion": ("diffusion", "df", "diffusion"),
+    "gan": ("gan", "gan", "gan"),
+    "vae": ("vae", "vae", "vae"),
+    "flow": ("normalizing_flows", "nf", "realnvp"),
 }
 
 
 def _presets(family: str) -> dict:
-    return importlib.import_module(f"explorer.views.{family}").PRESETS
+    return importlib.import_module(f"explorer.views.{PAGES[family][2]}").PRESETS
 
 
 @pytest.mark.parametrize("family", list(PAGES))
@@ -42,7 +43,7 @@ def test_every_training_page_has_three_valid_presets(family: str) -> None:
 
 @pytest.mark.parametrize("family", list(PAGES))
 def test_one_click_applies_a_preset_and_explains_it(family: str) -> None:
-    page, key = PAGES[family]
+    page, key, _ = PAGES[family]
     at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120).run()
     for name, preset in _presets(family).items():
         at.button(key=f"{key}.preset.{name}").click().run()

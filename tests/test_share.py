@@ -33,6 +33,8 @@ PAGES = {
         {"loss": "minimax", "n_critic": 3, "lr_d": 0.0003, "latent_dim": 1, "normalise": True},
     ),
     "langevin": ("config:langevin", "lv", {"step_size": 0.01, "n_steps": 200, "density": "rings", "mala": True}),
+    "vae": ("config:vae", "vae", {"beta": 2.0, "latent_dim": 1, "hidden": 32, "tab": "VQ-VAE", "show_prior": True}),
+    "normalizing_flows": ("config:flow", "nf", {"n_layers": 6, "density": "two_moons", "tab": "Density check"}),
     "densities": (None, "densities", {"density": "checkerboard", "n": 800, "by_label": False, "seed": 3}),
     "divergences": (None, "div", {"tab": "Optimal discriminator D*", "p2": "checkerboard", "bx": 1.5, "scale2": 1.0}),
 }
