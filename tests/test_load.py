@@ -39,11 +39,23 @@ def _rss_mb(pid: int) -> float:
 
 
 def _readouts(page) -> dict[str, str]:
-    return {c.locator(".label").inner_text(): c.locator(".value").inner_text() for c in page.locator(".readout").all()}
+    """The live readouts (empty if the view is between two redraws)."""
+    try:
+        cells = page.locator(".readout").all()
+        return {
+            c.locator(".label").inner_text(timeout=5000): c.locator(".value").inner_text(timeout=5000) for c in cells
+        }
+    except playwright_api.TimeoutError:
+        return {}
 
 
 def _step(page) -> int:
-    match = re.search(r"step ([\d,]+) /", page.locator("[data-testid=stProgress]").first.inner_text())
+    """The step counter of the progress line (-1 if it cannot be read within 10 s)."""
+    try:
+        text = page.locator("[data-testid=stProgress]").first.inner_text(timeout=10_000)
+    except playwright_api.TimeoutError:
+        return -1
+    match = re.search(r"step ([\d,]+) /", text)
     return int(match.group(1).replace(",", "")) if match else -1
 
 
@@ -69,6 +81,7 @@ def test_many_sessions_on_one_server() -> None:
             page.get_by_role("button", name="Train", exact=True).click()
             pages.append(page)
         start, samples = time.monotonic(), []
+        time.sleep(SAMPLE_S)
         first_steps = [_step(page) for page in pages]
         while time.monotonic() - start < SOAK_S:
             time.sleep(SAMPLE_S)
