@@ -99,8 +99,9 @@ def progress() -> None:
     """The live part (text only, cheap to resend): the progress bar; a full rerun when a family is done."""
     run.heartbeat()
     p = run.progress()
+    slot = st.empty()  # always drawn: a note that comes and goes would shift the fragment's elements
     if p.queue_position is not None:
-        st.info(
+        slot.info(
             "Waiting for the machine: this server trains a limited number of sessions at once, and a comparison "
             "needs uninterrupted time for equal budgets. It starts by itself.",
             icon=":material/hourglass_top:",

@@ -49,8 +49,8 @@ def _fragment(
     @st.fragment(run_every=run_every, key=key)
     def _panel() -> None:
         snap = session.snapshot()
-        if main:
-            _waiting_note(worker)
+        if main:  # one element slot, always there, so the fragment's element tree keeps its shape
+            _waiting_note(worker, st.empty())
         render(snap)
         if not main:
             return
@@ -66,13 +66,17 @@ def _fragment(
     _panel()
 
 
-def _waiting_note(worker: TrainingWorker) -> None:
-    """Say so while this session waits for one of the server's training slots (`explorer.slots`)."""
+def _waiting_note(worker: TrainingWorker, slot) -> None:
+    """Say so in `slot` (an st.empty) while this session waits for a training slot (`explorer.slots`).
+
+    The slot is drawn on every refresh, filled or not: an element that came and went at the top of the
+    fragment shifted the paths of everything below it, which Streamlit's front end could not follow
+    under load ("'setIn' cannot be called on an ElementNode")."""
     ahead = worker.queue_position
     if ahead is None:
         return
     place = "next in line" if ahead == 0 else f"{ahead} ahead of you"
-    st.info(
+    slot.info(
         f"Waiting for the machine ({place}): this server trains {worker.slots.capacity} session(s) at a time, "
         "taking turns; yours continues by itself.",
         icon=":material/hourglass_top:",
