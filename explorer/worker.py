@@ -22,7 +22,7 @@ from explorer.session import TrainingSession
 from explorer.slots import QUANTUM_S, SLOTS, TrainingSlots
 
 SLICE_S = 0.05
-IDLE_TIMEOUT_S = 5.0
+IDLE_TIMEOUT_S = 15.0  # a page starved of CPU (many browsers on few cores) can miss refreshes for seconds
 SLOW_MOTION_PERIOD_S = 0.25  # one step per view refresh
 
 
