@@ -23,11 +23,11 @@ import time
 
 import numpy as np
 import torch
-from torch import nn
 
 from explorer.device import configure_threads, make_generator
 from explorer.methods import METHODS
 from explorer.metrics import QualityMeter, energy_distance, energy_floor
+from explorer.plain_loop import autograd_steps_per_s, plain_mlp, steps_per_s
 from explorer.session import TrainingSession
 from explorer.views.grid import make_grid
 
@@ -39,24 +39,15 @@ def plain_pytorch_steps_per_s(session: TrainingSession, seconds: float) -> float
     width and depth, on batches drawn per step by the family's own `training_pairs` (same data)."""
     cfg, device, method = session.config, session.device_choice.device, session.method
     torch.manual_seed(cfg.seed)
-    dims = [method.net.mlp.layers[0].in_features] + [cfg.hidden] * cfg.depth
-    layers: list[nn.Module] = []
-    for a, b in zip(dims[:-1], dims[1:], strict=True):
-        layers += [nn.Linear(a, b), nn.SiLU()]
-    net = nn.Sequential(*layers, nn.Linear(dims[-1], 2)).to(device)
+    net = plain_mlp(method.net.mlp.layers[0].in_features, 2, cfg.hidden, cfg.depth, device)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     generator = make_generator(cfg.seed, device)
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+
+    def loss() -> torch.Tensor:
         inputs, targets = method.training_pairs(1, generator)
-        loss = (net(inputs[0]) - targets[0]).pow(2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        steps += 1
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return steps / (time.perf_counter() - start)
+        return (net(inputs[0]) - targets[0]).pow(2).mean()
+
+    return autograd_steps_per_s(loss, optimizer, seconds, device)
 
 
 def plain_gan_steps_per_s(session: TrainingSession, seconds: float) -> float:
@@ -66,17 +57,13 @@ def plain_gan_steps_per_s(session: TrainingSession, seconds: float) -> float:
 
     cfg, device = session.config, session.device_choice.device
 
-    def mlp(i: int, o: int, hidden: int, depth: int) -> nn.Sequential:
-        dims, layers = [i] + [hidden] * depth, []
-        for a, b in zip(dims[:-1], dims[1:], strict=True):
-            layers += [nn.Linear(a, b), nn.SiLU()]
-        return nn.Sequential(*layers, nn.Linear(dims[-1], o)).to(device)
-
-    g, d = mlp(cfg.latent_dim, 2, cfg.g_hidden, cfg.g_depth), mlp(2, 1, cfg.d_hidden, cfg.d_depth)
+    g = plain_mlp(cfg.latent_dim, 2, cfg.g_hidden, cfg.g_depth, device)
+    d = plain_mlp(2, 1, cfg.d_hidden, cfg.d_depth, device)
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, 0.999))
-    generator, batch, steps, start = make_generator(cfg.seed, device), cfg.batch_size, 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+    generator, batch = make_generator(cfg.seed, device), cfg.batch_size
+
+    def step() -> None:
         for _ in range(cfg.n_critic):
             real = session.density.sample(batch, generator)
             fake = g(torch.randn((batch, cfg.latent_dim), generator=generator, device=device)).detach()
@@ -94,8 +81,8 @@ def plain_gan_steps_per_s(session: TrainingSession, seconds: float) -> float:
         opt_g.zero_grad()
         loss.backward()
         opt_g.step()
-        steps += 1
-    return steps / (time.perf_counter() - start)
+
+    return steps_per_s(step, seconds, device)
 
 
 def field_arrays(family: str, method, points: torch.Tensor) -> dict[str, np.ndarray]:

@@ -14,13 +14,13 @@ drawn per step from the density, in the same process and thread count.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
 
 from explorer.device import make_generator
 from explorer.entropy import target_entropy
+from explorer.plain_loop import autograd_steps_per_s
 from explorer.realnvp import RealNVP
 from explorer.views.grid import make_grid
 
@@ -36,16 +36,11 @@ def plain_steps_per_s(session, seconds: float) -> float:
     flow = RealNVP(cfg.n_layers, cfg.hidden, cfg.depth, cfg.scale_bound, cfg.activation).to(device)
     optimizer = torch.optim.Adam(flow.parameters(), lr=cfg.lr)
     generator = make_generator(cfg.seed, device)
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        loss = -flow.log_prob(session.density.sample(cfg.batch_size, generator)).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        steps += 1
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return steps / (time.perf_counter() - start)
+
+    def loss() -> torch.Tensor:
+        return -flow.log_prob(session.density.sample(cfg.batch_size, generator)).mean()
+
+    return autograd_steps_per_s(loss, optimizer, seconds, device)
 
 
 @torch.no_grad()

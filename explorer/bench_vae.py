@@ -10,14 +10,13 @@ energy distance of prior samples averaged over 8 draws, next to a perfect sample
 from __future__ import annotations
 
 import math
-import time
 
 import torch
-from torch import nn
 
 from explorer.device import make_generator
 from explorer.methods.vae import VAE
 from explorer.metrics import energy_distance
+from explorer.plain_loop import autograd_steps_per_s, plain_mlp
 from explorer.session import TrainingSession
 from explorer.views.vae import elbo_view
 
@@ -59,13 +58,6 @@ def figures(method: VAE, seed: int, n: int = 20_000) -> dict:
     }
 
 
-def _mlp(i: int, o: int, hidden: int, depth: int, device: torch.device) -> nn.Sequential:
-    dims, layers = [i] + [hidden] * depth, []
-    for a, b in zip(dims[:-1], dims[1:], strict=True):
-        layers += [nn.Linear(a, b), nn.SiLU()]
-    return nn.Sequential(*layers, nn.Linear(dims[-1], o)).to(device)
-
-
 def plain_steps_per_s(session: TrainingSession, seconds: float) -> float:
     """Steps/s of a textbook VAE loop: nn.Sequential encoder and decoder of the session's width and depth,
     a learned decoder log-variance, torch.optim.Adam and loss.backward(), data and noise drawn per step
@@ -73,22 +65,21 @@ def plain_steps_per_s(session: TrainingSession, seconds: float) -> float:
     cfg, device, density = session.config, session.device_choice.device, session.density
     torch.manual_seed(cfg.seed)
     d = cfg.latent_dim
-    encoder, decoder = _mlp(2, 2 * d, cfg.hidden, cfg.depth, device), _mlp(d, 2, cfg.hidden, cfg.depth, device)
+    encoder, decoder = (
+        plain_mlp(2, 2 * d, cfg.hidden, cfg.depth, device),
+        plain_mlp(d, 2, cfg.hidden, cfg.depth, device),
+    )
     log_var = torch.zeros(2, device=device, requires_grad=True)
     optimizer = torch.optim.Adam([*encoder.parameters(), *decoder.parameters(), log_var], lr=cfg.lr)
-    generator, batch, steps, start = make_generator(cfg.seed, device), cfg.batch_size, 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+    generator, batch = make_generator(cfg.seed, device), cfg.batch_size
+
+    def loss() -> torch.Tensor:
         x = density.sample(batch, generator)
         eps = torch.randn((batch, d), generator=generator, device=device)
         mu, v = encoder(x).chunk(2, dim=1)
         m = decoder(mu + (0.5 * v).exp() * eps)
         recon = 0.5 * ((x - m).pow(2) * (-log_var).exp() + log_var + math.log(2 * math.pi)).sum(1).mean()
         kl = 0.5 * (mu.pow(2) + v.exp() - 1 - v).sum(1).mean()
-        loss = recon + cfg.beta * kl
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        steps += 1
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return steps / (time.perf_counter() - start)
+        return recon + cfg.beta * kl
+
+    return autograd_steps_per_s(loss, optimizer, seconds, device)
