@@ -16,6 +16,7 @@ training).
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import torch
@@ -35,6 +36,12 @@ def script(fn):
             return torch.jit.script(fn)
     except Exception:  # noqa: BLE001 - any failure means: use the Python function
         return None
+
+
+def compiled(fn):
+    """A function returning `fn` compiled with TorchScript, on its first call (then cached), or None
+    where scripting fails."""
+    return functools.cache(lambda: script(fn))
 
 
 class FlatMLP:

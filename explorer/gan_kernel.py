@@ -39,7 +39,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.flat_mlp import adam_update, mlp_backward, mlp_forward, script
+from explorer.flat_mlp import adam_update, compiled, mlp_backward, mlp_forward
 
 
 def _silu_grad(a: Tensor) -> Tensor:
@@ -217,14 +217,9 @@ def gan_steps(
     return g_losses, d_losses
 
 
-_compiled = None
-_compiled_tried = False
+_compiled = compiled(gan_steps)
 
 
 def compiled_gan_steps():
     """`gan_steps` compiled with TorchScript on first use, or the Python function where that fails."""
-    global _compiled, _compiled_tried
-    if not _compiled_tried:
-        _compiled_tried = True
-        _compiled = script(gan_steps)
-    return _compiled or gan_steps
+    return _compiled() or gan_steps

@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.flat_mlp import adam_update, script
+from explorer.flat_mlp import adam_update, compiled
 
 
 def nll_backward(
@@ -146,14 +146,9 @@ def realnvp_steps(
     return losses
 
 
-_compiled = None
-_compiled_tried = False
+_compiled = compiled(realnvp_steps)
 
 
 def compiled_realnvp_steps():
     """`realnvp_steps` compiled with TorchScript on first use, or the Python function where that fails."""
-    global _compiled, _compiled_tried
-    if not _compiled_tried:
-        _compiled_tried = True
-        _compiled = script(realnvp_steps)
-    return _compiled or realnvp_steps
+    return _compiled() or realnvp_steps

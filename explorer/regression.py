@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.flat_mlp import FlatMLP, adam_update, forward, script
+from explorer.flat_mlp import FlatMLP, adam_update, compiled, forward
 from explorer.nets import MLP
 
 _silu_backward = torch.ops.aten.silu_backward
@@ -85,17 +85,8 @@ def _adam_regression_steps(
     return losses
 
 
-_scripted_steps = None
-_scripted_tried = False
-
-
-def scripted_steps():
-    """The compiled multi-step kernel (compiled on first use), or None."""
-    global _scripted_steps, _scripted_tried
-    if not _scripted_tried:
-        _scripted_tried = True
-        _scripted_steps = script(_adam_regression_steps)
-    return _scripted_steps
+# The compiled multi-step kernel (compiled on first use), or None.
+scripted_steps = compiled(_adam_regression_steps)
 
 
 class FlatAdamRegression(FlatMLP):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.flat_mlp import adam_update, mlp_backward, mlp_forward, script
+from explorer.flat_mlp import adam_update, compiled, mlp_backward, mlp_forward
 
 VAE_KIND, AE_KIND, VQ_KIND = 0, 1, 2
 KIND_CODES = {"vae": VAE_KIND, "ae": AE_KIND, "vqvae": VQ_KIND}
@@ -138,14 +138,9 @@ def vae_steps(
     return torch.cat(columns + [torch.stack(dims)], 1)
 
 
-_compiled = None
-_compiled_tried = False
+_compiled = compiled(vae_steps)
 
 
 def compiled_vae_steps():
-    """`vae_steps` compiled with TorchScript on first use, or the Python function where scripting fails."""
-    global _compiled, _compiled_tried
-    if not _compiled_tried:
-        _compiled_tried = True
-        _compiled = script(vae_steps)
-    return _compiled if _compiled is not None else vae_steps
+    """`vae_steps` compiled with TorchScript on first use, or the Python function where that fails."""
+    return _compiled() or vae_steps
