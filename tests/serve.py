@@ -6,6 +6,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,11 +23,16 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """(url, process) of a healthy server; raises RuntimeError if it does not answer within 60 s."""
+    """(url, process) of a healthy server; raises RuntimeError if it does not answer within 60 s.
+
+    The server's output goes to a file (a pipe nobody reads would stall the server once full);
+    `server_log(process)` returns its end."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     cmd += ["--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    log = tempfile.NamedTemporaryFile("w+", prefix="streamlit-", suffix=".log", delete=False)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+    proc.log_path = log.name
     url = f"http://127.0.0.1:{port}"
     start = time.monotonic()
     try:
@@ -36,7 +42,7 @@ def streamlit_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, s
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"streamlit exited early:\n{proc.stdout.read()}") from None
+                    raise RuntimeError(f"streamlit exited early:\n{server_log(proc)}") from None
                 if time.monotonic() - start > 60:
                     raise RuntimeError("streamlit did not become healthy within 60 s") from None
                 time.sleep(0.1)
@@ -48,3 +54,10 @@ def streamlit_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, s
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+        Path(log.name).unlink(missing_ok=True)
+
+
+def server_log(proc: subprocess.Popen, chars: int = 4000) -> str:
+    """The last `chars` characters the server printed."""
+    return Path(proc.log_path).read_text(errors="replace")[-chars:]

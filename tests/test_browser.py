@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from serve import streamlit_server
+from serve import server_log, streamlit_server
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -24,10 +24,14 @@ if not Path(CHROMIUM).exists():
 pytestmark = pytest.mark.browser
 
 
+SERVER: dict = {}  # the running server process, for its log in failure reports
+
+
 @pytest.fixture(scope="module")
 def server():
     try:
-        with streamlit_server() as (url, _):
+        with streamlit_server() as (url, proc):
+            SERVER["proc"] = proc
             yield url
     except RuntimeError as err:
         pytest.fail(str(err))
@@ -44,6 +48,28 @@ def browser():
 def _no_exception(page) -> None:
     errors = page.locator("[data-testid=stException]")
     assert errors.count() == 0, errors.first.inner_text()
+
+
+def _pause(page) -> None:
+    """Press Pause and wait for the status line to say so; on a timeout, report what the page shows.
+
+    A page redrawing four times a second keeps the renderer busy; if the status still says training
+    and Pause is still enabled after 10 s, the click is taken as lost and made once more (a user
+    would click again). Both attempts failing fails the test with the page's and server's state."""
+    button = page.get_by_role("button", name="Pause", exact=True)
+    for attempt in range(2):
+        button.click()
+        try:
+            page.get_by_text("Paused.").first.wait_for(timeout=10_000)
+            return
+        except playwright_api.TimeoutError:
+            if attempt == 1 or button.is_disabled():
+                break
+            print("Pause: no effect after 10 s and the button still enabled; clicking again")
+    progress = page.locator("[data-testid=stProgress]").all_inner_texts()
+    disabled = {name: page.get_by_role("button", name=name, exact=True).is_disabled() for name in ("Train", "Pause")}
+    log = server_log(SERVER["proc"]) if "proc" in SERVER else ""
+    pytest.fail(f"'Paused.' not shown after Pause; progress {progress}; disabled {disabled}; server log:\n{log}")
 
 
 def _step(page) -> int:
@@ -89,8 +115,7 @@ def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, 
     print(f"first live frame {first_frame:.2f} s; steps {before} -> {after} in 3 s; readouts {readouts}")
     assert "steps / s" in readouts and "view refresh / s" in readouts
     _no_exception(page)
-    page.get_by_role("button", name="Pause", exact=True).click()
-    page.get_by_text("Paused.").first.wait_for(timeout=20_000)
+    _pause(page)
     _no_exception(page)
     page.close()
 
@@ -134,8 +159,7 @@ def test_vae_page_collapses_on_its_preset_and_opens_every_tab(server, browser) -
     }
     print(f"VAE readouts while collapsing: {readouts}")
     assert "−ELBO" in readouts and "active dims" in readouts
-    page.get_by_role("button", name="Pause", exact=True).click()
-    page.get_by_text("Paused.").first.wait_for(timeout=20_000)
+    _pause(page)
     for tab in ("AE vs VAE: holes", "VQ-VAE", "The maths", "Reparametrisation"):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(1500)
@@ -209,8 +233,7 @@ def test_normalizing_flows_page_trains_and_plays_the_layers(server, browser) -> 
     print(f"steps {before} -> {after} in 3 s; readouts {readouts}")
     assert readouts.get("floor H(p)") == "3.466"  # log 32: the checkerboard's entropy
     page.get_by_text("The noise grid after each coupling").wait_for(timeout=20_000)
-    page.get_by_role("button", name="Pause", exact=True).click()
-    page.get_by_text("Paused.").first.wait_for(timeout=20_000)
+    _pause(page)
     play = page.get_by_text("▶ Play", exact=True)
     play.first.wait_for(timeout=30_000)
     assert play.count() == 2  # noise -> data and data -> noise

@@ -5,8 +5,8 @@ background and renders each panel in its own fragment at its own interval (the f
 times a second, slow-changing curves once a second), so a refresh only redraws what changes.
 Every render of the first panel is the worker's heartbeat, and says when the session is waiting
 for a training slot. When training stops (finished,
-diverged, paused by the worker) that panel triggers one full rerun so that every panel shows the
-final model and the timers switch off.
+diverged, paused by the worker) during a timed refresh, that panel triggers one full rerun so that
+every panel shows the final model and the timers switch off.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ def live_panel(session: TrainingSession, key: str, panels: Sequence[tuple[Render
     worker = worker_for(session)
     worker.ensure_running()
     running = session.running
+    # this full run draws every panel in the current state: no second full rerun for a stop seen now
+    st.session_state[f"{key}.0.was_running"] = running
     for index, (render, interval) in enumerate(panels):
         _fragment(session, worker, f"{key}.{index}", render, interval if running else None, main=index == 0)
 
