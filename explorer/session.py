@@ -40,6 +40,11 @@ EVOLUTION_FRAMES = 120  # frames kept (older ones thinned evenly)
 RATE_WINDOW_S = 2.0
 # Quality is scored every `quality_every` steps, and at least this often for slow configurations.
 QUALITY_PERIOD_S = 2.0  # the steps/s readout averages over this much wall time
+# At most this share of a running session's time (training + evaluation) goes to quality evaluation. Sampling for it
+# is a Python loop of small tensor ops; on a busy server (many sessions rendering in one process)
+# every op waits for the GIL, an evaluation then takes seconds, and without this cap a worker
+# spent ~80% of its turn evaluating instead of training (profiled with py-spy, ten sessions).
+QUALITY_SHARE = 0.2
 
 
 @dataclass
@@ -151,6 +156,8 @@ class TrainingSession:
         self._reference_loss: float | None = None
         self._last_good = self._clone_state()
         self._next_quality, self._last_quality_time = 0, time.perf_counter()
+        self._kernel_s = 0.0  # seconds inside train_chunk during the current run()
+        self._quality_credit = 0.0  # training seconds not yet matched by evaluation (QUALITY_SHARE)
         self.last_samples, self.last_samples_step = np.zeros((0, 2), dtype=np.float32), 0
 
     def _repair_density_names(self) -> None:
@@ -232,9 +239,12 @@ class TrainingSession:
         while self.running and time.perf_counter() - start < budget_s and not self.config.slow_motion:
             taken += self._train(chunk)
         now = time.perf_counter()
-        if taken and now > start:
-            rate = taken / (now - start)
+        if taken and self._kernel_s > 0:
+            # sized on the training calls alone: bookkeeping that slows down on a busy server (every
+            # tensor op waits for the GIL) must not shrink the chunks it is amortised over
+            rate = taken / self._kernel_s
             self._compute_rate = rate if self._compute_rate == 0 else 0.7 * self._compute_rate + 0.3 * rate
+        self._kernel_s = 0.0
         self._marks.append((now, self.step_count))
         while len(self._marks) > 2 and now - self._marks[1][0] > RATE_WINDOW_S:
             self._marks.popleft()
@@ -294,7 +304,11 @@ class TrainingSession:
             self.status, self.message = FINISHED, self._finished_message()
             return 0
         lrs = [learning_rate(self.config, self.step_count + i) for i in range(n)]
+        start = time.perf_counter()
         result = self.method.train_chunk(lrs, self.generator)
+        took = time.perf_counter() - start
+        self._kernel_s += took
+        self._quality_credit += took
         series = {
             k: v.detach().float().cpu() for k, v in (result if isinstance(result, dict) else {"loss": result}).items()
         }
@@ -313,8 +327,10 @@ class TrainingSession:
             for key, values in series.items():
                 if key != "loss":
                     self.history.extra.setdefault(key, []).append(float(values.mean()))
-        due = time.perf_counter() - self._last_quality_time >= self.quality_period_s
-        if self.step_count >= self._next_quality or due:
+        now = time.perf_counter()
+        due = now - self._last_quality_time >= self.quality_period_s
+        capped = self.running and self._quality_credit < 0  # explicit steps always score
+        if (self.step_count >= self._next_quality or due) and not capped:
             self.evaluate_quality()
         if self.step_count >= self.config.steps:
             self.evaluate_quality()
@@ -354,12 +370,14 @@ class TrainingSession:
     @_locked
     def evaluate_quality(self) -> None:
         """Score fresh model samples against the target; appended to the quality history."""
+        start = self._last_quality_time = time.perf_counter()
         self._next_quality = self.step_count + self.quality_every
-        self._last_quality_time = time.perf_counter()
         if self.history.quality_steps and self.history.quality_steps[-1] == self.step_count:
             return
         samples = self.method.sample(self.quality_samples, make_generator(self.sample_seed, self.device_choice.device))
         metrics = self.meter(samples)
+        took = time.perf_counter() - start
+        self._quality_credit = min(self._quality_credit, 0.0) - took * (1 - QUALITY_SHARE) / QUALITY_SHARE
         h = self.history
         with self._history_lock:
             self.last_samples = samples.detach().float().cpu().numpy()

@@ -10,7 +10,7 @@ from explorer.gan_losses import LOSS_TITLES
 from explorer.methods import GANConfig
 from explorer.optimal_discriminator import discriminator_view
 from explorer.plotting import gan as gplot
-from explorer.plotting.charts import quality_chart
+from explorer.plotting.charts import quality_chart, vega_spec
 from explorer.ui import explain, export, live, presets, scaffold, share
 from explorer.ui.routing import use_app_router
 from explorer.views import gan as views
@@ -128,7 +128,7 @@ def render_curves(snap) -> None:
     if (modes := views.mode_mass_view(snap.samples, session.density)) is not None:
         charts.append(gplot.mode_mass_chart(modes))
     for col, chart in zip(st.columns(max(1, len(charts))), charts, strict=False):
-        col.vega_lite_chart(chart.to_dict(), width="stretch", theme=None)
+        col.vega_lite_chart(vega_spec(chart), width="stretch", theme=None)
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])

@@ -8,7 +8,7 @@ from explorer.configs import param
 from explorer.entropy import target_entropy
 from explorer.methods import FlowConfig
 from explorer.plotting import realnvp as nfplot
-from explorer.plotting.charts import quality_chart
+from explorer.plotting.charts import quality_chart, vega_spec
 from explorer.plotting.fields import samples_figure
 from explorer.ui import controls, export, live, presets, scaffold, share
 from explorer.ui.routing import use_app_router
@@ -95,7 +95,7 @@ def render_curves(snap) -> None:
             quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
         )
     for col, chart in zip(st.columns(max(1, len(charts))), charts, strict=False):
-        col.vega_lite_chart(chart.to_dict(), width="stretch", theme=None)
+        col.vega_lite_chart(vega_spec(chart), width="stretch", theme=None)
     st.caption(entropy.describe() if entropy else "No closed-form density here: no entropy floor.")
 
 

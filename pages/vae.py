@@ -9,7 +9,7 @@ from explorer.methods import VAEConfig
 from explorer.methods.vae import KIND_TITLES, VARIANCE_TITLES
 from explorer.plotting import vae as vplot
 from explorer.plotting import vae_panels as panels
-from explorer.plotting.charts import quality_chart
+from explorer.plotting.charts import quality_chart, vega_spec
 from explorer.ui import controls, explain_vae, export, live, presets, scaffold, share
 from explorer.ui.routing import use_app_router
 from explorer.views import vae as views
@@ -113,7 +113,7 @@ def render_curves(snap) -> None:
             quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
         )
     for col, chart in zip(st.columns(max(1, len(charts))), charts, strict=False):
-        col.vega_lite_chart(chart.to_dict(), width="stretch", theme=None)
+        col.vega_lite_chart(vega_spec(chart), width="stretch", theme=None)
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])

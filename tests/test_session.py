@@ -280,3 +280,31 @@ def test_unknown_density_names_fall_back_to_defaults_with_a_notice() -> None:
     assert session.config.density == "eight_gaussians" and session.config.source == "gaussian"
     assert "no density" in session.notice
     assert session.step(3) == 3
+
+
+def test_quality_evaluation_keeps_to_its_share_of_a_running_session() -> None:
+    """On a busy server an evaluation can take seconds; a running session then still trains most
+    of the time (here every evaluation is made to take 50 ms and is due after every chunk)."""
+    import time
+
+    session = _session(steps=10**7)
+    session.quality_every = 1
+    sample, calls = session.method.sample, []
+
+    def slow_sample(n, generator):
+        calls.append(n)
+        time.sleep(0.05)
+        return sample(n, generator)
+
+    session.method.sample = slow_sample
+    session.start()
+    start = time.perf_counter()
+    while time.perf_counter() - start < 2.0:
+        session.run(0.05)
+    wall = time.perf_counter() - start
+    assert len(calls) >= 3  # still scored, regularly
+    assert 0.05 * len(calls) <= (session_module.QUALITY_SHARE + 0.1) * wall, (len(calls), wall)
+    session.pause()
+    before = len(calls)
+    session.step(1)  # an explicit step is always scored at once
+    assert len(calls) == before + 1

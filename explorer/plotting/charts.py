@@ -1,10 +1,20 @@
-"""Small declarative charts (Altair): loss curve and quality curve with its perfect-sampler line."""
+"""Small declarative charts: loss curve and quality curve with its perfect-sampler line.
+
+The live curves are redrawn once a second in every training session, so these two are written as
+plain Vega-Lite dicts with their data inline: building them through Altair (schema validation,
+pandas, channel inference) took ~25 ms each, and Streamlit converts an Altair chart's named
+datasets to Arrow on top. `vega_spec` gives the other (Altair) charts the same treatment.
+"""
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import altair as alt
 import numpy as np
-import pandas as pd
+
+AXIS_STEP = {"field": "step", "type": "quantitative", "title": "step", "axis": {"format": ",d"}}
 
 
 def _downsample(x: np.ndarray, y: np.ndarray, max_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -14,46 +24,92 @@ def _downsample(x: np.ndarray, y: np.ndarray, max_points: int = 200) -> tuple[np
     return x[idx], y[idx]
 
 
-def loss_chart(steps: np.ndarray, loss: np.ndarray, height: int = 180, title: str = "Training loss") -> alt.Chart:
+def _rows(steps: np.ndarray, values: np.ndarray) -> list[dict[str, float]]:
+    """[{step, value}] for the finite points (inline Vega-Lite data)."""
+    return [
+        {"step": int(s), "value": float(v)}
+        for s, v in zip(np.asarray(steps).tolist(), np.asarray(values, dtype=np.float64).tolist(), strict=True)
+        if math.isfinite(v)
+    ]
+
+
+def vega_spec(chart: alt.TopLevelMixin | dict) -> dict:
+    """A Vega-Lite dict for `st.vega_lite_chart`: dicts pass through; an Altair chart is converted
+    without schema validation and its named datasets are inlined (so Streamlit sends them as JSON)."""
+    if isinstance(chart, dict):
+        return chart
+    spec = chart.to_dict(validate=False)
+    datasets = spec.pop("datasets", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"name"} and node["name"] in datasets:
+                return {"values": datasets[node["name"]]}
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return inline(spec)
+
+
+def loss_chart(steps: np.ndarray, loss: np.ndarray, height: int = 180, title: str = "Training loss") -> dict:
     """Loss per chunk against step, log-scaled when it spans more than a decade."""
-    steps, loss = _downsample(np.asarray(steps), np.asarray(loss))
-    frame = pd.DataFrame({"step": steps, "loss": loss}).replace([np.inf, -np.inf], np.nan).dropna()
-    positive = len(frame) and (frame["loss"] > 0).all()
-    spread = positive and frame["loss"].max() / max(frame["loss"].min(), 1e-12) > 10
-    scale = alt.Scale(type="log") if spread else alt.Scale(zero=False)
-    return (
-        alt.Chart(frame, title=title, height=height)
-        .mark_line(color="#4C6EF5")
-        .encode(
-            x=alt.X("step:Q", title="step", axis=alt.Axis(format=",d")), y=alt.Y("loss:Q", title="loss", scale=scale)
-        )
-    )
+    rows = _rows(*_downsample(np.asarray(steps), np.asarray(loss)))
+    values = [r["value"] for r in rows]
+    spread = bool(values) and min(values) > 0 and max(values) / max(min(values), 1e-12) > 10
+    return {
+        "title": title,
+        "height": height,
+        "data": {"values": rows},
+        "mark": {"type": "line", "color": "#4C6EF5"},
+        "encoding": {
+            "x": AXIS_STEP,
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": "loss",
+                "scale": {"type": "log"} if spread else {"zero": False},
+            },
+        },
+    }
 
 
-def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: str, height: int = 180) -> alt.Chart:
+def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: str, height: int = 180) -> dict:
     """A quality metric against step with a dashed rule where a perfect sampler would score.
 
     The y axis spans the recent half of the run (and the perfect line); earlier values, often orders
     of magnitude larger, are clipped at the top so that convergence stays readable.
     """
-    frame = pd.DataFrame({"step": np.asarray(steps), name: np.asarray(values)}).replace([np.inf, -np.inf], np.nan)
-    frame = frame.dropna()
-    recent = frame[name].to_numpy()[len(frame) // 2 :]
+    rows = _rows(steps, values)
+    recent = np.array([r["value"] for r in rows[len(rows) // 2 :]])
     top = max(3 * abs(perfect), 1.2 * float(recent.max())) if len(recent) else 1.0
     bottom = min(0.0, 1.2 * float(recent.min())) if len(recent) else 0.0
-    scale = alt.Scale(domain=[bottom, top or 1.0], clamp=True, nice=False)
-    line = (
-        alt.Chart(frame, height=height)
-        .mark_line(point=True, color="#e8590c", clip=True)
-        .encode(
-            x=alt.X("step:Q", title="step", axis=alt.Axis(format=",d")),
-            y=alt.Y(f"{name}:Q", title=name, scale=scale),
-            tooltip=["step", alt.Tooltip(f"{name}:Q", format=".3g")],
-        )
-    )
-    rule = (
-        alt.Chart(pd.DataFrame({"perfect": [perfect]}))
-        .mark_rule(color="#2b8a3e", strokeDash=[4, 4])
-        .encode(y="perfect:Q", tooltip=[alt.Tooltip("perfect:Q", title="a perfect sampler scores up to", format=".3g")])
-    )
-    return (line + rule).properties(title=name)
+    line = {
+        "data": {"values": rows},
+        "mark": {"type": "line", "point": True, "color": "#e8590c", "clip": True},
+        "encoding": {
+            "x": AXIS_STEP,
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": name,
+                "scale": {"domain": [bottom, top or 1.0], "clamp": True, "nice": False},
+            },
+            "tooltip": [
+                {"field": "step", "type": "quantitative"},
+                {"field": "value", "type": "quantitative", "title": name, "format": ".3g"},
+            ],
+        },
+    }
+    rule = {
+        "data": {"values": [{"perfect": float(perfect)}]},
+        "mark": {"type": "rule", "color": "#2b8a3e", "strokeDash": [4, 4]},
+        "encoding": {
+            "y": {"field": "perfect", "type": "quantitative"},
+            "tooltip": [
+                {"field": "perfect", "type": "quantitative", "title": "a perfect sampler scores up to", "format": ".3g"}
+            ],
+        },
+    }
+    return {"title": name, "height": height, "layer": [line, rule]}

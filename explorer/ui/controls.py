@@ -92,7 +92,7 @@ def curves(snap: Snapshot) -> None:
 
     columns = st.columns(1 + len(snap.quality))
     if len(snap.loss):
-        columns[0].vega_lite_chart(loss_chart(snap.loss_steps, snap.loss).to_dict(), width="stretch", theme=None)
+        columns[0].vega_lite_chart(loss_chart(snap.loss_steps, snap.loss), width="stretch", theme=None)
     for col, key in zip(columns[1:], snap.quality, strict=True):
         chart = quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
-        col.vega_lite_chart(chart.to_dict(), width="stretch", theme=None)
+        col.vega_lite_chart(chart, width="stretch", theme=None)

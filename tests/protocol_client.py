@@ -1,0 +1,137 @@
+"""A Streamlit client without a browser: Streamlit's own websocket protocol, no rendering.
+
+The load test uses it to stand in for the students' own laptops. It does what the browser's
+Streamlit client does that costs the server anything: opens a page with a query string, re-sends
+each fragment's timed rerun request every `run_every` seconds (timers restarted by every full run,
+as the front end does), and clicks buttons by label. It renders nothing, so N of them on the
+server's machine measure the server, where N real browsers on a 2-core machine mostly measure
+Chromium (two-thirds of the CPU with ten of them).
+
+Widget values are not echoed back: reruns carry only a clicked button's trigger, and the server
+keeps every keyed widget at its session-state value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+import time
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+READOUT = re.compile(r'<div class="label">([^<]*)</div><div class="value">([^<]*)</div>')
+
+
+class ProtocolClient:
+    """One browser-less Streamlit session on `url` (http://host:port) showing `page` with `query`."""
+
+    def __init__(self, url: str, page: str, query: str = "") -> None:
+        self.page, self.query = page, query
+        self.readouts: dict[str, str] = {}  # the latest live readouts (label -> value)
+        self.progress = ""  # the latest progress-bar text
+        self.exceptions: list[str] = []  # st.exception elements the server sent
+        self.fragment_runs = 0  # fragment runs finished, as the server reported them
+        self.waiting = False  # the last finished run showed the "waiting for the machine" note
+        self._waiting_now = False
+        self._buttons: dict[str, str] = {}  # label -> widget id
+        self._timers: dict[str, tuple[float, float]] = {}  # fragment id -> (interval, next due)
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._exit = contextlib.ExitStack()
+        url = url.replace("http", "ws", 1) + "/_stcore/stream"
+        self._socket = self._exit.enter_context(connect(url, subprotocols=["streamlit"]))
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._ticker = threading.Thread(target=self._tick, daemon=True)
+        self._reader.start()
+        self._ticker.start()
+        self._rerun()
+
+    def click(self, label: str, timeout: float = 60.0) -> None:
+        """Press the button labelled `label` once it has been drawn."""
+        deadline = time.monotonic() + timeout
+        while label not in self._buttons:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no button {label!r} on {self.page} within {timeout} s")
+            time.sleep(0.05)
+        self._rerun(trigger=self._buttons[label])
+
+    def close(self) -> None:
+        self._closed.set()
+        self._exit.close()
+
+    # --- protocol ---------------------------------------------------------------------------
+    def _rerun(self, fragment_id: str = "", trigger: str = "") -> None:
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string, state.page_name = self.query, self.page
+        if fragment_id:
+            state.fragment_id, state.is_auto_rerun = fragment_id, True
+        if trigger:
+            state.widget_states.widgets.append(WidgetState(id=trigger, trigger_value=True))
+        try:
+            self._socket.send(msg.SerializeToString())
+        except ConnectionClosed:
+            self._closed.set()
+
+    def _tick(self) -> None:
+        """The front end's setInterval per fragment: a rerun request every interval, finished or not."""
+        while not self._closed.wait(0.02):
+            now = time.monotonic()
+            with self._lock:
+                due = [fid for fid, (_, at) in self._timers.items() if at <= now]
+                for fid in due:
+                    interval, at = self._timers[fid]
+                    self._timers[fid] = (interval, max(at + interval, now))
+            for fid in due:
+                self._rerun(fragment_id=fid)
+
+    def _read(self) -> None:
+        try:
+            for data in self._socket:
+                msg = ForwardMsg()
+                msg.ParseFromString(data)
+                self._handle(msg)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._closed.set()
+
+    def _handle(self, msg: ForwardMsg) -> None:
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            self._waiting_now = False
+            if not msg.metadata.run.fragment_ids:
+                with self._lock:  # a full run: its fragments announce their timers afresh
+                    self._timers.clear()
+        elif kind == "auto_rerun":
+            with self._lock:
+                interval = msg.auto_rerun.interval
+                if self._timers.get(msg.auto_rerun.fragment_id, (None, 0))[0] != interval:
+                    self._timers[msg.auto_rerun.fragment_id] = (interval, time.monotonic() + interval)
+        elif kind == "stop_auto_rerun":
+            with self._lock:
+                for fid in msg.stop_auto_rerun.fragment_ids:
+                    self._timers.pop(fid, None)
+        elif kind == "script_finished":
+            self.waiting = self._waiting_now
+            self.fragment_runs += msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            self._element(msg.delta.new_element)
+
+    def _element(self, element) -> None:
+        kind = element.WhichOneof("type")
+        if kind == "button":
+            self._buttons[element.button.label] = element.button.id
+        elif kind == "markdown" and 'class="readout"' in element.markdown.body:
+            self.readouts = dict(READOUT.findall(element.markdown.body))
+        elif kind == "alert" and element.alert.body.startswith("Waiting for the machine"):
+            self._waiting_now = True
+        elif kind == "progress":
+            self.progress = element.progress.text
+        elif kind == "exception":
+            self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
