@@ -22,6 +22,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
+LONG_RUN = "steps=1000000"  # the default step budgets can run out in the seconds before Pause (fast CI)
 
 
 SERVER: dict = {}  # the running server process, for its log in failure reports
@@ -95,7 +96,8 @@ def test_home_and_navigation(server, browser) -> None:
 )
 def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, title: str) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    page.goto(f"{server}/{path}")  # a deep link must go through the app's router too
+    # a deep link must go through the app's router too; a long run, so that Pause meets it running
+    page.goto(f"{server}/{path}?{LONG_RUN}")
     train = page.get_by_role("button", name="Train", exact=True)
     train.wait_for(timeout=60_000)
     assert title in page.locator("[data-testid=stSidebarNav]").inner_text()
@@ -147,7 +149,7 @@ def test_langevin_page_runs_chains_and_its_presets(server, browser) -> None:
 
 def test_vae_page_collapses_on_its_preset_and_opens_every_tab(server, browser) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    page.goto(f"{server}/vae")
+    page.goto(f"{server}/vae?{LONG_RUN}")
     page.get_by_role("button", name="Posterior collapse (β = 20)").click()
     page.get_by_text("Every q(z|x) sits on the prior").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Train", exact=True).click()
@@ -215,7 +217,7 @@ def test_compare_page_trains_two_families_and_shows_the_table(server, browser) -
 
 def test_normalizing_flows_page_trains_and_plays_the_layers(server, browser) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1800})
-    page.goto(f"{server}/normalizing_flows")
+    page.goto(f"{server}/normalizing_flows?{LONG_RUN}")
     train = page.get_by_role("button", name="Train", exact=True)
     train.wait_for(timeout=60_000)
     assert "Normalizing flows" in page.locator("[data-testid=stSidebarNav]").inner_text()
