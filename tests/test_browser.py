@@ -73,6 +73,11 @@ def _pause(page) -> None:
     pytest.fail(f"'Paused.' not shown after Pause; progress {progress}; disabled {disabled}; server log:\n{log}")
 
 
+def _readouts(page) -> dict[str, str]:
+    """The live readouts, label -> value."""
+    return {c.locator(".label").inner_text(): c.locator(".value").inner_text() for c in page.locator(".readout").all()}
+
+
 def _step(page) -> int:
     text = page.locator("[data-testid=stProgress]").first.inner_text()
     match = re.search(r"step ([\d,]+) /", text)
@@ -110,10 +115,7 @@ def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, 
     page.wait_for_timeout(3000)
     after = _step(page)
     assert after > before, (before, after)
-    readouts = {
-        cell.locator(".label").inner_text(): cell.locator(".value").inner_text()
-        for cell in page.locator(".readout").all()
-    }
+    readouts = _readouts(page)
     print(f"first live frame {first_frame:.2f} s; steps {before} -> {after} in 3 s; readouts {readouts}")
     assert "steps / s" in readouts and "view refresh / s" in readouts
     _no_exception(page)
@@ -155,10 +157,7 @@ def test_vae_page_collapses_on_its_preset_and_opens_every_tab(server, browser) -
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Training…").first.wait_for(timeout=20_000)
     page.wait_for_timeout(4000)
-    readouts = {
-        cell.locator(".label").inner_text(): cell.locator(".value").inner_text()
-        for cell in page.locator(".readout").all()
-    }
+    readouts = _readouts(page)
     print(f"VAE readouts while collapsing: {readouts}")
     assert "−ELBO" in readouts and "active dims" in readouts
     _pause(page)
@@ -228,10 +227,7 @@ def test_normalizing_flows_page_trains_and_plays_the_layers(server, browser) -> 
     page.wait_for_timeout(3000)
     after = _step(page)
     assert after > before, (before, after)
-    readouts = {
-        cell.locator(".label").inner_text(): cell.locator(".value").inner_text()
-        for cell in page.locator(".readout").all()
-    }
+    readouts = _readouts(page)
     print(f"steps {before} -> {after} in 3 s; readouts {readouts}")
     assert readouts.get("floor H(p)") == "3.466"  # log 32: the checkerboard's entropy
     page.get_by_text("The noise grid after each coupling").wait_for(timeout=20_000)
