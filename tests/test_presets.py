@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from explorer.configs import clamp
 from explorer.methods import METHODS
 from explorer.presets import apply_preset
+from explorer.ui import share
 
 ROOT = Path(__file__).resolve().parents[1]
 # family -> (page, widget key prefix, the views module that keeps the page's PRESETS)
@@ -55,3 +56,23 @@ def test_one_click_applies_a_preset_and_explains_it(family: str) -> None:
         assert at.session_state[f"session:{family}"].step_count == 0
         for field, value in preset.settings.items():
             assert at.session_state[f"{key}.{field}"] == value, (name, field)
+
+
+@pytest.mark.parametrize("family", list(PAGES))
+def test_a_shared_link_to_a_demo_shows_its_advice(family: str) -> None:
+    """A student opening the lecturer's link (the demo's settings in the URL, no click in this browser)
+    sees what to watch; the page at its defaults shows no demo's advice."""
+    page, _, _ = PAGES[family]
+    plain = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120).run()
+    defaults = METHODS[family][0]()
+    assert not any(p.look in i.value for p in _presets(family).values() for i in plain.info)
+    for name, preset in _presets(family).items():
+        if all(getattr(defaults, field) == value for field, value in preset.settings.items()):
+            continue  # a demo of the defaults: the plain page is that demo, without a note
+        at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
+        for field, value in share.query((apply_preset(defaults, preset), defaults)).items():
+            at.query_params[field] = value
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown = [i.value for i in at.info]
+        assert any(preset.look in text for text in shown), f"{name}: no advice from the link; {shown}"

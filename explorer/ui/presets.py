@@ -1,5 +1,6 @@
 """The lecture-demo buttons of a training page (`explorer.presets`): one click sets the demo up and
-resets the model; while the settings still match, a note says what to watch."""
+resets the model; while the settings still match, a note says what to watch (also when the demo's
+settings arrive through a share link)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,14 @@ def preset_bar(family: str, key: str, default: Any, presets: Mapping[str, Preset
                 args=(family, key, default, preset, name),
                 width="stretch",
             )
-        chosen = presets.get(st.session_state.get(f"{key}.preset"))
-        if chosen is not None and shows_preset(config, chosen):
+        chosen = showing_preset(presets, st.session_state.get(f"{key}.preset"), config, default)
+        if chosen is not None:
             st.info(f"**{chosen.title}.** {chosen.look}", icon=":material/school:")
+
+
+def showing_preset(presets: Mapping[str, Preset], clicked: str | None, config: Any, default: Any) -> Preset | None:
+    """The demo whose advice applies to `config`: the one last clicked while its settings still hold;
+    else (a shared link opened elsewhere) the first whose settings `config` has and the defaults do not."""
+    if (preset := presets.get(clicked)) is not None and shows_preset(config, preset):
+        return preset
+    return next((p for p in presets.values() if shows_preset(config, p) and not shows_preset(default, p)), None)
