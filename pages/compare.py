@@ -8,7 +8,7 @@ from explorer.compare import RUNNING, CompareConfig, Comparison, family_title, p
 from explorer.densities import DENSITIES, get_density
 from explorer.methods import METHODS
 from explorer.plotting import compare as cplot
-from explorer.ui import share, state, widgets
+from explorer.ui import chart, share, state, widgets
 from explorer.ui.routing import use_app_router
 from explorer.views import compare as views
 
@@ -123,7 +123,7 @@ if run is not None:
         for col, family in zip(st.columns(3), shown.families[row : row + 3], strict=False):
             if family in done and len(done[family].samples):
                 fig = cplot.family_figure(done[family].samples[:PLOT_POINTS], data, views.cell_title(done[family]))
-                col.plotly_chart(fig, key=f"{KEY}.fig.{family}", config={"displayModeBar": False})
+                chart.plotly(col, fig, key=f"{KEY}.fig.{family}", config={"displayModeBar": False})
             else:
                 col.container(border=True).markdown(views.cell_placeholder(family, shown, done.get(family)))
     if shown.results:

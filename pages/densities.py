@@ -7,7 +7,7 @@ import streamlit as st
 from explorer.configs import param
 from explorer.densities import DENSITIES, get_density
 from explorer.plotting import densities as dplot
-from explorer.ui import share, state, uploads
+from explorer.ui import chart, share, state, uploads
 from explorer.ui.routing import use_app_router
 from explorer.views import densities as views
 
@@ -76,19 +76,19 @@ view = views.density_view(density, n, seed=st.session_state[SEED])
 with main:
     st.markdown(f"**{density.title}.** {views.definition(density)}")
     left, right = st.columns(2)
-    left.plotly_chart(dplot.samples_figure(view, by_label), key=f"{KEY}.samples")
+    chart.plotly(left, dplot.samples_figure(view, by_label), key=f"{KEY}.samples")
     exact, note = dplot.exact_figure(view), views.unknown_note(density)
     if exact is None:
         right.info(note, icon=":material/function:")
     else:
-        right.plotly_chart(exact, key=f"{KEY}.exact")
+        chart.plotly(right, exact, key=f"{KEY}.exact")
         right.caption(
             note or "Orange arrows: the exact score ∇ log p(x), pointing uphill, all lengths scaled by one factor."
         )
 
 with gallery_box:
     for col, thumb in zip(st.columns(len(DENSITIES)), views.gallery(), strict=True):
-        col.plotly_chart(dplot.gallery_figure(thumb), key=f"{KEY}.thumb.{thumb.name}", config=THUMB)
+        chart.plotly(col, dplot.gallery_figure(thumb), key=f"{KEY}.thumb.{thumb.name}", config=THUMB)
         col.button(
             thumb.title,
             key=f"{KEY}.show.{thumb.name}",

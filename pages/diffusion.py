@@ -8,7 +8,7 @@ from explorer.configs import param
 from explorer.methods import DiffusionConfig
 from explorer.methods.diffusion import TARGET_TITLES
 from explorer.plotting import diffusion as dplot
-from explorer.ui import controls, explain, export, live, presets, scaffold, share
+from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share
 from explorer.ui.routing import use_app_router
 from explorer.views import diffusion as views
 
@@ -58,7 +58,7 @@ def render_view(snap) -> None:
     generator = session.sample_generator()
     data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
     title = f"Samples ({config.sampler}, {config.sampler_steps} steps) at step {snap.samples_step:,}"
-    left.plotly_chart(dplot.samples_figure(snap.samples[:LIVE_POINTS], data, title), config=plot_config)
+    chart.plotly(left, dplot.samples_figure(snap.samples[:LIVE_POINTS], data, title), config=plot_config)
     with right:
         t = st.slider(
             "noise level t",
@@ -70,7 +70,7 @@ def render_view(snap) -> None:
         )
         view = views.score_view(method, t, generator)
         show = st.segmented_control("Background", ["error", "density", "none"], key=f"{KEY}.bg") or "none"
-        st.plotly_chart(dplot.score_figure(view, show), config=plot_config)
+        chart.plotly(st, dplot.score_figure(view, show), config=plot_config)
         share.publish_view(KEY, View())
         if view.relative_error is not None:
             st.caption(
@@ -92,7 +92,7 @@ if tab_fwd.open:
         fwd = views.forward_view(method, generator)
         a, b = st.columns([2, 1])
         forward_fig = dplot.forward_figure(fwd)
-        a.plotly_chart(forward_fig)
+        chart.plotly(a, forward_fig)
         with a:
             export.animation_downloads(forward_fig, "diffusion-forward", f"{KEY}.forward")
         b.altair_chart(dplot.noise_chart(fwd.times, fwd.alpha, fwd.sigma), width="stretch")
@@ -105,7 +105,7 @@ if tab_samp.open:
         steps = st.select_slider("Steps for every sampler", SAMPLER_STEPS, key=f"{KEY}.cmp")
         sv = views.samplers_view(method, generator, steps)
         samplers_fig = dplot.samplers_figure(sv)
-        st.plotly_chart(samplers_fig)
+        chart.plotly(st, samplers_fig)
         export.animation_downloads(samplers_fig, "diffusion-samplers", f"{KEY}.samplers")
         st.dataframe(dplot.samplers_table(sv), hide_index=True)
         st.caption(
@@ -115,7 +115,7 @@ if tab_samp.open:
 if tab_tw.open:
     with tab_tw:
         t_tw = st.slider("noise level t", 0.05, 1.0, step=0.05, key=f"{KEY}.tw")
-        st.plotly_chart(dplot.tweedie_figure(views.tweedie_view(method, t_tw, generator)))
+        chart.plotly(st, dplot.tweedie_figure(views.tweedie_view(method, t_tw, generator)))
         st.markdown(f"This network predicts **{TARGET_TITLES[config.target]}**; all three forms follow from it:")
         st.latex(
             r"\varepsilon_\theta = -\sigma_t\, s_\theta,\qquad s_\theta = -\frac{\varepsilon_\theta}{\sigma_t},"
@@ -124,7 +124,7 @@ if tab_tw.open:
 if tab_sharp.open:
     with tab_sharp:
         levels = [1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05, 0.03]
-        st.plotly_chart(dplot.sharpening_figure([views.score_view(method, t, generator, fine=2) for t in levels]))
+        chart.plotly(st, dplot.sharpening_figure([views.score_view(method, t, generator, fine=2) for t in levels]))
         st.caption(
             "At high noise the score points to the data's mean; as t drops it splits towards each mode. "
             "Arrows are scaled per frame: their length grows like 1/σ_t as the noise drops."

@@ -9,8 +9,8 @@ from explorer.configs import param
 from explorer.measures import SHAPES_1D
 from explorer.plotting import divergences as dplot
 from explorer.plotting import earth_mover as eplot
+from explorer.ui import chart, share
 from explorer.ui import divergences_widgets as w
-from explorer.ui import share
 from explorer.ui.routing import use_app_router
 from explorer.views import divergences as views
 from explorer.views import divergences_text as text
@@ -65,8 +65,8 @@ if tab_point.open:
         view = w.point_mass_view(theta, blur)
         w.metrics(text.point_mass_metrics(view), text.SLOPE_HELP)
         a, b = st.columns(2)
-        a.plotly_chart(dplot.point_mass_figure(view), key=f"{KEY}.pm")
-        b.plotly_chart(dplot.point_mass_curves_figure(view), key=f"{KEY}.pm_curves")
+        chart.plotly(a, dplot.point_mass_figure(view), key=f"{KEY}.pm")
+        chart.plotly(b, dplot.point_mass_curves_figure(view), key=f"{KEY}.pm_curves")
         st.markdown(text.POINT_MASS_LESSON)
         st.caption(text.BLUR_NOTE)
 
@@ -86,10 +86,10 @@ if tab_shift.open:
         curves, now = w.shift_curves(p_name, q_name, scale), w.shift_now(p_name, q_name, scale, shift)
         w.metrics(text.shift_metrics(now))
         st.markdown(text.shift_closed_text(now))
-        st.plotly_chart(dplot.shift_densities_figure(curves, now), key=f"{KEY}.shift_pq")
+        chart.plotly(st, dplot.shift_densities_figure(curves, now), key=f"{KEY}.shift_pq")
         figs = dplot.shift_curve_figures(curves, now.theta)
         for col, fig, name in zip(st.columns(3), figs, ("kl", "js", "w1"), strict=True):
-            col.plotly_chart(fig, key=f"{KEY}.curve.{name}")
+            chart.plotly(col, fig, key=f"{KEY}.curve.{name}")
         st.caption(text.SHIFT_METHOD)
 
 if tab_emd.open:
@@ -98,10 +98,10 @@ if tab_emd.open:
         em = w.earth_mover_view(w.slider("Move μ′ by", -6.0, 6.0, D.offset, f"{KEY}.offset", 0.5))
         w.metrics(text.earth_mover_metrics(em))
         a, b = st.columns(2)
-        a.plotly_chart(eplot.plan_figure(em), key=f"{KEY}.plan")
-        b.plotly_chart(eplot.cdf_figure(em), key=f"{KEY}.cdf")
-        a.plotly_chart(eplot.coupling_figure(em), key=f"{KEY}.coupling")
-        b.plotly_chart(eplot.critic_figure(em), key=f"{KEY}.critic")
+        chart.plotly(a, eplot.plan_figure(em), key=f"{KEY}.plan")
+        chart.plotly(b, eplot.cdf_figure(em), key=f"{KEY}.cdf")
+        chart.plotly(a, eplot.coupling_figure(em), key=f"{KEY}.coupling")
+        chart.plotly(b, eplot.critic_figure(em), key=f"{KEY}.critic")
         st.dataframe(text.earth_mover_table(em), hide_index=True)
         st.caption(text.EARTH_MOVER_METHOD)
 
@@ -122,7 +122,7 @@ if tab_dstar.open:
         dv = w.discriminator_view(p2, q2, (bx, by), s2)
         w.metrics(text.dstar_metrics(dv))
         fig_col, text_col = st.columns([3, 2])
-        fig_col.plotly_chart(dplot.discriminator_figure(dv), key=f"{KEY}.dstar")
+        chart.plotly(fig_col, dplot.discriminator_figure(dv), key=f"{KEY}.dstar")
         with text_col:
             st.markdown(text.DSTAR_TEXT)
             st.markdown(text.dstar_closed_text(dv))

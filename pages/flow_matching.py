@@ -8,7 +8,7 @@ from explorer.configs import param
 from explorer.densities import DENSITIES, get_density
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
-from explorer.ui import controls, explain, export, live, presets, scaffold, share, state
+from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share, state
 from explorer.ui.routing import use_app_router
 from explorer.views import flow_matching as views
 
@@ -70,7 +70,8 @@ def render_view(snap) -> None:
     generator = session.sample_generator()
     data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
     plot_config = scaffold.plot_config(snap)
-    left.plotly_chart(
+    chart.plotly(
+        left,
         fmplot.samples_figure(snap.samples[:LIVE_POINTS], data, f"Samples at step {snap.samples_step:,}"),
         config=plot_config,
     )
@@ -86,7 +87,7 @@ def render_view(snap) -> None:
             )
             or "none"
         )
-        st.plotly_chart(fmplot.field_figure(field, show), config=plot_config)
+        chart.plotly(st, fmplot.field_figure(field, show), config=plot_config)
         share.publish_view(KEY, View())
         if field.relative_error is not None:
             st.caption(f"p_t-weighted relative error of v_θ at t = {t:.2f}: {100 * field.relative_error:.1f}%")
@@ -104,15 +105,15 @@ generator = session.sample_generator()
 if tab_path.open:
     with tab_path:
         path_fig = fmplot.flow_animation_figure(views.flow_animation(method, generator))
-        st.plotly_chart(path_fig)
+        chart.plotly(st, path_fig)
         export.animation_downloads(path_fig, "flow-matching-path", f"{KEY}.path")
         st.caption("Press ▶ Play or drag the slider: orange particles follow the learned ODE; blue is the true p_t.")
 if tab_cond.open:
     with tab_cond:
         cond, marg = fmplot.paths_figures(views.paths_view(method, generator))
         a, b = st.columns(2)
-        a.plotly_chart(cond)
-        b.plotly_chart(marg)
+        chart.plotly(a, cond)
+        chart.plotly(b, marg)
         st.caption(
             "Training pairs are joined by straight lines that cross; the learned flow averages them "
             "into trajectories that never cross (an ODE has one velocity per point)."
@@ -122,14 +123,14 @@ if tab_int.open:
         iv = views.integrator_view(method, generator)
         st.altair_chart(fmplot.integrator_chart(iv), width="stretch")
         for col, (name, final) in zip(st.columns(3), iv.final.items(), strict=True):
-            col.plotly_chart(fmplot.samples_figure(final, final[:0], f"{name}, {config.sampler_steps} steps"))
+            chart.plotly(col, fmplot.samples_figure(final, final[:0], f"{name}, {config.sampler_steps} steps"))
 if tab_coup.open:
     with tab_coup:
         cv = views.coupling_view(method, generator)
         a, b = st.columns(2)
         ind, ot_fig = fmplot.coupling_figures(cv)
-        a.plotly_chart(ind)
-        b.plotly_chart(ot_fig)
+        chart.plotly(a, ind)
+        chart.plotly(b, ot_fig)
         st.metric(
             "Straightness of the learned flow (0 = straight lines)",
             f"{cv.straightness:.3f}",
@@ -153,7 +154,7 @@ if tab_cfg.open:
                 st.columns(len(gv.scales)), gv.scales, gv.samples, gv.hit_rate or [None] * len(gv.scales), strict=True
             ):
                 title = f"w = {w:g}" + (f": {100 * hit:.0f}% in the class" if hit is not None else "")
-                col.plotly_chart(fmplot.samples_figure(x, x[:0], title))
+                chart.plotly(col, fmplot.samples_figure(x, x[:0], title))
             st.caption(
                 "w = 0 samples the whole distribution; w = 1 the class; w > 1 pushes further into it, "
                 "trading diversity for fidelity. The live samples and quality curves above follow the "

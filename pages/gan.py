@@ -11,7 +11,7 @@ from explorer.methods import GANConfig
 from explorer.optimal_discriminator import discriminator_view
 from explorer.plotting import gan as gplot
 from explorer.plotting.charts import quality_chart, vega_spec
-from explorer.ui import explain, export, live, presets, scaffold, share
+from explorer.ui import chart, explain, export, live, presets, scaffold, share
 from explorer.ui.routing import use_app_router
 from explorer.views import gan as views
 
@@ -105,11 +105,11 @@ def render_view(snap) -> None:
     left, middle, right = st.columns([5, 4, 3])
     with left:
         normalise = st.toggle("Normalise arrow lengths", key=f"{KEY}.normalise", help="Off: true length.")
-        st.plotly_chart(gplot.surface_figure(surface, normalise), config=plot_config)
+        chart.plotly(st, gplot.surface_figure(surface, normalise), config=plot_config)
         share.publish_view(KEY, View())
     noise_fig, data_fig = gplot.mapping_figures(mapping, surface.real[:MAP_POINTS])
-    middle.plotly_chart(data_fig, config=plot_config)
-    right.plotly_chart(noise_fig, config=plot_config)
+    chart.plotly(middle, data_fig, config=plot_config)
+    chart.plotly(right, noise_fig, config=plot_config)
     if surface.kind == "probability":
         right.caption(f"Mean D on data {surface.real_mean:.2f}, on G(z) {surface.fake_mean:.2f} (½ at equilibrium).")
     else:
@@ -127,8 +127,8 @@ def render_curves(snap) -> None:
         )
     if (modes := views.mode_mass_view(snap.samples, session.density)) is not None:
         charts.append(gplot.mode_mass_chart(modes))
-    for col, chart in zip(st.columns(max(1, len(charts))), charts, strict=False):
-        col.vega_lite_chart(vega_spec(chart), width="stretch", theme=None)
+    for col, curve in zip(st.columns(max(1, len(charts))), charts, strict=False):
+        col.vega_lite_chart(vega_spec(curve), width="stretch", theme=None)
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])
@@ -147,7 +147,7 @@ if tab_cond.open:
                 "mixtures, checkerboard, moons, rings, spirals), then train: G and D both receive the class y."
             )
         else:
-            st.plotly_chart(gplot.class_figure(cv))
+            chart.plotly(st, gplot.class_figure(cv))
             st.caption("Each colour is G(z, y) for one class y, from the same noise z; faint points are the data.")
 if tab_opt.open:
     with tab_opt:
@@ -156,7 +156,7 @@ if tab_opt.open:
         else:
             generated = method.sample(2000, session.sample_generator()).cpu()
             dv = discriminator_view(session.density, generated)
-            st.plotly_chart(gplot.optimal_discriminator_figure(dv))
+            chart.plotly(st, gplot.optimal_discriminator_figure(dv))
             st.markdown(
                 f"JS(p_data ‖ p_g) ≈ **{dv.js:.3f}** nats (log 2 = 0.693 when the supports are disjoint); "
                 f"the GAN value at D* is −log 4 + 2 JS = {-math.log(4) + 2 * dv.js:.3f}."

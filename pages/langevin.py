@@ -9,7 +9,7 @@ from explorer.densities import DENSITIES, GaussianMixture, get_density
 from explorer.langevin_run import MAX_CHAINS, MAX_STEPS, MAX_WORK, LangevinConfig, run_chains, with_fields
 from explorer.methods import METHODS
 from explorer.plotting import langevin as lplot
-from explorer.ui import controls, export, live, share, state, widgets
+from explorer.ui import chart, controls, export, live, share, state, widgets
 from explorer.ui.routing import use_app_router
 from explorer.views import langevin as views
 
@@ -121,13 +121,13 @@ if source is not None:
     tiles[3].metric("steps / time", f"{view.steps_done:,} in {view.seconds:.2f} s")
     left, right = st.columns([3, 2])
     chains_fig = lplot.chains_figure(view.chains)
-    left.plotly_chart(chains_fig, key=f"{KEY}.chains")
+    chart.plotly(left, chains_fig, key=f"{KEY}.chains")
     with left:
         export.animation_downloads(chains_fig, "langevin-chains", f"{KEY}.chains")
     left.caption("Press ▶ Play or drag the slider: orange dots are chains, purple lines their recent trails.")
     with right:
         for dim in (0, 1):
-            st.plotly_chart(lplot.marginal_figure(view.marginals, dim), key=f"{KEY}.marginal.{dim}")
+            chart.plotly(st, lplot.marginal_figure(view.marginals, dim), key=f"{KEY}.marginal.{dim}")
         if (modes_chart := lplot.modes_chart(view.marginals)) is not None:
             st.altair_chart(modes_chart, width="stretch", theme=None)
     curves = [lplot.metric_chart(view.curves, key) for key in view.curves.series]

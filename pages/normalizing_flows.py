@@ -10,7 +10,7 @@ from explorer.methods import FlowConfig
 from explorer.plotting import realnvp as nfplot
 from explorer.plotting.charts import quality_chart, vega_spec
 from explorer.plotting.fields import samples_figure
-from explorer.ui import controls, export, live, presets, scaffold, share
+from explorer.ui import chart, controls, export, live, presets, scaffold, share
 from explorer.ui.routing import use_app_router
 from explorer.views import realnvp as views
 from explorer.views.realnvp_maths import MATHS
@@ -61,12 +61,12 @@ def render_view(snap) -> None:
     axis, learned = views.learned_image(method)
     left, middle, right = st.columns(3)
     title = "Learned density p_θ(x) (exact: change of variables)"
-    left.plotly_chart(nfplot.density_figure(axis, learned, title), config=plot_config)
+    chart.plotly(left, nfplot.density_figure(axis, learned, title), config=plot_config)
     if (exact := views.exact_image(session.density)) is not None:
-        middle.plotly_chart(nfplot.density_figure(*exact, "Target density p(x)"), config=plot_config)
+        chart.plotly(middle, nfplot.density_figure(*exact, "Target density p(x)"), config=plot_config)
     else:
-        middle.plotly_chart(samples_figure(data[:0], data, "Data (no closed-form density)"), config=plot_config)
-    right.plotly_chart(samples_figure(samples, data, "Samples x = f(z) over data"), config=plot_config)
+        chart.plotly(middle, samples_figure(data[:0], data, "Data (no closed-form density)"), config=plot_config)
+    chart.plotly(right, samples_figure(samples, data, "Samples x = f(z) over data"), config=plot_config)
 
 
 def render_layers(snap) -> None:
@@ -75,13 +75,13 @@ def render_layers(snap) -> None:
     stages = views.shown_layers(method.flow.n_layers)
     layers = views.layers_view(method, session.sample_generator(), n=120, vertices=21)
     st.markdown("**The noise grid after each coupling** (orange: samples z ~ N(0, I) carried along)")
-    st.plotly_chart(nfplot.layer_strip_figure(layers, stages), config=plot_config)
+    chart.plotly(st, nfplot.layer_strip_figure(layers, stages), config=plot_config)
     st.markdown(
         "**What each layer adds to log p_θ(x)**: log |det ∂f_k⁻¹/∂y| over data space (red: the layer squeezes "
         "this region, raising the density; blue: it spreads it), then the base term and their sum"
     )
     shown = [k for k in views.shown_layers(method.flow.n_layers - 1) if k < method.flow.n_layers]
-    st.plotly_chart(nfplot.logdet_strip_figure(views.logdet_view(method), shown), config=plot_config)
+    chart.plotly(st, nfplot.logdet_strip_figure(views.logdet_view(method), shown), config=plot_config)
 
 
 def render_curves(snap) -> None:
@@ -94,8 +94,8 @@ def render_curves(snap) -> None:
         charts.append(
             quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
         )
-    for col, chart in zip(st.columns(max(1, len(charts))), charts, strict=False):
-        col.vega_lite_chart(vega_spec(chart), width="stretch", theme=None)
+    for col, curve in zip(st.columns(max(1, len(charts))), charts, strict=False):
+        col.vega_lite_chart(vega_spec(curve), width="stretch", theme=None)
     st.caption(entropy.describe() if entropy else "No closed-form density here: no entropy floor.")
 
 
@@ -112,7 +112,7 @@ if tab_layers.open:
         for col, inverse, name in zip(st.columns(2), (False, True), ("noise-to-data", "data-to-noise"), strict=True):
             with col:
                 fig = nfplot.layers_animation(view, inverse=inverse)
-                st.plotly_chart(fig)
+                chart.plotly(st, fig)
                 export.animation_downloads(fig, f"realnvp-{name}", f"{KEY}.{name}")
         st.caption(
             "Press ▶ Play or drag the slider. Each coupling slides points along one axis only (x₂ given x₁, then "
@@ -127,9 +127,9 @@ if tab_check.open:
         cols[2].metric("KL(p ‖ p_θ) = NLL − H", f"{dv.kl:.3f}" if dv.kl is not None else "–")
         cols[3].metric("∫ p_θ over [−6, 6]²", f"{dv.integral:.4f}", help="Riemann sum on the grid; 1 if exact")
         a, b = st.columns(2)
-        a.plotly_chart(nfplot.log_density_figure(dv.axis, dv.learned_log_prob, "Learned log p_θ(x)"))
+        chart.plotly(a, nfplot.log_density_figure(dv.axis, dv.learned_log_prob, "Learned log p_θ(x)"))
         if dv.exact_density is not None:
-            b.plotly_chart(nfplot.density_figure(dv.axis, dv.exact_density, "Exact target density p(x)"))
+            chart.plotly(b, nfplot.density_figure(dv.axis, dv.exact_density, "Exact target density p(x)"))
         st.caption(
             f"Round trip: max |f(f⁻¹(x)) − x| = {dv.round_trip:.1e} on fresh data. "
             + (dv.entropy.describe() if dv.entropy else "No closed-form density: no entropy.")

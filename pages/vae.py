@@ -10,7 +10,7 @@ from explorer.methods.vae import KIND_TITLES, VARIANCE_TITLES
 from explorer.plotting import vae as vplot
 from explorer.plotting import vae_panels as panels
 from explorer.plotting.charts import quality_chart, vega_spec
-from explorer.ui import controls, explain_vae, export, live, presets, scaffold, share
+from explorer.ui import chart, controls, explain_vae, export, live, presets, scaffold, share
 from explorer.ui.routing import use_app_router
 from explorer.views import vae as views
 from explorer.views import vae_holes as holes
@@ -89,9 +89,9 @@ def render_view(snap) -> None:
     plot_config = scaffold.plot_config(snap)
     spaces = views.spaces_view(method, session.sample_generator(), LIVE_POINTS, LIVE_POINTS, from_sample)
     left, middle, right = st.columns(3)
-    left.plotly_chart(vplot.data_figure(spaces), config=plot_config)
-    middle.plotly_chart(vplot.latent_figure(spaces, show_prior), config=plot_config)
-    right.plotly_chart(vplot.manifold_figure(views.manifold_view(method), spaces.data), config=plot_config)
+    chart.plotly(left, vplot.data_figure(spaces), config=plot_config)
+    chart.plotly(middle, vplot.latent_figure(spaces, show_prior), config=plot_config)
+    chart.plotly(right, vplot.manifold_figure(views.manifold_view(method), spaces.data), config=plot_config)
     std = ", ".join(f"{s:.3g}" for s in spaces.decoder_std)
     notes = [f"Decoder σ = ({std})."]
     if spaces.holes is not None:
@@ -112,8 +112,8 @@ def render_curves(snap) -> None:
         charts.append(
             quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
         )
-    for col, chart in zip(st.columns(max(1, len(charts))), charts, strict=False):
-        col.vega_lite_chart(vega_spec(chart), width="stretch", theme=None)
+    for col, curve in zip(st.columns(max(1, len(charts))), charts, strict=False):
+        col.vega_lite_chart(vega_spec(curve), width="stretch", theme=None)
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])
@@ -139,7 +139,7 @@ if tab_rep.open:
             rv = reparam.reparam_view(method, x, eps)
             context = session.density.sample(LIVE_POINTS, session.sample_generator()).cpu().numpy()
             for col, fig in zip(st.columns(2), panels.reparam_figures(rv, context), strict=True):
-                col.plotly_chart(fig)
+                chart.plotly(col, fig)
             st.latex(panels.reparam_latex(rv))
             explain_vae.reparametrisation_note()
 if tab_holes.open:
@@ -149,7 +149,7 @@ if tab_holes.open:
         else:
             hv = holes.holes_view(method, session.sample_generator(), LIVE_POINTS)
             for col, fig in zip(st.columns(2), panels.holes_figures(hv), strict=True):
-                col.plotly_chart(fig)
+                chart.plotly(col, fig)
             explain_vae.holes(hv.fraction, config.kind, len(hv.codes), len(hv.prior_z))
 if tab_vq.open:
     with tab_vq:

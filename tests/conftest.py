@@ -6,6 +6,7 @@ that take the `device` fixture are skipped when the requested device is not avai
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,9 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every figure a page draws goes through plotly's validation (the app skips it: explorer/ui/chart.py),
+# in AppTest and in the servers the browser tests start.
+os.environ.setdefault("EXPLORER_CHECK_FIGURES", "1")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

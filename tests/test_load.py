@@ -36,6 +36,7 @@ SOAK_S = float(os.environ.get("LOAD_SOAK_S", "600"))
 SAMPLE_S = 15.0
 PAGES = ["flow_matching", "gan", "diffusion", "vae", "normalizing_flows"]
 QUERY = "steps=1000000"  # a long run, so that nobody finishes during the soak
+SERVED_AS_IN_CLASS = {**os.environ, "EXPLORER_CHECK_FIGURES": "0"}  # no test-only figure validation
 
 pytestmark = pytest.mark.load
 
@@ -171,7 +172,7 @@ def _check(result: dict, log: str) -> None:
 
 
 def test_many_protocol_sessions_on_one_server() -> None:
-    with streamlit_server() as (url, proc):
+    with streamlit_server(SERVED_AS_IN_CLASS) as (url, proc):
         students = [ProtocolStudent(url, PAGES[i % len(PAGES)]) for i in range(SESSIONS)]
         result = _soak(students, proc)
         log = server_log(proc, chars=1_000_000)
@@ -184,7 +185,7 @@ def test_many_protocol_sessions_on_one_server() -> None:
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium not found at {CHROMIUM}")
 def test_many_browser_sessions_on_one_server() -> None:
     playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    with streamlit_server() as (url, proc), playwright_api.sync_playwright() as p:
+    with streamlit_server(SERVED_AS_IN_CLASS) as (url, proc), playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         students = [BrowserStudent(browser, url, PAGES[i % len(PAGES)]) for i in range(SESSIONS)]
         result = _soak(students, proc)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from explorer.plotting.divergences import COLORS, line, plot
-from explorer.plotting.figures import scatter
+from explorer.plotting.figures import VIRIDIS, scatter
 
 if TYPE_CHECKING:
     from explorer.views.earth_mover import EarthMoverView
@@ -65,9 +65,7 @@ def coupling_figure(view: EarthMoverView) -> dict:
     coloured by the distance |x - y| each bit of mass travels, with the diagonal y = x (no move)."""
     cost = np.abs(view.curve_y - view.curve_x)
     curve = scatter(np.stack([view.curve_x, view.curve_y], 1), "support of π", list(np.round(cost, 2)), 5, 0.9)
-    curve["marker"].update(
-        colorscale="Viridis", showscale=True, colorbar={"title": {"text": "|x − y|"}, "thickness": 12}
-    )
+    curve["marker"].update(colorscale=VIRIDIS, showscale=True, colorbar={"title": {"text": "|x − y|"}, "thickness": 12})
     lo, hi = float(view.x[0]), float(view.x[-1])
     traces = [line(np.array([lo, hi]), np.array([lo, hi]), "y = x (stay put)", COLORS["now"], "dot", 1), curve]
     fig = plot(traces, "The coupling π: where x ~ μ is sent (y ~ μ′)", "x (from μ)", "y (to μ′)", 360, (lo, hi))

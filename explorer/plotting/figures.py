@@ -6,9 +6,11 @@ arrowheads (NaN-separated), so a 25 x 25 field costs one trace, not 625 annotati
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.colors
 
 PALETTE = {
     "data": "#1f77b4",
@@ -24,6 +26,16 @@ PALETTE = {
 DENSITY_SCALE = [[0.0, "#ffffff"], [0.25, "#c5d9f1"], [0.6, "#5b8fd6"], [1.0, "#0b3d91"]]
 ERROR_SCALE = [[0.0, "#ffffff"], [0.3, "#fcbba1"], [0.7, "#ef3b2c"], [1.0, "#67000d"]]
 CATEGORICAL = ["#1f77b4", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#f08c00", "#0c8599", "#5c940d"]
+
+
+@functools.cache
+def named_scale(name: str) -> list[list]:
+    """Plotly's named colour scale as stops (plotly.js knows fewer names, some with other colours;
+    a figure dict goes to the browser as built, so it carries the stops themselves)."""
+    return [list(stop) for stop in plotly.colors.get_colorscale(name)]
+
+
+VIRIDIS = named_scale("Viridis")
 
 
 # Coordinates live in about [-6, 6]^2: two decimals are below a pixel, and every frame of a live
@@ -163,7 +175,7 @@ def heatmap(
         "y": np.round(axis_y, DECIMALS + 1).tolist(),
         "z": [[None if not np.isfinite(v) else float(v) for v in row] for row in z],
         "name": name,
-        "colorscale": colorscale,
+        "colorscale": named_scale(colorscale) if isinstance(colorscale, str) else colorscale,
         "showscale": showscale,
         "opacity": opacity,
         "hovertemplate": "x=%{x:.2f}, y=%{y:.2f}<br>%{z:.3g}<extra>" + name + "</extra>",

@@ -11,7 +11,17 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from explorer.plotting.figures import CATEGORICAL, PALETTE, arrow_scale, figure, heatmap, polylines, quiver, scatter
+from explorer.plotting.figures import (
+    CATEGORICAL,
+    PALETTE,
+    VIRIDIS,
+    arrow_scale,
+    figure,
+    heatmap,
+    polylines,
+    quiver,
+    scatter,
+)
 
 if TYPE_CHECKING:
     from explorer.views.gan import ClassView, MappingView, ModeMassView, SurfaceView
@@ -125,7 +135,7 @@ def _coloured_curve(points: np.ndarray, param: np.ndarray) -> dict:
     """A curve `[k, 2]` drawn as line + markers coloured by `param` `[k]` (Viridis)."""
     trace = scatter(points, "z ∈ [−3, 3] (colour: z)", list(np.round(param, 2)), 6, 0.95)
     trace.update(mode="lines+markers", line={"color": "#adb5bd", "width": 1})
-    trace["marker"].update(colorscale="Viridis", cmin=float(param.min()), cmax=float(param.max()))
+    trace["marker"].update(colorscale=VIRIDIS, cmin=float(param.min()), cmax=float(param.max()))
     return trace
 
 

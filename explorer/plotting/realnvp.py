@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from explorer.plotting.figures import DENSITY_SCALE, PALETTE, animated, figure, heatmap, polylines, scatter
+from explorer.plotting.figures import DENSITY_SCALE, PALETTE, VIRIDIS, animated, figure, heatmap, polylines, scatter
 
 if TYPE_CHECKING:
     from explorer.views.realnvp import LayersView, LogDetView
@@ -120,7 +120,7 @@ def logdet_strip_figure(view: LogDetView, layers: Sequence[int], lim: float = 6.
         titles.append(f"layer {k + 1}")
     base_max = float(np.nanmax(view.log_prob)) if np.isfinite(view.log_prob).any() else 0.0
     for name, image in (("base: log N(f⁻¹(x))", view.base), ("sum: log p_θ(x)", view.log_prob)):
-        trace = heatmap(view.axis, view.axis, image, name, "Viridis", base_max - 12, base_max, showscale=False)
+        trace = heatmap(view.axis, view.axis, image, name, VIRIDIS, base_max - 12, base_max, showscale=False)
         contents.append([trace])
         titles.append(name)
     coloraxis = {
@@ -155,7 +155,7 @@ def log_density_figure(axis: np.ndarray, log_image: np.ndarray, title: str, floo
     """log p `[k, k]` (learned) on a log scale clipped `floor` nats below its maximum."""
     finite = log_image[np.isfinite(log_image)]
     top = float(finite.max()) if finite.size else 0.0
-    trace = heatmap(axis, axis, log_image, "log p", "Viridis", top + floor, top, "log p")
+    trace = heatmap(axis, axis, log_image, "log p", VIRIDIS, top + floor, top, "log p")
     return figure([trace], title, 6.0, height=400)
 
 

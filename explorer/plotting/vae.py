@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from explorer.plotting.figures import CATEGORICAL, PALETTE, figure, heatmap, polylines, scatter, segments
+from explorer.plotting.figures import CATEGORICAL, PALETTE, VIRIDIS, figure, heatmap, polylines, scatter, segments
 
 if TYPE_CHECKING:
     from explorer.views.vae import ElboView, ManifoldView, SpacesView
@@ -181,7 +181,7 @@ def manifold_figure(view: ManifoldView, data: np.ndarray, lim: float = 6.0) -> d
         curve = scatter(view.data_lines[0], f"m(z), z ∈ [−{view.lim:g}, {view.lim:g}] (colour: z)", "#adb5bd", 6, 0.95)
         curve.update(mode="lines+markers", line={"color": "#adb5bd", "width": 1})
         curve["marker"].update(
-            color=[round(float(v), 2) for v in view.line_z], colorscale="Viridis", cmin=-view.lim, cmax=view.lim
+            color=[round(float(v), 2) for v in view.line_z], colorscale=VIRIDIS, cmin=-view.lim, cmax=view.lim
         )
         traces.append(curve)
         title = "Decoder manifold: the segment decoded into a curve"
