@@ -155,7 +155,7 @@ if tab_vq.open:
     with tab_vq:
         if config.kind == "vqvae":
             frequencies = method.code_frequencies().cpu().numpy()
-            st.vega_lite_chart(vplot.usage_chart(frequencies).to_dict(), width="stretch", theme=None)
+            st.vega_lite_chart(vplot.usage_chart(frequencies), width="stretch", theme=None)
             st.caption("The Voronoi cells and the codes (crosses, sized by usage) are in the live latent view above.")
         else:
             st.info("Choose Model: VQ-VAE in the sidebar (or the VQ-VAE demo above) to train a codebook.")

@@ -1,19 +1,29 @@
-"""explorer/ui/chart.py: a figure dict handed to Streamlit as built reaches the browser as the same
-JSON as through plotly's validation, for the live figures of every training page."""
+"""Charts as plain dicts: a Plotly figure handed to Streamlit as built (explorer/ui/chart.py) reaches
+the browser as the same JSON as through plotly's validation; the live Vega-Lite charts, written
+without Altair, are valid against the Vega-Lite schema."""
 
 from __future__ import annotations
 
 import json
 
+import altair.vegalite.v6.schema as vegalite_schema
+import jsonschema
 import numpy as np
 import plotly.io
 import plotly.tools
 import pytest
 
+from explorer.densities import get_density
+from explorer.device import make_generator
+from explorer.plotting import gan as gplot
 from explorer.plotting import realnvp as nfplot
+from explorer.plotting import vae as vplot
+from explorer.plotting.charts import loss_chart, quality_chart
 from explorer.plotting.fields import samples_figure
 from explorer.plotting.figures import animated, figure, heatmap, scatter
 from explorer.ui import chart
+from explorer.views import gan as gan_views
+from explorer.views import vae as vae_views
 
 
 def _sent(fig) -> dict:
@@ -57,3 +67,35 @@ def test_the_built_figure_skips_plotly_s_rebuild(monkeypatch) -> None:
     assert built == [False]  # only _Built's own empty Figure
     _sent(fig)
     assert built[-1] is True  # a dict is rebuilt from its contents
+
+
+def _live_charts() -> dict[str, dict]:
+    """Every chart the training pages redraw once a second, on small inputs (with an infinite value)."""
+    steps = np.arange(0, 300, 10)
+    loss = np.linspace(3.0, 1.0, len(steps))
+    loss[3] = np.inf
+    modes = gan_views.mode_mass_view(
+        get_density("eight_gaussians").sample(500, make_generator(0)).numpy(), get_density("eight_gaussians")
+    )
+    elbo = vae_views.ElboView("vae", 1.0, np.array([0.8, 0.0]), 0.8, np.array([0.3, 0.001]), np.array([True, False]))
+    return {
+        "loss": loss_chart(steps, loss),
+        "quality": quality_chart(steps, loss, 0.05, "energy distance"),
+        "gan losses": gplot.losses_chart(steps, loss, -loss),
+        "mass per mode": gplot.mode_mass_chart(modes),
+        "vae terms": vplot.terms_chart(steps, {"recon": loss, "kl": loss / 2}),
+        "vq terms": vplot.terms_chart(steps, {"recon": loss, "vq": loss / 2}),
+        "kl per dimension": vplot.kl_dims_chart(elbo),
+        "codebook usage": vplot.usage_chart(np.array([0.5, 0.5, 0.0])),
+        "nll with floor": nfplot.nll_chart(steps, loss, 0.5, "H(p)"),
+        "nll": nfplot.nll_chart(steps, loss, None),
+    }
+
+
+@pytest.mark.parametrize("name", list(_live_charts()))
+def test_live_charts_are_valid_vega_lite_with_finite_inline_data(name: str) -> None:
+    spec = _live_charts()[name]
+    jsonschema.validate(spec, vegalite_schema.load_schema())
+    text = json.dumps(spec, allow_nan=False)  # raises on a NaN or an infinity left in the data
+    rows = [row for layer in [spec, *spec.get("layer", [])] for row in layer.get("data", {}).get("values", [])]
+    assert rows, text[:200]

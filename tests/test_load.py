@@ -48,6 +48,15 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def _cpu_s(pid: int) -> tuple[float, float]:
+    """(CPU seconds the process has used, CPU seconds the whole machine has been busy)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    machine = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = machine[3] + machine[4]  # idle + iowait
+    return (int(fields[11]) + int(fields[12])) / tick, (sum(machine[:8]) - idle) / tick
+
+
 def _number(text: str) -> float:
     try:
         return float(text.replace(",", ""))
@@ -121,9 +130,15 @@ def _soak(students: list, proc) -> dict:
     start, samples = time.monotonic(), []
     time.sleep(SAMPLE_S)
     first_steps = [s.sample()["step"] for s in students]
+    cpu_before, t_before = _cpu_s(proc.pid), time.monotonic()
     while time.monotonic() - start < SOAK_S:
         time.sleep(SAMPLE_S)
-        row = {"t": time.monotonic() - start, "rss_mb": _rss_mb(proc.pid), "sessions": []}
+        cpu_now, t_now = _cpu_s(proc.pid), time.monotonic()
+        row = {"t": t_now - start, "rss_mb": _rss_mb(proc.pid), "sessions": []}
+        # the server's share of the CPU, and what everything else on the machine took (clients, other jobs)
+        row["server_cpu"] = (cpu_now[0] - cpu_before[0]) / (t_now - t_before)
+        row["other_cpu"] = (cpu_now[1] - cpu_before[1]) / (t_now - t_before) - row["server_cpu"]
+        cpu_before, t_before = cpu_now, t_now
         for student in students:
             values = student.sample()
             row["sessions"].append(
@@ -137,7 +152,8 @@ def _soak(students: list, proc) -> dict:
             )
         samples.append(row)
         print(
-            f"t={row['t']:5.0f} s  rss={row['rss_mb']:6.0f} MB  refresh/s "
+            f"t={row['t']:5.0f} s  rss={row['rss_mb']:6.0f} MB  cpu server {100 * row['server_cpu']:3.0f}% "
+            f"other {100 * row['other_cpu']:3.0f}%  refresh/s "
             + " ".join(f"{s['refresh']:.1f}" for s in row["sessions"])
             + "  steps/s "
             + " ".join(f"{s['steps_per_s']:.0f}" for s in row["sessions"])

@@ -117,7 +117,7 @@ def test_a_unit_whose_mean_ignores_x_is_inactive() -> None:
         last.bias[1] = 0.7
     view = views.elbo_view(method, make_generator(6), n=500)
     assert view.active.tolist() == [True, False] and view.n_active == 1
-    chart = vplot.kl_dims_chart(view).to_dict()
+    chart = vplot.kl_dims_chart(view)
     assert "1 of 2 active" in json.dumps(chart)
 
 
@@ -185,11 +185,11 @@ def test_the_colour_code_follows_position() -> None:
 
 def test_terms_chart_per_model_kind() -> None:
     steps = np.array([10, 20, 30])
-    vae = json.dumps(vplot.terms_chart(steps, {"recon": np.ones(3), "kl": np.ones(3)}).to_dict())
+    vae = json.dumps(vplot.terms_chart(steps, {"recon": np.ones(3), "kl": np.ones(3)}))
     assert "KL" in vae and "ELBO" in vae
-    vq = json.dumps(vplot.terms_chart(steps, {"recon": np.ones(3), "vq": np.ones(3)}).to_dict())
+    vq = json.dumps(vplot.terms_chart(steps, {"recon": np.ones(3), "vq": np.ones(3)}))
     assert "z_e" in vq and "ELBO" not in vq
-    assert vplot.usage_chart(np.array([0.5, 0.5, 0.0])).to_dict()
+    assert "1 dead" in json.dumps(vplot.usage_chart(np.array([0.5, 0.5, 0.0])), ensure_ascii=False)
 
 
 def test_setting_notes_explain_the_extremes() -> None:

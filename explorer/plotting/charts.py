@@ -1,9 +1,10 @@
 """Small declarative charts: loss curve and quality curve with its perfect-sampler line.
 
-The live curves are redrawn once a second in every training session, so these two are written as
-plain Vega-Lite dicts with their data inline: building them through Altair (schema validation,
-pandas, channel inference) took ~25 ms each, and Streamlit converts an Altair chart's named
-datasets to Arrow on top. `vega_spec` gives the other (Altair) charts the same treatment.
+The live curves are redrawn once a second in every training session, so they (these two and the
+pages' own live charts, built with `series_rows`) are written as plain Vega-Lite dicts with their
+data inline: building them through Altair (schema validation, pandas, channel inference) took
+~20-25 ms each, and Streamlit converts an Altair chart's named datasets to Arrow on top.
+`vega_spec` gives the remaining (Altair) charts, drawn once, the same treatment.
 """
 
 from __future__ import annotations
@@ -31,6 +32,27 @@ def _rows(steps: np.ndarray, values: np.ndarray) -> list[dict[str, float]]:
         for s, v in zip(np.asarray(steps).tolist(), np.asarray(values, dtype=np.float64).tolist(), strict=True)
         if math.isfinite(v)
     ]
+
+
+def series_rows(steps: np.ndarray, series: dict[str, np.ndarray], key: str, value: str = "value") -> list[dict]:
+    """Long-form rows [{step, key: name, value}] of named series over the same steps, finite values only."""
+    steps = np.asarray(steps).tolist()
+    return [
+        {"step": int(s), key: name, value: float(v)}
+        for name, values in series.items()
+        for s, v in zip(steps, np.asarray(values, dtype=np.float64).tolist(), strict=True)
+        if math.isfinite(v)
+    ]
+
+
+def nominal_color(field: str, names: list[str], colors: list[str]) -> dict:
+    """A colour channel with a fixed name -> colour mapping and the legend under the chart."""
+    return {
+        "field": field,
+        "type": "nominal",
+        "scale": {"domain": names, "range": colors},
+        "legend": {"orient": "bottom", "title": None},
+    }
 
 
 def vega_spec(chart: alt.TopLevelMixin | dict) -> dict:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import altair as alt
 import numpy as np
-import pandas as pd
 
+from explorer.plotting.charts import AXIS_STEP, nominal_color, series_rows
 from explorer.plotting.figures import (
     CATEGORICAL,
     PALETTE,
@@ -139,52 +138,64 @@ def _coloured_curve(points: np.ndarray, param: np.ndarray) -> dict:
     return trace
 
 
-def mode_mass_chart(view: ModeMassView, height: int = 220) -> alt.Chart:
+def mode_mass_chart(view: ModeMassView, height: int = 220) -> dict:
     """Generated mass per mode (bars) against the target's (green ticks)."""
     names = [name.removeprefix("component ").removeprefix("cell ") for name in view.names]
-    frame = pd.DataFrame({"mode": names, "generated": view.mass, "target": view.target})
-    x = alt.X("mode:N", sort=names, title="mode", axis=alt.Axis(labelAngle=0))
+    rows = [
+        {"mode": n, "generated": float(g), "target": float(t)}
+        for n, g, t in zip(names, view.mass.tolist(), view.target.tolist(), strict=True)
+    ]
+    x = {"field": "mode", "type": "nominal", "sort": names, "title": "mode", "axis": {"labelAngle": 0}}
     top = 1.15 * float(max(view.mass.max(), view.target.max(), 1e-3))
-    bars = (
-        alt.Chart(frame)
-        .mark_bar(color=PALETTE["model"], opacity=0.75)
-        .encode(
-            x=x,
-            y=alt.Y("generated:Q", title="mass", scale=alt.Scale(domain=[0, top])),
-            tooltip=["mode", alt.Tooltip("generated:Q", format=".3f"), alt.Tooltip("target:Q", format=".3f")],
-        )
-    )
-    ticks = alt.Chart(frame).mark_tick(color=PALETTE["exact"], thickness=3, size=24).encode(x=x, y="target:Q")
+    bars = {
+        "mark": {"type": "bar", "color": PALETTE["model"], "opacity": 0.75},
+        "encoding": {
+            "x": x,
+            "y": {"field": "generated", "type": "quantitative", "title": "mass", "scale": {"domain": [0, top]}},
+            "tooltip": [
+                {"field": "mode", "type": "nominal"},
+                {"field": "generated", "type": "quantitative", "format": ".3f"},
+                {"field": "target", "type": "quantitative", "format": ".3f"},
+            ],
+        },
+    }
+    ticks = {
+        "mark": {"type": "tick", "color": PALETTE["exact"], "thickness": 3, "size": 24},
+        "encoding": {"x": x, "y": {"field": "target", "type": "quantitative"}},
+    }
     subtitle = [f"green: target · {view.covered} of {len(names)} covered", f"{100 * view.off:.0f}% {view.off_label}"]
-    title = alt.TitleParams("Mass per mode", subtitle=subtitle)
-    return (bars + ticks).properties(title=title, height=height)
+    return {
+        "title": {"text": "Mass per mode", "subtitle": subtitle},
+        "height": height,
+        "data": {"values": rows},
+        "layer": [bars, ticks],
+    }
 
 
 def losses_chart(
     steps: np.ndarray, g_loss: np.ndarray, d_loss: np.ndarray | None, height: int = 200, max_points: int = 200
-) -> alt.Chart:
+) -> dict:
     """L_G and L_D per chunk against the step (each minimised by its own network), at most `max_points`."""
     keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), max_points)).round().astype(int))
-    s = np.asarray(steps)[keep]
-    rows = [pd.DataFrame({"step": s, "loss": np.asarray(g_loss, dtype=np.float64)[keep], "network": "G: L_G"})]
+    series = {"G: L_G": np.asarray(g_loss)[keep]}
     if d_loss is not None and len(d_loss) == len(steps):
-        rows.append(pd.DataFrame({"step": s, "loss": np.asarray(d_loss, dtype=np.float64)[keep], "network": "D: L_D"}))
-    frame = pd.concat(rows).replace([np.inf, -np.inf], np.nan).dropna()
-    color = alt.Color(
-        "network:N",
-        scale=alt.Scale(domain=["G: L_G", "D: L_D"], range=[PALETTE["model"], PALETTE["data"]]),
-        legend=alt.Legend(orient="bottom", title=None),
-    )
-    return (
-        alt.Chart(frame, title="Losses L_G and L_D", height=height)
-        .mark_line()
-        .encode(
-            x=alt.X("step:Q", title="step (G updates)", axis=alt.Axis(format=",d")),
-            y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=False)),
-            color=color,
-            tooltip=["network", "step", alt.Tooltip("loss:Q", format=".4g")],
-        )
-    )
+        series["D: L_D"] = np.asarray(d_loss)[keep]
+    return {
+        "title": "Losses L_G and L_D",
+        "height": height,
+        "data": {"values": series_rows(np.asarray(steps)[keep], series, "network", "loss")},
+        "mark": "line",
+        "encoding": {
+            "x": {**AXIS_STEP, "title": "step (G updates)"},
+            "y": {"field": "loss", "type": "quantitative", "title": "loss", "scale": {"zero": False}},
+            "color": nominal_color("network", ["G: L_G", "D: L_D"], [PALETTE["model"], PALETTE["data"]]),
+            "tooltip": [
+                {"field": "network", "type": "nominal"},
+                {"field": "step", "type": "quantitative"},
+                {"field": "loss", "type": "quantitative", "format": ".4g"},
+            ],
+        },
+    }
 
 
 def class_figure(view: ClassView, lim: float = 6.0) -> dict:

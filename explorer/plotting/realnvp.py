@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import altair as alt
 import numpy as np
-import pandas as pd
 
+from explorer.plotting.charts import AXIS_STEP, series_rows
 from explorer.plotting.figures import DENSITY_SCALE, PALETTE, VIRIDIS, animated, figure, heatmap, polylines, scatter
 
 if TYPE_CHECKING:
@@ -195,37 +194,43 @@ def layers_animation(view: LayersView, inverse: bool = False, lim: float = 6.0, 
 
 def nll_chart(
     steps: np.ndarray, nll: np.ndarray, floor: float | None, floor_label: str = "", height: int = 220
-) -> alt.Chart:
+) -> dict:
     """NLL per chunk against the step, with the target's entropy H(p) as a dashed floor (where known)."""
     keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), 300)).round().astype(int)) if len(steps) else []
-    frame = pd.DataFrame({"step": np.asarray(steps)[keep], "NLL": np.asarray(nll, dtype=np.float64)[keep]})
-    frame = frame.replace([np.inf, -np.inf], np.nan).dropna()
-    recent = frame["NLL"].to_numpy()[len(frame) // 5 :]
+    rows = series_rows(np.asarray(steps)[keep], {"NLL": np.asarray(nll, dtype=np.float64)[keep]}, "series", "NLL")
+    recent = np.array([r["NLL"] for r in rows[len(rows) // 5 :]])
     top = float(recent.max()) if len(recent) else 1.0
     bottom = float(recent.min()) if len(recent) else 0.0
     if floor is not None:
         top, bottom = max(top, floor + 0.5), min(bottom, floor)
     pad = 0.05 * max(top - bottom, 0.1)
-    scale = alt.Scale(domain=[bottom - pad, top + pad], clamp=True, nice=False, zero=False)
-    line = (
-        alt.Chart(frame)
-        .mark_line(color="#4C6EF5", clip=True)
-        .encode(
-            x=alt.X("step:Q", title="step", axis=alt.Axis(format=",d")),
-            y=alt.Y("NLL:Q", title="NLL (nats)", scale=scale),
-            tooltip=["step", alt.Tooltip("NLL:Q", format=".4f")],
-        )
-    )
+    scale = {"domain": [bottom - pad, top + pad], "clamp": True, "nice": False, "zero": False}
+    line = {
+        "data": {"values": rows},
+        "mark": {"type": "line", "color": "#4C6EF5", "clip": True},
+        "encoding": {
+            "x": AXIS_STEP,
+            "y": {"field": "NLL", "type": "quantitative", "title": "NLL (nats)", "scale": scale},
+            "tooltip": [
+                {"field": "step", "type": "quantitative"},
+                {"field": "NLL", "type": "quantitative", "format": ".4f"},
+            ],
+        },
+    }
     subtitle = ["blue: mean −log p_θ(x) of each fresh batch"]
     layers = [line]
     if floor is not None:
-        rule_frame = pd.DataFrame({"H": [floor], "label": [floor_label or "entropy H(p)"]})
-        rule = (
-            alt.Chart(rule_frame)
-            .mark_rule(color=PALETTE["exact"], strokeDash=[5, 4], strokeWidth=2)
-            .encode(y="H:Q", tooltip=[alt.Tooltip("label:N", title="floor"), alt.Tooltip("H:Q", format=".4f")])
-        )
+        rule = {
+            "data": {"values": [{"H": float(floor), "label": floor_label or "entropy H(p)"}]},
+            "mark": {"type": "rule", "color": PALETTE["exact"], "strokeDash": [5, 4], "strokeWidth": 2},
+            "encoding": {
+                "y": {"field": "H", "type": "quantitative"},
+                "tooltip": [
+                    {"field": "label", "type": "nominal", "title": "floor"},
+                    {"field": "H", "type": "quantitative", "format": ".4f"},
+                ],
+            },
+        }
         layers.append(rule)
         subtitle.append("green: the floor H(p); the gap is KL(p ‖ p_θ)")
-    title = alt.TitleParams("Negative log-likelihood", subtitle=subtitle)
-    return alt.layer(*layers).properties(title=title, height=height)
+    return {"title": {"text": "Negative log-likelihood", "subtitle": subtitle}, "height": height, "layer": layers}

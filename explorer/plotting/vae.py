@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import altair as alt
 import numpy as np
-import pandas as pd
 
+from explorer.plotting.charts import AXIS_STEP, nominal_color, series_rows
 from explorer.plotting.figures import CATEGORICAL, PALETTE, VIRIDIS, figure, heatmap, polylines, scatter, segments
 
 if TYPE_CHECKING:
@@ -188,7 +187,7 @@ def manifold_figure(view: ManifoldView, data: np.ndarray, lim: float = 6.0) -> d
     return figure(traces, title, lim, height=430)
 
 
-def terms_chart(steps: np.ndarray, extra: dict[str, np.ndarray], height: int = 200, max_points: int = 200) -> alt.Chart:
+def terms_chart(steps: np.ndarray, extra: dict[str, np.ndarray], height: int = 200, max_points: int = 200) -> dict:
     """The objective's terms per chunk against the step: reconstruction −log p(x|z), KL and
     −ELBO = their sum (VAE), reconstruction alone (AE), reconstruction and ‖z_e − e‖² (VQ-VAE)."""
     keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), max_points)).round().astype(int))
@@ -201,76 +200,90 @@ def terms_chart(steps: np.ndarray, extra: dict[str, np.ndarray], height: int = 2
         series["−ELBO"] = series["reconstruction"] + series["KL"]
     if "vq" in extra and len(extra["vq"]) == len(steps):
         series["‖z_e − e‖²"] = np.asarray(extra["vq"], dtype=np.float64)[keep]
-    rows = [pd.DataFrame({"step": s, "value": v, "term": name}) for name, v in series.items()]
-    frame = pd.concat(rows) if rows else pd.DataFrame({"step": [], "value": [], "term": []})
-    frame = frame.replace([np.inf, -np.inf], np.nan).dropna()
     names = list(series)
     # the y axis spans the run after its first 10% (early values, often far larger, are clipped at the top)
     late = np.concatenate([v[len(v) // 10 :] for v in series.values()]) if series else np.zeros(0)
     late = late[np.isfinite(late)]
     lo, hi = (float(late.min()), float(late.max())) if late.size else (0.0, 1.0)
     pad = 0.1 * (hi - lo) or 0.5
-    scale = alt.Scale(domain=[lo - pad, hi + pad], clamp=True, nice=False)
-    color = alt.Color(
-        "term:N",
-        scale=alt.Scale(domain=names, range=[TERM_COLORS[n] for n in names]),
-        legend=alt.Legend(orient="bottom", title=None),
-    )
-    return (
-        alt.Chart(frame, title="Objective terms (nats per point)", height=height)
-        .mark_line(clip=True)
-        .encode(
-            x=alt.X("step:Q", title="step", axis=alt.Axis(format=",d")),
-            y=alt.Y("value:Q", title="nats", scale=scale),
-            color=color,
-            tooltip=["term", "step", alt.Tooltip("value:Q", format=".4g")],
-        )
-    )
+    return {
+        "title": "Objective terms (nats per point)",
+        "height": height,
+        "data": {"values": series_rows(s, series, "term")},
+        "mark": {"type": "line", "clip": True},
+        "encoding": {
+            "x": AXIS_STEP,
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": "nats",
+                "scale": {"domain": [lo - pad, hi + pad], "clamp": True, "nice": False},
+            },
+            "color": nominal_color("term", names, [TERM_COLORS[n] for n in names]),
+            "tooltip": [
+                {"field": "term", "type": "nominal"},
+                {"field": "step", "type": "quantitative"},
+                {"field": "value", "type": "quantitative", "format": ".4g"},
+            ],
+        },
+    }
 
 
-def kl_dims_chart(view: ElboView, height: int = 200) -> alt.Chart:
+def kl_dims_chart(view: ElboView, height: int = 200) -> dict:
     """KL(q(z_j|x) || N(0, 1)) per latent dimension, active dimensions solid, inactive ones faded."""
     d = len(view.kl_dims)
-    frame = pd.DataFrame(
-        {
-            "dimension": [f"z{j + 1}" for j in range(d)],
-            "KL": view.kl_dims.astype(np.float64),
-            "Var of mean": view.mean_variance.astype(np.float64),
-            "state": ["active" if a else "collapsed" for a in view.active],
-        }
-    )
-    color = alt.Color(
-        "state:N",
-        scale=alt.Scale(domain=["active", "collapsed"], range=[TERM_COLORS["KL"], "#ced4da"]),
-        legend=alt.Legend(orient="bottom", title=None),
-    )
-    subtitle = f"{view.n_active} of {d} active (Var_x of the posterior mean > 0.01)"
-    return (
-        alt.Chart(frame, title=alt.TitleParams("KL per latent dimension", subtitle=subtitle), height=height)
-        .mark_bar()
-        .encode(
-            x=alt.X("dimension:N", title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("KL:Q", title="nats", scale=alt.Scale(domain=[0, max(0.1, 1.1 * float(view.kl_dims.max()))])),
-            color=color,
-            tooltip=["dimension", alt.Tooltip("KL:Q", format=".3f"), alt.Tooltip("Var of mean:Q", format=".3g")],
+    rows = [
+        {"dimension": f"z{j + 1}", "KL": float(kl), "var_mean": float(v), "state": "active" if a else "collapsed"}
+        for j, (kl, v, a) in enumerate(
+            zip(view.kl_dims.tolist(), view.mean_variance.tolist(), view.active, strict=True)
         )
-    )
+    ]
+    subtitle = f"{view.n_active} of {d} active (Var_x of the posterior mean > 0.01)"
+    top = max(0.1, 1.1 * float(view.kl_dims.max()))
+    return {
+        "title": {"text": "KL per latent dimension", "subtitle": subtitle},
+        "height": height,
+        "data": {"values": rows},
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "dimension", "type": "nominal", "title": None, "axis": {"labelAngle": 0}},
+            "y": {"field": "KL", "type": "quantitative", "title": "nats", "scale": {"domain": [0, top]}},
+            "color": nominal_color("state", ["active", "collapsed"], [TERM_COLORS["KL"], "#ced4da"]),
+            "tooltip": [
+                {"field": "dimension", "type": "nominal"},
+                {"field": "KL", "type": "quantitative", "format": ".3f"},
+                {"field": "var_mean", "type": "quantitative", "title": "Var of mean", "format": ".3g"},
+            ],
+        },
+    }
 
 
-def usage_chart(usage: np.ndarray, height: int = 200) -> alt.Chart:
+def usage_chart(usage: np.ndarray, height: int = 200) -> dict:
     """Fraction of the data encoded to each codebook vector, with the uniform level 1/K."""
     k = len(usage)
-    frame = pd.DataFrame({"code": np.arange(k), "usage": np.asarray(usage, dtype=np.float64)})
+    rows = [{"code": j, "usage": float(u)} for j, u in enumerate(np.asarray(usage, dtype=np.float64).tolist())]
     dead = int((np.asarray(usage) == 0).sum())
     subtitle = f"{k - dead} of {k} codes in use" + (f", {dead} dead" if dead else "") + " · dashed: uniform 1/K"
-    bars = (
-        alt.Chart(frame)
-        .mark_bar(color=CATEGORICAL[6])
-        .encode(
-            x=alt.X("code:O", title="code k", axis=alt.Axis(labelAngle=0, labelOverlap=True)),
-            y=alt.Y("usage:Q", title="fraction of the data"),
-            tooltip=["code", alt.Tooltip("usage:Q", format=".3f")],
-        )
-    )
-    rule = alt.Chart(pd.DataFrame({"uniform": [1 / max(1, k)]})).mark_rule(strokeDash=[4, 4]).encode(y="uniform:Q")
-    return (bars + rule).properties(title=alt.TitleParams("Codebook usage", subtitle=subtitle), height=height)
+    bars = {
+        "data": {"values": rows},
+        "mark": {"type": "bar", "color": CATEGORICAL[6]},
+        "encoding": {
+            "x": {
+                "field": "code",
+                "type": "ordinal",
+                "title": "code k",
+                "axis": {"labelAngle": 0, "labelOverlap": True},
+            },
+            "y": {"field": "usage", "type": "quantitative", "title": "fraction of the data"},
+            "tooltip": [
+                {"field": "code", "type": "ordinal"},
+                {"field": "usage", "type": "quantitative", "format": ".3f"},
+            ],
+        },
+    }
+    rule = {
+        "data": {"values": [{"uniform": 1 / max(1, k)}]},
+        "mark": {"type": "rule", "strokeDash": [4, 4]},
+        "encoding": {"y": {"field": "uniform", "type": "quantitative"}},
+    }
+    return {"title": {"text": "Codebook usage", "subtitle": subtitle}, "height": height, "layer": [bars, rule]}
