@@ -146,9 +146,67 @@ def realnvp_steps(
     return losses
 
 
+def flow_log_prob(
+    weights_t: list[Tensor], biases: list[Tensor], x: Tensor, n_couplings: int, scale_bound: float, activation: str
+) -> Tensor:
+    """log p_theta(x) `[n]` of x `[n, 2]`: z = f^{-1}(x) through couplings K-1 .. 0, each adding -s,
+
+    log p_theta(x) = log N(z; 0, I) + sum_k -s_k(x),  v_d = (u_d - t) e^{-s},  s = S tanh r."""
+    m = len(weights_t) // n_couplings
+    cols = [x[:, 0:1], x[:, 1:2]]
+    logdet = torch.zeros_like(cols[0])
+    for j in range(n_couplings):
+        k = n_couplings - 1 - j
+        c = k % 2
+        out = _mlp(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)
+        s = torch.tanh(out[:, 0:1]) * scale_bound
+        cols[1 - c] = (cols[1 - c] - out[:, 1:2]) * torch.exp(-s)
+        logdet = logdet - s
+    z0, z1 = cols[0], cols[1]
+    return (logdet - 0.5 * (z0 * z0 + z1 * z1) - 1.8378770664093453)[:, 0]  # - log 2 pi
+
+
+def flow_forward(
+    weights_t: list[Tensor], biases: list[Tensor], z: Tensor, n_couplings: int, scale_bound: float, activation: str
+) -> Tensor:
+    """x = f(z) `[n, 2]` of z `[n, 2]`: couplings 0 .. K-1, each v_d = u_d e^{s} + t."""
+    m = len(weights_t) // n_couplings
+    cols = [z[:, 0:1], z[:, 1:2]]
+    for k in range(n_couplings):
+        c = k % 2
+        out = _mlp(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)
+        cols[1 - c] = cols[1 - c] * torch.exp(torch.tanh(out[:, 0:1]) * scale_bound) + out[:, 1:2]
+    return torch.cat(cols, 1)
+
+
+def _mlp(weights_t: list[Tensor], biases: list[Tensor], h: Tensor, activation: str) -> Tensor:
+    """One conditioner: Linear -> act -> ... -> Linear, h `[n, 1]` -> (r, t) `[n, 2]`."""
+    for i in range(len(weights_t) - 1):
+        a = torch.addmm(biases[i], h, weights_t[i])
+        if activation == "relu":
+            h = torch.relu(a)
+        elif activation == "tanh":
+            h = torch.tanh(a)
+        else:
+            h = torch.nn.functional.silu(a)
+    return torch.addmm(biases[-1], h, weights_t[-1])
+
+
 _compiled = compiled(realnvp_steps)
+_compiled_log_prob = compiled(flow_log_prob)
+_compiled_forward = compiled(flow_forward)
 
 
 def compiled_realnvp_steps():
     """`realnvp_steps` compiled with TorchScript on first use, or the Python function where that fails."""
     return _compiled() or realnvp_steps
+
+
+def compiled_flow_log_prob():
+    """`flow_log_prob` compiled (one GIL release per call, for the live density view), or the Python function."""
+    return _compiled_log_prob() or flow_log_prob
+
+
+def compiled_flow_forward():
+    """`flow_forward` compiled (one GIL release per call, for live samples), or the Python function."""
+    return _compiled_forward() or flow_forward

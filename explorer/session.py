@@ -34,7 +34,13 @@ READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "fini
 
 # A loss this many times the untrained model's counts as divergence even while still finite.
 EXPLOSION_FACTOR = 1e4
-CHUNK_S = 0.03  # target duration of one chunk: the lock is held and the GIL mostly released for this long
+CHUNK_S = 0.03  # shortest target duration of one chunk: the lock is held and the GIL mostly released this long
+# A chunk's bookkeeping (history, last good weights, loss checks) is a few dozen small tensor ops; on
+# a busy server each waits for the GIL, and a chunk of 0.03 s could spend ten times that on them.
+# The chunk then grows until they are at most 1/BOOKKEEPING_SHARE of it, up to MAX_CHUNK_S.
+MAX_CHUNK_S = 0.25
+BOOKKEEPING_SHARE = 4
+MAX_CHUNK_STEPS = 2048
 EVOLUTION_POINTS = 500  # samples kept per frame of the training-evolution animation
 EVOLUTION_FRAMES = 120  # frames kept (older ones thinned evenly)
 RATE_WINDOW_S = 2.0
@@ -152,11 +158,13 @@ class TrainingSession:
         self.status, self.message = READY, ""
         self.history = History()
         self._compute_rate = 0.0  # steps per second inside run(), for sizing chunks
+        self._chunk_s = CHUNK_S  # the target duration of one chunk (grows with the bookkeeping's cost)
         self._marks: collections.deque[tuple[float, int]] = collections.deque()  # (time, step) while running
         self._reference_loss: float | None = None
         self._last_good = self._clone_state()
         self._next_quality, self._last_quality_time = 0, time.perf_counter()
         self._kernel_s = 0.0  # seconds inside train_chunk during the current run()
+        self._quality_s = 0.0  # seconds inside evaluate_quality during the current run()
         self._quality_credit = 0.0  # training seconds not yet matched by evaluation (QUALITY_SHARE)
         self.last_samples, self.last_samples_step = np.zeros((0, 2), dtype=np.float32), 0
 
@@ -233,18 +241,22 @@ class TrainingSession:
         taken, start = 0, time.perf_counter()
         if not self._marks:
             self._marks.append((start, self.step_count))
-        chunk = max(1, min(512, int(self._compute_rate * CHUNK_S) or 8))
         if self.config.slow_motion:  # one step per call; the worker paces the calls
             taken += self._train(1)
         while self.running and time.perf_counter() - start < budget_s and not self.config.slow_motion:
-            taken += self._train(chunk)
+            chunk_start, kernel_s, quality_s = time.perf_counter(), self._kernel_s, self._quality_s
+            steps = self._train(max(1, min(MAX_CHUNK_STEPS, int(self._compute_rate * self._chunk_s) or 8)))
+            taken += steps
+            kernel = self._kernel_s - kernel_s
+            if steps and kernel > 0:
+                # sized on the training call alone: bookkeeping that slows down on a busy server (every
+                # tensor op waits for the GIL) must not shrink the chunks it is amortised over
+                rate = steps / kernel
+                self._compute_rate = rate if self._compute_rate == 0 else 0.7 * self._compute_rate + 0.3 * rate
+            bookkeeping = time.perf_counter() - chunk_start - kernel - (self._quality_s - quality_s)
+            self._chunk_s = min(MAX_CHUNK_S, max(CHUNK_S, 0.5 * self._chunk_s + 0.5 * BOOKKEEPING_SHARE * bookkeeping))
         now = time.perf_counter()
-        if taken and self._kernel_s > 0:
-            # sized on the training calls alone: bookkeeping that slows down on a busy server (every
-            # tensor op waits for the GIL) must not shrink the chunks it is amortised over
-            rate = taken / self._kernel_s
-            self._compute_rate = rate if self._compute_rate == 0 else 0.7 * self._compute_rate + 0.3 * rate
-        self._kernel_s = 0.0
+        self._kernel_s = self._quality_s = 0.0
         self._marks.append((now, self.step_count))
         while len(self._marks) > 2 and now - self._marks[1][0] > RATE_WINDOW_S:
             self._marks.popleft()
@@ -377,6 +389,7 @@ class TrainingSession:
         samples = self.method.sample(self.quality_samples, make_generator(self.sample_seed, self.device_choice.device))
         metrics = self.meter(samples)
         took = time.perf_counter() - start
+        self._quality_s += took
         self._quality_credit = min(self._quality_credit, 0.0) - took * (1 - QUALITY_SHARE) / QUALITY_SHARE
         h = self.history
         with self._history_lock:

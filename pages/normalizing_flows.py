@@ -45,6 +45,7 @@ method = session.method
 for note in views.setting_notes(config, session.density.has_log_prob):
     st.warning(note, icon=":material/tune:")
 entropy = target_entropy(session.density)
+exact = views.exact_image(session.density)  # the target does not change while training: computed once per run
 
 
 def render_view(snap) -> None:
@@ -62,7 +63,7 @@ def render_view(snap) -> None:
     left, middle, right = st.columns(3)
     title = "Learned density p_θ(x) (exact: change of variables)"
     chart.plotly(left, nfplot.density_figure(axis, learned, title), config=plot_config)
-    if (exact := views.exact_image(session.density)) is not None:
+    if exact is not None:
         chart.plotly(middle, nfplot.density_figure(*exact, "Target density p(x)"), config=plot_config)
     else:
         chart.plotly(middle, samples_figure(data[:0], data, "Data (no closed-form density)"), config=plot_config)

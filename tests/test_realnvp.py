@@ -18,7 +18,15 @@ from explorer.entropy import target_entropy
 from explorer.flat_mlp import FlatMLP
 from explorer.methods.realnvp import FlowConfig, NormalizingFlow
 from explorer.realnvp import AffineCoupling, RealNVP
-from explorer.realnvp_kernel import compiled_realnvp_steps, nll_backward, realnvp_steps
+from explorer.realnvp_kernel import (
+    compiled_flow_forward,
+    compiled_flow_log_prob,
+    compiled_realnvp_steps,
+    flow_forward,
+    flow_log_prob,
+    nll_backward,
+    realnvp_steps,
+)
 from explorer.session import TrainingSession
 from explorer.views import realnvp as views
 from explorer.views.grid import make_grid
@@ -143,6 +151,22 @@ def test_the_compiled_kernel_is_scripted_and_agrees_with_python() -> None:
     torch.testing.assert_close(results[0][0], results[1][0])
     torch.testing.assert_close(results[0][1], results[1][1])
     assert results[0][2] == results[1][2] == 4.0
+
+
+@pytest.mark.parametrize("activation", ["relu", "silu", "tanh"])
+@pytest.mark.parametrize("n_layers", [1, 4])
+def test_the_compiled_density_and_sampler_equal_the_modules(n_layers: int, activation: str) -> None:
+    """The method's log_prob and sample (one compiled call each) against the couplings one by one."""
+    assert compiled_flow_log_prob() is not flow_log_prob and compiled_flow_forward() is not flow_forward
+    config = FlowConfig(n_layers=n_layers, hidden=16, depth=2, scale_bound=1.5, activation=activation)
+    method = NormalizingFlow(config, get_density("checkerboard"), "cpu")
+    _randomised(method.flow, seed=n_layers)  # in place: the flat buffer holds the module's parameters
+    x = get_density("checkerboard").sample(500, make_generator(1))
+    torch.testing.assert_close(method.log_prob(x), method.flow.log_prob(x), rtol=1e-5, atol=1e-5)
+    z = torch.randn((500, 2), generator=make_generator(2))
+    samples = method.sample(500, make_generator(2))
+    torch.testing.assert_close(samples, method.flow(z), rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(samples, z, atol=1e-2)  # the randomised flow moves its input
 
 
 def test_a_short_run_lowers_the_nll_and_the_density_stays_normalised() -> None:

@@ -308,3 +308,34 @@ def test_quality_evaluation_keeps_to_its_share_of_a_running_session() -> None:
     before = len(calls)
     session.step(1)  # an explicit step is always scored at once
     assert len(calls) == before + 1
+
+
+def test_chunks_grow_until_their_bookkeeping_is_a_small_share() -> None:
+    """On a busy server each chunk's bookkeeping (history, last good weights) waits for the GIL op by
+    op; chunks then grow so that training still fills most of a running session's time (here the
+    bookkeeping is made to take 40 ms a chunk: at the shortest chunks, 0.03 s, it would take ~57%)."""
+    import time
+
+    session = _session(steps=10**7, hidden=64, batch_size=256)  # the page's size: ~2,500 steps/s here
+    session.quality_period_s = math.inf
+    clone, train_chunk, kernel = session._clone_state, session.method.train_chunk, []
+
+    def slow_clone():
+        time.sleep(0.04)
+        return clone()
+
+    def timed_chunk(lrs, generator):
+        start = time.perf_counter()
+        result = train_chunk(lrs, generator)
+        kernel.append(time.perf_counter() - start)
+        return result
+
+    session._clone_state, session.method.train_chunk = slow_clone, timed_chunk
+    session.start()
+    session.run(1.0)  # learns the step rate and the bookkeeping's cost
+    kernel.clear()
+    start = time.perf_counter()
+    session.run(2.0)
+    share = sum(kernel) / (time.perf_counter() - start)
+    assert share >= 0.7, (share, len(kernel), session._chunk_s)
+    assert session._chunk_s <= session_module.MAX_CHUNK_S

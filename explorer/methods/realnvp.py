@@ -21,7 +21,7 @@ from explorer.densities import Density
 from explorer.flat_mlp import FlatMLP
 from explorer.methods.base import Method
 from explorer.realnvp import RealNVP
-from explorer.realnvp_kernel import compiled_realnvp_steps
+from explorer.realnvp_kernel import compiled_flow_forward, compiled_flow_log_prob, compiled_realnvp_steps
 
 DATA_BLOCK = 128  # batches drawn at once, so the run depends on the seed only, not on chunking
 
@@ -138,13 +138,21 @@ class NormalizingFlow(Method):
         self.flat.load_state_dict(state)
 
     # --- the flow ---------------------------------------------------------------------------
+    # `sample` and `log_prob` run the couplings in one compiled call (`explorer.realnvp_kernel`): the
+    # live view evaluates both four times a second, and op by op each would wait for the GIL on a busy
+    # server. They equal `self.flow(z)` and `self.flow.log_prob(x)` (tests/test_realnvp.py).
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """x = f(z) `[n, 2]` for z ~ N(0, I)."""
         z = torch.randn((n, 2), generator=generator, device=generator.device).to(self.device)
-        return self.flow(z)
+        return compiled_flow_forward()(self.flat.weights_t, self.flat.biases, z, *self._flow_settings())
 
     @torch.no_grad()
     def log_prob(self, x: Tensor) -> Tensor:
         """log p_theta(x) `[n]` (exact, by the change of variables)."""
-        return self.flow.log_prob(x.to(self.device))
+        x = x.to(self.device, self.flat.flat.dtype)
+        return compiled_flow_log_prob()(self.flat.weights_t, self.flat.biases, x, *self._flow_settings())
+
+    def _flow_settings(self) -> tuple[int, float, str]:
+        cfg = self.config
+        return self.flow.n_layers, float(cfg.scale_bound), cfg.activation
