@@ -65,7 +65,13 @@ def test_network_evaluations_per_sample_as_documented(tiny: list[FamilyResult]) 
 
 
 # the callable each family's sampler evaluates once per network evaluation
-NETWORK_CALL = {"flow_matching": "velocity", "diffusion": "eps", "gan": "generate", "vae": "decode", "flow": "flow"}
+NETWORK_CALL = {
+    "flow_matching": "velocity",
+    "diffusion": "eps",
+    "gan": "generate",
+    "vae": "decode",
+    "flow": "push_forward",
+}
 
 
 @pytest.mark.parametrize("family", list(METHODS))

@@ -62,7 +62,9 @@ def test_gif_has_one_frame_per_animation_frame_and_the_points_move() -> None:
 def test_png_draws_points_and_heatmaps_in_their_colours() -> None:
     z = np.outer(np.linspace(0, 1, 20), np.ones(20))
     grid = np.linspace(-3, 3, 20)
-    fig = figure([heatmap(grid, grid, z, "Reds"), scatter(np.zeros((1, 2)), "dot", "#0000ff", size=30, opacity=1.0)])
+    fig = figure(
+        [heatmap(grid, grid, z, "z", "Reds"), scatter(np.zeros((1, 2)), "dot", "#0000ff", size=30, opacity=1.0)]
+    )
     image = np.asarray(Image.open(io.BytesIO(raster.figure_png(fig))).convert("RGB"), dtype=int)
     assert image.shape[2] == 3 and image.shape[0] == fig["layout"]["height"]
     blue = (image[..., 2] > 200) & (image[..., 0] < 60) & (image[..., 1] < 60)

@@ -144,7 +144,11 @@ class NormalizingFlow(Method):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """x = f(z) `[n, 2]` for z ~ N(0, I)."""
-        z = torch.randn((n, 2), generator=generator, device=generator.device).to(self.device)
+        return self.push_forward(torch.randn((n, 2), generator=generator, device=generator.device).to(self.device))
+
+    @torch.no_grad()
+    def push_forward(self, z: Tensor) -> Tensor:
+        """x = f(z) `[n, 2]`: one pass through the K couplings."""
         return compiled_flow_forward()(self.flat.weights_t, self.flat.biases, z, *self._flow_settings())
 
     @torch.no_grad()
