@@ -30,6 +30,26 @@ from torch import Tensor
 from explorer.flat_mlp import adam_update, compiled
 
 
+def _conditioner(
+    weights_t: list[Tensor], biases: list[Tensor], h: Tensor, activation: str
+) -> tuple[list[Tensor], list[Tensor], Tensor]:
+    """One coupling's MLP, Linear -> act -> ... -> Linear, on the kept coordinate h `[n, 1]`: the
+    pre-activations, the layer inputs (h first) and (r, t) `[n, 2]`."""
+    pre: list[Tensor] = []
+    acts: list[Tensor] = [h]
+    for i in range(len(weights_t) - 1):
+        a = torch.addmm(biases[i], h, weights_t[i])
+        if activation == "relu":
+            h = torch.relu(a)
+        elif activation == "tanh":
+            h = torch.tanh(a)
+        else:
+            h = torch.nn.functional.silu(a)
+        pre.append(a)
+        acts.append(h)
+    return pre, acts, torch.addmm(biases[-1], h, weights_t[-1])
+
+
 def nll_backward(
     weights: list[Tensor],
     weights_t: list[Tensor],
@@ -55,20 +75,7 @@ def nll_backward(
         k = n_couplings - 1 - j
         c = k % 2
         d = 1 - c
-        h = cols[c]
-        pre: list[Tensor] = []
-        acts: list[Tensor] = [h]
-        for i in range(m - 1):
-            a = torch.addmm(biases[k * m + i], h, weights_t[k * m + i])
-            if activation == "relu":
-                h = torch.relu(a)
-            elif activation == "tanh":
-                h = torch.tanh(a)
-            else:
-                h = torch.nn.functional.silu(a)
-            pre.append(a)
-            acts.append(h)
-        out = torch.addmm(biases[k * m + m - 1], h, weights_t[k * m + m - 1])
+        pre, acts, out = _conditioner(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)
         tr = torch.tanh(out[:, 0:1])
         s = tr * scale_bound
         e = torch.exp(-s)
@@ -158,7 +165,7 @@ def flow_log_prob(
     for j in range(n_couplings):
         k = n_couplings - 1 - j
         c = k % 2
-        out = _mlp(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)
+        out = _conditioner(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)[2]
         s = torch.tanh(out[:, 0:1]) * scale_bound
         cols[1 - c] = (cols[1 - c] - out[:, 1:2]) * torch.exp(-s)
         logdet = logdet - s
@@ -174,22 +181,9 @@ def flow_forward(
     cols = [z[:, 0:1], z[:, 1:2]]
     for k in range(n_couplings):
         c = k % 2
-        out = _mlp(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)
+        out = _conditioner(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)[2]
         cols[1 - c] = cols[1 - c] * torch.exp(torch.tanh(out[:, 0:1]) * scale_bound) + out[:, 1:2]
     return torch.cat(cols, 1)
-
-
-def _mlp(weights_t: list[Tensor], biases: list[Tensor], h: Tensor, activation: str) -> Tensor:
-    """One conditioner: Linear -> act -> ... -> Linear, h `[n, 1]` -> (r, t) `[n, 2]`."""
-    for i in range(len(weights_t) - 1):
-        a = torch.addmm(biases[i], h, weights_t[i])
-        if activation == "relu":
-            h = torch.relu(a)
-        elif activation == "tanh":
-            h = torch.tanh(a)
-        else:
-            h = torch.nn.functional.silu(a)
-    return torch.addmm(biases[-1], h, weights_t[-1])
 
 
 _compiled = compiled(realnvp_steps)

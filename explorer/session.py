@@ -163,8 +163,8 @@ class TrainingSession:
         self._reference_loss: float | None = None
         self._last_good = self._clone_state()
         self._next_quality, self._last_quality_time = 0, time.perf_counter()
-        self._kernel_s = 0.0  # seconds inside train_chunk during the current run()
-        self._quality_s = 0.0  # seconds inside evaluate_quality during the current run()
+        self._kernel_s = 0.0  # seconds spent inside train_chunk, in total (run() reads it per chunk)
+        self._quality_s = 0.0  # seconds spent inside evaluate_quality, in total
         self._quality_credit = 0.0  # training seconds not yet matched by evaluation (QUALITY_SHARE)
         self.last_samples, self.last_samples_step = np.zeros((0, 2), dtype=np.float32), 0
 
@@ -256,7 +256,6 @@ class TrainingSession:
             bookkeeping = time.perf_counter() - chunk_start - kernel - (self._quality_s - quality_s)
             self._chunk_s = min(MAX_CHUNK_S, max(CHUNK_S, 0.5 * self._chunk_s + 0.5 * BOOKKEEPING_SHARE * bookkeeping))
         now = time.perf_counter()
-        self._kernel_s = self._quality_s = 0.0
         self._marks.append((now, self.step_count))
         while len(self._marks) > 2 and now - self._marks[1][0] > RATE_WINDOW_S:
             self._marks.popleft()

@@ -18,27 +18,19 @@ import numpy as np
 AXIS_STEP = {"field": "step", "type": "quantitative", "title": "step", "axis": {"format": ",d"}}
 
 
-def _downsample(x: np.ndarray, y: np.ndarray, max_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    if len(x) <= max_points:
-        return x, y
-    idx = np.linspace(0, len(x) - 1, max_points).round().astype(int)
-    return x[idx], y[idx]
+def thinned(n: int, max_points: int) -> np.ndarray:
+    """Indices of at most `max_points` evenly spaced points among n (all n when n <= max_points)."""
+    return np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int))
 
 
-def _rows(steps: np.ndarray, values: np.ndarray) -> list[dict[str, float]]:
-    """[{step, value}] for the finite points (inline Vega-Lite data)."""
-    return [
-        {"step": int(s), "value": float(v)}
-        for s, v in zip(np.asarray(steps).tolist(), np.asarray(values, dtype=np.float64).tolist(), strict=True)
-        if math.isfinite(v)
-    ]
-
-
-def series_rows(steps: np.ndarray, series: dict[str, np.ndarray], key: str, value: str = "value") -> list[dict]:
-    """Long-form rows [{step, key: name, value}] of named series over the same steps, finite values only."""
+def series_rows(
+    steps: np.ndarray, series: dict[str, np.ndarray], key: str | None = None, value: str = "value"
+) -> list[dict]:
+    """Long-form rows [{step, key: name, value}] of named series over the same steps, finite values
+    only (inline Vega-Lite data); without `key`, rows carry no series name."""
     steps = np.asarray(steps).tolist()
     return [
-        {"step": int(s), key: name, value: float(v)}
+        {"step": int(s), value: float(v)} | ({key: name} if key else {})
         for name, values in series.items()
         for s, v in zip(steps, np.asarray(values, dtype=np.float64).tolist(), strict=True)
         if math.isfinite(v)
@@ -77,7 +69,8 @@ def vega_spec(chart: alt.TopLevelMixin | dict) -> dict:
 
 def loss_chart(steps: np.ndarray, loss: np.ndarray, height: int = 180, title: str = "Training loss") -> dict:
     """Loss per chunk against step, log-scaled when it spans more than a decade."""
-    rows = _rows(*_downsample(np.asarray(steps), np.asarray(loss)))
+    keep = thinned(len(steps), 200)
+    rows = series_rows(np.asarray(steps)[keep], {"loss": np.asarray(loss)[keep]})
     values = [r["value"] for r in rows]
     spread = bool(values) and min(values) > 0 and max(values) / max(min(values), 1e-12) > 10
     return {
@@ -103,7 +96,7 @@ def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: s
     The y axis spans the recent half of the run (and the perfect line); earlier values, often orders
     of magnitude larger, are clipped at the top so that convergence stays readable.
     """
-    rows = _rows(steps, values)
+    rows = series_rows(steps, {"value": values})
     recent = np.array([r["value"] for r in rows[len(rows) // 2 :]])
     top = max(3 * abs(perfect), 1.2 * float(recent.max())) if len(recent) else 1.0
     bottom = min(0.0, 1.2 * float(recent.min())) if len(recent) else 0.0

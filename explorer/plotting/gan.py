@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from explorer.plotting.charts import AXIS_STEP, nominal_color, series_rows
+from explorer.plotting.charts import AXIS_STEP, nominal_color, series_rows, thinned
 from explorer.plotting.figures import (
     CATEGORICAL,
     PALETTE,
@@ -176,7 +176,7 @@ def losses_chart(
     steps: np.ndarray, g_loss: np.ndarray, d_loss: np.ndarray | None, height: int = 200, max_points: int = 200
 ) -> dict:
     """L_G and L_D per chunk against the step (each minimised by its own network), at most `max_points`."""
-    keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), max_points)).round().astype(int))
+    keep = thinned(len(steps), max_points)
     series = {"G: L_G": np.asarray(g_loss)[keep]}
     if d_loss is not None and len(d_loss) == len(steps):
         series["D: L_D"] = np.asarray(d_loss)[keep]

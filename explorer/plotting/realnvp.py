@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from explorer.plotting.charts import AXIS_STEP, series_rows
+from explorer.plotting.charts import AXIS_STEP, series_rows, thinned
 from explorer.plotting.figures import DENSITY_SCALE, PALETTE, VIRIDIS, animated, figure, heatmap, polylines, scatter
 
 if TYPE_CHECKING:
@@ -196,8 +196,8 @@ def nll_chart(
     steps: np.ndarray, nll: np.ndarray, floor: float | None, floor_label: str = "", height: int = 220
 ) -> dict:
     """NLL per chunk against the step, with the target's entropy H(p) as a dashed floor (where known)."""
-    keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), 300)).round().astype(int)) if len(steps) else []
-    rows = series_rows(np.asarray(steps)[keep], {"NLL": np.asarray(nll, dtype=np.float64)[keep]}, "series", "NLL")
+    keep = thinned(len(steps), 300)
+    rows = series_rows(np.asarray(steps)[keep], {"NLL": np.asarray(nll)[keep]}, value="NLL")
     recent = np.array([r["NLL"] for r in rows[len(rows) // 5 :]])
     top = float(recent.max()) if len(recent) else 1.0
     bottom = float(recent.min()) if len(recent) else 0.0

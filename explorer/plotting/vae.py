@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from explorer.plotting.charts import AXIS_STEP, nominal_color, series_rows
+from explorer.plotting.charts import AXIS_STEP, nominal_color, series_rows, thinned
 from explorer.plotting.figures import CATEGORICAL, PALETTE, VIRIDIS, figure, heatmap, polylines, scatter, segments
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ def manifold_figure(view: ManifoldView, data: np.ndarray, lim: float = 6.0) -> d
 def terms_chart(steps: np.ndarray, extra: dict[str, np.ndarray], height: int = 200, max_points: int = 200) -> dict:
     """The objective's terms per chunk against the step: reconstruction −log p(x|z), KL and
     −ELBO = their sum (VAE), reconstruction alone (AE), reconstruction and ‖z_e − e‖² (VQ-VAE)."""
-    keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), max_points)).round().astype(int))
+    keep = thinned(len(steps), max_points)
     s = np.asarray(steps)[keep] if len(steps) else np.zeros(0, dtype=int)
     series = {}
     if "recon" in extra and len(extra["recon"]) == len(steps):
