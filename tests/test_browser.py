@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 from serve import server_log, streamlit_server
 
+from explorer.ui import chart
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
@@ -93,6 +95,48 @@ def _step(page) -> int:
     return int(match.group(1).replace(",", ""))
 
 
+def _watch_training(page) -> tuple[int, int]:
+    """Watch 3 s of training: the step counter moves, and the live charts are redrawn in place (the same
+    chart documents: a remounted chart is a blank frame, and loses its mark). Steps before and after."""
+    before, renders = _step(page), _mark_live_charts(page)
+    page.wait_for_timeout(3000)
+    after = _step(page)
+    assert after > before, (before, after)
+    redrawn = _live_chart_renders_since_marked(page)
+    assert len(redrawn) == len(renders) >= 2, (renders, redrawn)
+    assert max(now - then for then, now in zip(renders, redrawn, strict=True)) >= 3, (renders, redrawn)
+    print(f"live charts redrawn in place: {renders} -> {redrawn}")
+    return before, after
+
+
+def _live_chart_frames(page) -> list:
+    return [frame for frame in page.frames if chart.COMPONENT in frame.url]
+
+
+def _mark_live_charts(page) -> list[int]:
+    """Mark each live chart's document; how many times each has drawn so far."""
+    frames = _live_chart_frames(page)
+    for frame in frames:
+        frame.wait_for_function("() => Number(document.body.dataset.renders) > 0 && window.Plotly", timeout=30_000)
+    return [
+        frame.evaluate("() => { window.kept = true; return Number(document.body.dataset.renders); }")
+        for frame in frames
+    ]
+
+
+def _live_chart_renders_since_marked(page) -> list[int]:
+    """Each live chart's draw count, asserting it is the document marked before and has traces."""
+    counts = []
+    for frame in _live_chart_frames(page):
+        kept, traces, renders = frame.evaluate(
+            "() => [window.kept === true, document.getElementById('chart').data.length,"
+            " Number(document.body.dataset.renders)]"
+        )
+        assert kept and traces > 0, (frame.url, kept, traces)
+        counts.append(renders)
+    return counts
+
+
 def test_home_and_navigation(server, browser) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server)
@@ -119,10 +163,7 @@ def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, 
     train.click()
     page.get_by_text("Training…").first.wait_for(timeout=20_000)
     first_frame = time.monotonic() - clicked
-    before = _step(page)
-    page.wait_for_timeout(3000)
-    after = _step(page)
-    assert after > before, (before, after)
+    before, after = _watch_training(page)
     readouts = _readouts(page)
     print(f"first live frame {first_frame:.2f} s; steps {before} -> {after} in 3 s; readouts {readouts}")
     assert "steps / s" in readouts and "view refresh / s" in readouts
@@ -236,10 +277,7 @@ def test_normalizing_flows_page_trains_and_plays_the_layers(server, browser) -> 
     page.wait_for_timeout(1000)
     train.click()
     page.get_by_text("Training…").first.wait_for(timeout=20_000)
-    before = _step(page)
-    page.wait_for_timeout(3000)
-    after = _step(page)
-    assert after > before, (before, after)
+    before, after = _watch_training(page)
     readouts = _readouts(page)
     print(f"steps {before} -> {after} in 3 s; readouts {readouts}")
     assert readouts.get("floor H(p)") == "3.466"  # log 32: the checkerboard's entropy

@@ -1,17 +1,21 @@
 """Charts as plain dicts: a Plotly figure handed to Streamlit as built (explorer/ui/chart.py) reaches
-the browser as the same JSON as through plotly's validation; the live Vega-Lite charts, written
-without Altair, are valid against the Vega-Lite schema."""
+the browser as the same JSON as through plotly's validation; a live panel's charts keep their identity
+from refresh to refresh (redrawn in place, not remounted); the live Vega-Lite charts, written without
+Altair, are valid against the Vega-Lite schema."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import altair.vegalite.v6.schema as vegalite_schema
 import jsonschema
 import numpy as np
+import plotly
 import plotly.io
 import plotly.tools
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from explorer.densities import get_density
 from explorer.device import make_generator
@@ -99,3 +103,45 @@ def test_live_charts_are_valid_vega_lite_with_finite_inline_data(name: str) -> N
     text = json.dumps(spec, allow_nan=False)  # raises on a NaN or an infinity left in the data
     rows = [row for layer in [spec, *spec.get("layer", [])] for row in layer.get("data", {}).get("values", [])]
     assert rows, text[:200]
+
+
+def _live_panel_script() -> None:
+    """Two charts in a live panel (in place), one outside; each run draws one more point."""
+    import streamlit as st
+
+    from explorer.ui import chart
+
+    n = st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+    fig = {"data": [{"type": "scatter", "x": list(range(n)), "y": list(range(n))}], "layout": {"height": 321}}
+    with chart.in_place("panel"):
+        chart.plotly(st, fig)
+        chart.plotly(st.columns(2)[1], fig, config={"displayModeBar": False})
+    chart.plotly(st, fig)
+
+
+def _live_charts_on(at) -> list:
+    return [e.proto for e in at.get("component_instance") if e.proto.component_name.endswith(chart.COMPONENT)]
+
+
+def test_live_panel_charts_keep_their_identity_while_their_figure_changes() -> None:
+    at = AppTest.from_function(_live_panel_script).run()
+    assert not at.exception
+    first = _live_charts_on(at)
+    assert len(first) == 2 and len(at.get("plotly_chart")) == 1  # only the panel's charts are drawn in place
+    at.run()
+    second = _live_charts_on(at)
+    assert [p.id for p in first] == [p.id for p in second]  # same element: the front end keeps the chart
+    assert [p.json_args for p in first] != [p.json_args for p in second]  # ... and gets the new figure
+    args = [json.loads(p.json_args) for p in second]
+    fig = {"data": [{"type": "scatter", "x": [0, 1], "y": [0, 1]}], "layout": {"height": 321}}
+    assert json.loads(args[0]["spec"]) == _sent(fig)  # what st.plotly_chart would have sent
+    assert [a["height"] for a in args] == [321, 321]
+    assert json.loads(args[1]["config"]) == {"displayModeBar": False}
+
+
+def test_the_live_chart_is_served_with_plotly_js_from_the_plotly_package() -> None:
+    folder = Path(chart._live_chart().path)
+    assert (folder / "index.html").read_text() == Path(chart.__file__).with_name("live_chart.html").read_text()
+    shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert (folder / "plotly.min.js").stat().st_size == shipped.stat().st_size > 1_000_000
+    assert '<script src="plotly.min.js">' in (folder / "index.html").read_text()

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
 from explorer.compare import CompareConfig, Comparison
@@ -51,7 +52,7 @@ def test_the_page_renders_with_every_family_selected() -> None:
 
 def test_a_finished_comparison_shows_the_grid_the_table_and_the_reading(finished: Comparison) -> None:
     at = _page(state={"compare:run": finished})
-    assert len(at.get("plotly_chart")) == 2
+    assert len(plotly_figures(at)) == 2
     table = at.table[0].value
     assert list(table.index) == ["GAN", "Normalizing flow (RealNVP)"]
     assert {"log-density gap (nats)", "mode coverage TV", "evals / sample", "seconds"} <= set(table.columns)
@@ -99,7 +100,7 @@ def test_start_runs_a_comparison_and_stop_ends_it() -> None:
     run.join(10)
     _ok(at.run())
     assert not run.running and run.progress().results[0].ended == "stopped"
-    assert len(at.get("plotly_chart")) == 1 and len(at.table) == 1
+    assert len(plotly_figures(at)) == 1 and len(at.table) == 1
 
 
 def test_the_users_uploads_are_offered_as_densities() -> None:

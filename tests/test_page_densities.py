@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
 from explorer.densities import DENSITIES, PointCloud
@@ -33,7 +34,7 @@ def _ok(at: AppTest) -> None:
 
 
 def _charts(at: AppTest) -> int:
-    return len(at.get("plotly_chart"))
+    return len(plotly_figures(at))
 
 
 def test_every_canonical_density_renders():

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages/diffusion.py")
@@ -24,7 +25,7 @@ def test_every_tab_renders(tab: str) -> None:
     assert not at.exception, [e.value for e in at.exception]
     labels = [b.label for b in at.button]
     assert labels[labels.index("Train") :][:4] == ["Train", "Pause", "Step", "Reset"]
-    assert len(at.get("plotly_chart")) >= 2
+    assert len(plotly_figures(at)) >= 2
 
 
 def test_train_pause_and_a_sampler_change_without_reset() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +35,7 @@ def _metrics(at: AppTest) -> dict[str, str]:
 @pytest.mark.parametrize("tab", TABS)
 def test_every_tab_renders(tab: str) -> None:
     at = _page(tab)
-    assert len(at.get("plotly_chart")) == CHARTS[tab]
+    assert len(plotly_figures(at)) == CHARTS[tab]
     assert at.title[0].value == "Divergences"
 
 

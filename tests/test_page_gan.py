@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
 from explorer.gan_losses import LOSSES
@@ -45,7 +46,7 @@ def test_every_loss_renders_with_only_its_own_parameters(loss: str) -> None:
     at.button(key="gan.step").click().run()
     _ok(at)
     assert at.session_state["session:gan"].step_count == 1
-    assert len(at.get("plotly_chart")) == 3  # D surface, G's image of the grid, the noise space
+    assert len(plotly_figures(at)) == 3  # D surface, G's image of the grid, the noise space
     expected = {"wgan": {"Weight clipping c"}, "wgan_gp": {"Gradient penalty λ"}}.get(loss, set())
     if loss == "lsgan":
         expected = {"LSGAN a (fake target)", "LSGAN b (real target)"}
@@ -88,7 +89,7 @@ def test_a_conditional_gan_shows_samples_per_class() -> None:
     assert at.session_state["session:gan"].method.n_classes == 8
     at.selectbox(key="gan.y").select(5).run()
     _ok(at)
-    assert len(at.get("plotly_chart")) == 4  # the live three and the per-class figure
+    assert len(plotly_figures(at)) == 4  # the live three and the per-class figure
     assert not any("Turn on 'Conditional GAN'" in i.value for i in at.info)
     at.selectbox(key="gan.density").select("two_gaussians").run()  # class 5 no longer exists
     _ok(at)
@@ -100,7 +101,7 @@ def test_latent_dimension_one_draws_the_curve() -> None:
     at.button(key="gan.step").click().run()
     _ok(at)
     assert at.session_state["session:gan"].method.config.latent_dim == 1
-    assert len(at.get("plotly_chart")) == 3
+    assert len(plotly_figures(at)) == 3
 
 
 @pytest.mark.parametrize(

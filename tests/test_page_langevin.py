@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
 from explorer.langevin_run import LangevinConfig, with_fields
@@ -42,7 +43,7 @@ def test_default_page_runs_the_chains():
     metrics = _metrics(at)
     assert float(metrics["final log-density gap (nats)"]) < 0.15
     assert float(metrics["final mode coverage TV"]) < 0.08
-    assert len(at.get("plotly_chart")) == 3  # the animation and two marginals
+    assert len(plotly_figures(at)) == 3  # the animation and two marginals
     assert not at.error and at.latex  # the maths expander
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
 from explorer.methods import VAEConfig
@@ -51,7 +52,7 @@ def _step(at: AppTest, steps: int = 1) -> None:
 def test_every_model_kind_and_tab_renders(kind: str, tab: str) -> None:
     at = _page(VAEConfig(kind=kind, **SMALL), tab)
     _step(at)
-    charts = len(at.get("plotly_chart"))
+    charts = len(plotly_figures(at))
     own = {"Reparametrisation": 2 if kind == "vae" else 0, "AE vs VAE: holes": 0 if kind == "vqvae" else 2}
     assert charts == 3 + own.get(tab, 0)  # data space, latent space, decoder manifold, then the tab's own
     expected = {
@@ -80,7 +81,7 @@ def test_both_latent_dimensions_render(d: int) -> None:
     at = _page(VAEConfig(latent_dim=d, **SMALL), "Reparametrisation")
     _step(at)
     assert at.session_state["session:vae"].method.latent_dim == d
-    assert len(at.get("plotly_chart")) == 5
+    assert len(plotly_figures(at)) == 5
 
 
 def test_every_preset_sets_its_config_and_says_what_to_look_at() -> None:

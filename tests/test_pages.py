@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +71,7 @@ def test_flow_matching_page_renders_every_tab(tab: str) -> None:
     assert not at.exception, [e.value for e in at.exception]
     labels = [b.label for b in at.button]
     assert labels[labels.index("Train") :][:4] == ["Train", "Pause", "Step", "Reset"]
-    assert len(at.get("plotly_chart")) >= 2  # live samples + velocity field, then the tab's own figures
+    assert len(plotly_figures(at)) >= 2  # live samples + velocity field, then the tab's own figures
 
 
 def test_train_then_pause_advances_steps_and_keeps_them() -> None:

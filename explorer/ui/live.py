@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from explorer.session import RUNNING, Snapshot, TrainingSession
+from explorer.ui import chart
 from explorer.worker import TrainingWorker
 
 REFRESH_S = 0.25
@@ -53,7 +54,8 @@ def _fragment(
         snap = session.snapshot()
         if main:  # one element slot, always there, so the fragment's element tree keeps its shape
             _waiting_note(worker, st.empty())
-        render(snap)
+        with chart.in_place(key):  # redrawn, not remounted, at every refresh
+            render(snap)
         if not main:
             return
         worker.ensure_running()
