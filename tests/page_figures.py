@@ -15,4 +15,3 @@ def plotly_figures(at) -> list[dict]:
         if element.proto.component_name.endswith(chart.COMPONENT):
             figures.append(json.loads(json.loads(element.proto.json_args)["spec"]))
     return figures
-
