@@ -230,6 +230,7 @@ def test_divergences_page_shows_the_notes_values(server, browser) -> None:
     page.goto(f"{server}/divergences")
     page.get_by_text("The lesson.").first.wait_for(timeout=60_000)
     values = page.locator("[data-testid=stMetricValue] >> visible=true")  # the open tab's metrics
+    values.nth(2).wait_for(timeout=30_000)  # the metrics can arrive after the lesson's text
     assert values.all_inner_texts()[:3] == ["∞", "0.693", "1.500"]  # KL, JS, W₁ for δ₀ against δ_θ
     page.get_by_role("slider").first.press("End")  # θ = 4: JS stays log 2, W₁ follows θ
     page.get_by_text("4.000").first.wait_for(timeout=20_000)
