@@ -23,7 +23,11 @@ if str(ROOT) not in sys.path:
 from explorer.device import DEVICE_OPTIONS, resolve_device  # noqa: E402
 
 # The test machine has two cores; one intra-op thread is the explorer's own policy (DESIGN.md).
-torch.set_num_threads(1)
+# EXPLORER_TEST_THREADS=2 runs the suite with two (other reduction orders in torch's kernels), and
+# EXPLORER_FLUSH_DENORMAL=1 with denormals flushed to zero: the suite must pass either way.
+torch.set_num_threads(int(os.environ.get("EXPLORER_TEST_THREADS", "1")))
+if os.environ.get("EXPLORER_FLUSH_DENORMAL") == "1":
+    torch.set_flush_denormal(True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,3 +47,16 @@ def device(request: pytest.FixtureRequest) -> torch.device:
     if choice.fell_back:
         pytest.skip(choice.reason)
     return choice.device
+
+
+@pytest.fixture
+def float64():
+    """Tensors default to float64 for the test: networks, data, kernels and references alike.
+
+    Exact maths computed two ways (a hand-derived kernel against autograd, a decomposition against a
+    direct computation) then agrees to ~1e-12 whatever the CPU's kernels and reduction order, so such
+    tests compare tightly there instead of with float32 tolerances that one CPU happens to meet."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch.float64
+    torch.set_default_dtype(previous)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from numerics import assert_close_to_scale
 
 from explorer.densities import get_density
 from explorer.device import make_generator
@@ -45,7 +46,9 @@ def test_score_equals_autograd_of_log_prob(eight, path_name, source, t):
 def test_marginal_mixture_matches_log_prob(eight, path_name, t):
     truth = MixturePath(eight, PATHS[path_name](), get_density("two_gaussians"))
     x = _points()
-    torch.testing.assert_close(truth.marginal(t).log_prob(x.float()).double(), truth.log_prob(x, t), atol=1e-4, rtol=0)
+    # the app's float32 mixture against the float64 closed form: rounding grows with |log p| (up to ~80 here);
+    # measured at most 2 float32 steps of the largest |log p| over 50,000 points
+    assert_close_to_scale(truth.marginal(t).log_prob(x.float()), truth.log_prob(x, t), ulps=8)
 
 
 @pytest.mark.parametrize("path", [LinearPath(), CosinePath()], ids=["linear", "cosine"])

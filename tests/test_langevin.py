@@ -9,6 +9,7 @@ import threading
 
 import pytest
 import torch
+from numerics import EPS32
 
 from explorer.densities import GaussianMixture, get_density
 from explorer.exact import MixturePath
@@ -177,6 +178,7 @@ class _FakeSession:
         self.lock = threading.RLock()
 
 
+@pytest.mark.usefixtures("float64")  # two formulas for the same score, in float64 but for one rounding:
 def test_learned_adapter_gives_the_noised_score_at_the_matching_time():
     mix = get_density("two_gaussians")
     learned = LearnedScore(_FakeDiffusion(mix), mix)
@@ -185,7 +187,8 @@ def test_learned_adapter_gives_the_noised_score_at_the_matching_time():
     for sigma in (0.2, 1.0, 4.0):
         t = learned.time_for(sigma)
         assert learned.ratio(t) == pytest.approx(sigma, rel=1e-4)
-        assert torch.allclose(learned.at(sigma)[0](x), exact.at(sigma)[0](x), atol=1e-3, rtol=1e-3)
+        # the noised mixture keeps its stds sqrt(s^2 + sigma^2) in float32 (a GaussianMixture's storage)
+        torch.testing.assert_close(learned.at(sigma)[0](x), exact.at(sigma)[0](x), rtol=8 * EPS32, atol=1e-12)
     # plain Langevin: s(x, t_min), and the target's exact log p for MALA
     score, log_prob = learned.at(learned.min_sigma)
     score(x)

@@ -51,22 +51,24 @@ def _train(session: TrainingSession) -> None:
         session.run(1.0)
 
 
+@pytest.mark.usefixtures("float64")
 @pytest.mark.parametrize("keep", [0, 1])
 def test_each_coupling_is_invertible_with_the_autograd_log_det(keep: int) -> None:
     coupling = _randomised(AffineCoupling(keep, 16, 2, 1.5, "silu"), 0.7, seed=keep)
     x = 2.5 * torch.randn(200, 2, generator=torch.Generator().manual_seed(1))
     y, logdet = coupling(x)
     back, inverse_logdet = coupling.inverse(y)
-    assert (back - x).abs().max() < 1e-4
-    assert (coupling(coupling.inverse(x)[0])[0] - x).abs().max() < 1e-4
-    torch.testing.assert_close(inverse_logdet, -logdet)
+    assert (back - x).abs().max() < 1e-12
+    assert (coupling(coupling.inverse(x)[0])[0] - x).abs().max() < 1e-12
+    torch.testing.assert_close(inverse_logdet, -logdet, rtol=1e-12, atol=1e-12)
     assert logdet.abs().max() > 0.1  # not the identity
     for point, value in zip(x[:20], logdet[:20], strict=True):
         jacobian = torch.autograd.functional.jacobian(lambda p: coupling(p[None])[0][0], point)
         assert jacobian[keep, 1 - keep] == 0  # triangular: the kept coordinate ignores the moved one
-        torch.testing.assert_close(value, torch.linalg.slogdet(jacobian)[1], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(value, torch.linalg.slogdet(jacobian)[1], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.usefixtures("float64")
 def test_the_whole_flow_inverts_and_its_log_det_is_the_sum_of_the_layers() -> None:
     flow = _randomised(RealNVP(5, 16, 2, 1.0), 0.4)
     z = torch.randn(100, 2, generator=torch.Generator().manual_seed(2))
@@ -75,10 +77,10 @@ def test_the_whole_flow_inverts_and_its_log_det_is_the_sum_of_the_layers() -> No
     x = flow(z)
     torch.testing.assert_close(points[-1], x)
     back, inverse_logdet = flow.inverse(x)
-    assert (back - z).abs().max() < 1e-4
-    torch.testing.assert_close(inverse_logdet, -logdets.sum(0), rtol=1e-4, atol=1e-4)
+    assert (back - z).abs().max() < 1e-12
+    torch.testing.assert_close(inverse_logdet, -logdets.sum(0), rtol=1e-12, atol=1e-12)
     jacobian = torch.autograd.functional.jacobian(lambda p: flow(p[None])[0], z[0])
-    torch.testing.assert_close(logdets[:, 0].sum(), torch.linalg.slogdet(jacobian)[1], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(logdets[:, 0].sum(), torch.linalg.slogdet(jacobian)[1], rtol=1e-10, atol=1e-12)
 
 
 def test_the_log_density_integrates_to_one() -> None:
@@ -115,6 +117,7 @@ def test_kernel_gradients_match_autograd(n_couplings: int, depth: int, bound: fl
     torch.testing.assert_close(flat.grad, torch.cat([g.reshape(-1) for g in expected]), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.usefixtures("float64")
 def test_kernel_steps_match_autograd_and_torch_optim_adam() -> None:
     config = FlowConfig(density="eight_gaussians", n_layers=3, hidden=16, depth=2, batch_size=64, lr=1e-2)
     method = NormalizingFlow(config, get_density(config.density), torch.device("cpu"))
@@ -130,11 +133,13 @@ def test_kernel_steps_match_autograd_and_torch_optim_adam() -> None:
         loss.backward()
         optimizer.step()
         expected.append(float(loss.detach()))
-    torch.testing.assert_close(losses, torch.tensor(expected), rtol=1e-5, atol=1e-5)
+    assert method.flat.flat.dtype == losses.dtype == torch.float64
+    torch.testing.assert_close(losses, torch.tensor(expected), rtol=1e-10, atol=1e-12)
     for ours, theirs in zip(method.flow.parameters(), reference.parameters(), strict=True):
-        torch.testing.assert_close(ours, theirs.detach(), rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(ours, theirs.detach(), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.usefixtures("float64")
 def test_the_compiled_kernel_is_scripted_and_agrees_with_python() -> None:
     compiled = compiled_realnvp_steps()
     assert compiled is not realnvp_steps, "TorchScript failed: training runs as slow Python"
@@ -148,11 +153,12 @@ def test_the_compiled_kernel_is_scripted_and_agrees_with_python() -> None:
             f.exp_avg_sq, f.step_count, data, [1e-2] * 4, 3, 2.0, "relu", 0.9, 0.999, 1e-8,
         )  # fmt: skip
         results.append((losses, f.flat.clone(), float(f.step_count)))
-    torch.testing.assert_close(results[0][0], results[1][0])
-    torch.testing.assert_close(results[0][1], results[1][1])
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-12, atol=1e-12)
     assert results[0][2] == results[1][2] == 4.0
 
 
+@pytest.mark.usefixtures("float64")
 @pytest.mark.parametrize("activation", ["relu", "silu", "tanh"])
 @pytest.mark.parametrize("n_layers", [1, 4])
 def test_the_compiled_density_and_sampler_equal_the_modules(n_layers: int, activation: str) -> None:
@@ -162,10 +168,11 @@ def test_the_compiled_density_and_sampler_equal_the_modules(n_layers: int, activ
     method = NormalizingFlow(config, get_density("checkerboard"), "cpu")
     _randomised(method.flow, seed=n_layers)  # in place: the flat buffer holds the module's parameters
     x = get_density("checkerboard").sample(500, make_generator(1))
-    torch.testing.assert_close(method.log_prob(x), method.flow.log_prob(x), rtol=1e-5, atol=1e-5)
+    assert method.log_prob(x).dtype == torch.float64
+    torch.testing.assert_close(method.log_prob(x), method.flow.log_prob(x), rtol=1e-12, atol=1e-12)
     z = torch.randn((500, 2), generator=make_generator(2))
     samples = method.sample(500, make_generator(2))
-    torch.testing.assert_close(samples, method.flow(z), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(samples, method.flow(z), rtol=1e-12, atol=1e-12)
     assert not torch.allclose(samples, z, atol=1e-2)  # the randomised flow moves its input
 
 
@@ -213,6 +220,7 @@ def test_a_diverging_run_pauses_with_the_last_good_weights() -> None:
     assert torch.isfinite(session.method.log_prob(torch.zeros(4, 2))).all()
 
 
+@pytest.mark.usefixtures("float64")
 def test_views_decompose_log_p_into_layers() -> None:
     method = NormalizingFlow(FlowConfig(n_layers=5, hidden=16), get_density("checkerboard"), torch.device("cpu"))
     _randomised(method.flow, 0.3)
@@ -221,7 +229,8 @@ def test_views_decompose_log_p_into_layers() -> None:
     np.testing.assert_allclose(layers.forward_lines[0, 0, :, 1], -3.0)  # a horizontal line of the noise grid
     terms = views.logdet_view(method, fine=21)
     grid = make_grid(6.0, 21)
-    np.testing.assert_allclose(terms.log_prob, grid.as_image(method.log_prob(grid.points)), rtol=1e-4, atol=1e-4)
+    direct = grid.as_image(method.log_prob(grid.points))  # log p at [-6, 6]^2's corners is about -55
+    np.testing.assert_allclose(terms.log_prob, direct, rtol=1e-12, atol=1e-12)
     assert terms.terms.shape == (5, 21, 21)
     assert views.shown_layers(64) == sorted(set(views.shown_layers(64))) and len(views.shown_layers(64)) <= 12
 

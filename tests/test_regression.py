@@ -19,6 +19,7 @@ def _data(steps: int, device: torch.device, batch: int = 64):
     return z, y
 
 
+@pytest.mark.usefixtures("float64")
 @pytest.mark.parametrize("depth", [1, 3])
 def test_matches_autograd_and_torch_adam(device, depth):
     torch.manual_seed(0)
@@ -37,12 +38,13 @@ def test_matches_autograd_and_torch_adam(device, depth):
         adam.step()
         fast_loss = fast.step(z[i], y[i], lr)
         assert fast_loss.dim() == 0
-        torch.testing.assert_close(fast_loss, loss.detach(), rtol=1e-5, atol=1e-5)
+        assert fast_loss.dtype == torch.float64
+        torch.testing.assert_close(fast_loss, loss.detach(), rtol=1e-12, atol=1e-12)
         # the hand-derived backward pass equals autograd's (Adam alone would hide a scaled gradient)
         grads = torch.cat([q.grad.reshape(-1) for q in reference.parameters()])
-        torch.testing.assert_close(fast.grad, grads, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(fast.grad, grads, rtol=1e-10, atol=1e-12)
     for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=True):
-        torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-5, atol=1e-5, msg=name)
+        torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-9, atol=1e-12, msg=name)
 
 
 def test_parameters_are_views_of_the_flat_buffer():
@@ -81,6 +83,7 @@ def test_state_dict_round_trip_restores_weights_and_optimizer():
     torch.testing.assert_close(fast.flat, after)
 
 
+@pytest.mark.usefixtures("float64")
 def test_scripted_multi_step_kernel_matches_single_steps_and_torch_adam() -> None:
     """`steps` (one TorchScript call for many steps) must equal a loop of `step` and torch.optim.Adam.
 
@@ -111,9 +114,10 @@ def test_scripted_multi_step_kernel_matches_single_steps_and_torch_adam() -> Non
         loss.backward()
         reference.step()
         reference_losses.append(loss.item())
-    assert torch.allclose(fast_losses, single_losses, atol=1e-5)
-    assert torch.allclose(fast_losses, torch.tensor(reference_losses), atol=1e-5)
-    assert torch.allclose(fast.flat, single.flat, atol=1e-5)
+    assert fast.flat.dtype == torch.float64
+    torch.testing.assert_close(fast_losses, single_losses, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(fast_losses, torch.tensor(reference_losses), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(fast.flat, single.flat, rtol=1e-10, atol=1e-12)
     assert torch.equal(fast.step_count, single.step_count)
     for p, q in zip(a.parameters(), c.parameters(), strict=True):
-        assert torch.allclose(p, q, atol=1e-5)
+        torch.testing.assert_close(p, q, rtol=1e-9, atol=1e-12)

@@ -110,7 +110,7 @@ class GAN(Method):
         """One-hot labels `[..., n_classes]` (`[..., 0]` for an unconditional GAN)."""
         if not self.n_classes:
             return torch.empty((*labels.shape, 0), device=labels.device)
-        return nn.functional.one_hot(labels, self.n_classes).float()
+        return nn.functional.one_hot(labels, self.n_classes).to(torch.get_default_dtype())
 
     def _run_kernel(self, lrs: list[float], n_critic: int, train_g: bool) -> tuple[Tensor, Tensor]:
         """len(lrs) <= GAN_BLOCK - cursor steps of `explorer.gan_kernel.gan_steps` on the current block."""

@@ -31,8 +31,9 @@ class Grid:
 
 
 def make_grid(lim: float, n: int, device: torch.device | str = "cpu") -> Grid:
+    """Points in torch's default dtype (float32 in the app, float64 in the tests that compare exactly)."""
     axis = np.linspace(-lim, lim, n)
-    a = torch.tensor(axis, dtype=torch.float32)
+    a = torch.tensor(axis, dtype=torch.get_default_dtype())
     yy, xx = torch.meshgrid(a, a, indexing="ij")
     return Grid(axis, torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1).to(device), lim)
 

@@ -64,7 +64,7 @@ class SpacesView:
 def _grid(lim: float, fine: int, dim: int, device: torch.device) -> tuple[np.ndarray, torch.Tensor]:
     """(axis `[g]`, points `[g^dim, dim]`) over [-lim, lim]^dim, row-major with z1 fastest."""
     axis = np.linspace(-lim, lim, fine)
-    a = torch.tensor(axis, dtype=torch.float32, device=device)
+    a = torch.tensor(axis, dtype=torch.get_default_dtype(), device=device)
     if dim == 1:
         return axis, a[:, None]
     zz2, zz1 = torch.meshgrid(a, a, indexing="ij")
