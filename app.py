@@ -1,30 +1,26 @@
-"""Generative Models Explorer: the router. Pages live in pages/; this file only declares them."""
+"""Generative Models Explorer: the server. `streamlit run app.py` finds `app` below and serves router.py
+(the pages) with two additions of the explorer's own:
+
+- `/explorer-assets/...`: plotly.js with long-lived caching (`explorer.ui.assets`), fetched once per browser;
+- a warm-up at start: every family's kernels are compiled and its views drawn once in a background thread
+  (`explorer.warmup`), so that the first student to open a page does not wait for it.
+"""
+
+import contextlib
+import threading
 
 import streamlit as st
+from streamlit import config
 
-from explorer.device import configure_threads
-from explorer.ui.presentation import presentation_switch
+from explorer.ui import assets
 
-configure_threads()
-st.set_page_config(page_title="Generative Models Explorer", page_icon=":material/blur_on:", layout="wide")
 
-PAGES = {
-    "Explorer": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
-    "Foundations": [
-        st.Page("pages/densities.py", title="Densities", icon=":material/scatter_plot:"),
-        st.Page("pages/divergences.py", title="Divergences", icon=":material/straighten:"),
-    ],
-    "Models": [
-        st.Page("pages/gan.py", title="GANs", icon=":material/compare_arrows:"),
-        st.Page("pages/vae.py", title="VAEs", icon=":material/hub:"),
-        st.Page("pages/normalizing_flows.py", title="Normalizing flows", icon=":material/swap_horiz:"),
-        st.Page("pages/flow_matching.py", title="Flow matching", icon=":material/waves:"),
-        st.Page("pages/diffusion.py", title="Diffusion and score", icon=":material/blur_on:"),
-        st.Page("pages/langevin.py", title="Langevin dynamics", icon=":material/grain:"),
-    ],
-    "Compare": [st.Page("pages/compare.py", title="Compare models", icon=":material/leaderboard:")],
-}
+@contextlib.asynccontextmanager
+async def lifespan(_app):
+    from explorer.warmup import warm_up
 
-page = st.navigation(PAGES)
-presentation_switch()
-page.run()
+    threading.Thread(target=warm_up, name="explorer-warm-up", daemon=True).start()
+    yield
+
+
+app = st.App("router.py", routes=assets.routes(config.get_option("server.baseUrlPath")), lifespan=lifespan)

@@ -1,5 +1,5 @@
-"""The Plotly figures a page drew under AppTest, whichever way: `st.plotly_chart` (static charts) or the
-live chart component that redraws in place (`explorer.ui.chart.in_place`)."""
+"""The Plotly figures a page drew under AppTest: every one goes to the app's chart component
+(`explorer.ui.chart`), live or static."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import json
 from explorer.ui import chart
 
 
+def chart_payloads(at) -> list[dict]:
+    """Every chart's payload ({spec, config, height, place, ...}), in page order."""
+    return [json.loads(e.proto.bytes) for e in at.get("bidi_component") if e.proto.component_name == chart.COMPONENT]
+
+
 def plotly_figures(at) -> list[dict]:
-    """Every Plotly figure dict on the page, in page order within each kind (static ones first)."""
-    figures = [json.loads(element.proto.spec) for element in at.get("plotly_chart")]
-    for element in at.get("component_instance"):
-        if element.proto.component_name.endswith(chart.COMPONENT):
-            figures.append(json.loads(json.loads(element.proto.json_args)["spec"]))
-    return figures
+    """Every Plotly figure dict on the page, in page order."""
+    return [p["spec"] for p in chart_payloads(at)]

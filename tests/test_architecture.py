@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 EXPLORER = ROOT / "explorer"
 
@@ -122,11 +120,16 @@ def test_importing_plotting_loads_neither_torch_nor_streamlit():
 
 
 def test_pages_hold_page_scripts_only():
-    pages = ROOT / "pages"
-    if not pages.is_dir():
-        pytest.skip("pages/ does not exist yet")
-    assert not (pages / "__init__.py").exists(), "Streamlit would list __init__.py as a page"
+    pages = ROOT / "app_pages"
+    assert pages.is_dir(), "app_pages/ holds the page scripts that router.py declares"
+    assert not (pages / "__init__.py").exists(), "a page folder holds page scripts only"
     for entry in pages.iterdir():
         if entry.name == "__pycache__":
             continue
-        assert entry.is_file() and entry.suffix == ".py", f"pages/ holds page scripts only, found {entry.name}"
+        assert entry.is_file() and entry.suffix == ".py", f"app_pages/ holds page scripts only, found {entry.name}"
+
+
+def test_no_pages_folder_for_streamlit_to_discover():
+    """A folder named pages/ beside the main script switches on Streamlit's legacy page discovery, which can show its
+    automatic list of file names instead of the app's navigation (issue 12): the scripts live in app_pages/."""
+    assert not (ROOT / "pages").exists()

@@ -15,8 +15,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 from serve import server_log, streamlit_server
 
-from explorer.ui import chart
-
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
@@ -109,32 +107,31 @@ def _watch_training(page) -> tuple[int, int]:
     return before, after
 
 
-def _live_chart_frames(page) -> list:
-    return [frame for frame in page.frames if chart.COMPONENT in frame.url]
+LIVE_CHARTS = "div.explorer-plotly-chart[data-place]"  # explorer/ui/plotly_chart.js: a live panel's charts
 
 
 def _mark_live_charts(page) -> list[int]:
-    """Mark each live chart's document; how many times each has drawn so far."""
-    frames = _live_chart_frames(page)
-    for frame in frames:
-        frame.wait_for_function("() => Number(document.body.dataset.renders) > 0 && window.Plotly", timeout=30_000)
-    return [
-        frame.evaluate("() => { window.kept = true; return Number(document.body.dataset.renders); }")
-        for frame in frames
-    ]
+    """Mark each live chart's element; how many times each has drawn so far."""
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{LIVE_CHARTS}')].every(d => Number(d.dataset.renders) > 0)"
+        f" && document.querySelectorAll('{LIVE_CHARTS}').length > 0",
+        timeout=30_000,
+    )
+    return page.evaluate(
+        f"() => [...document.querySelectorAll('{LIVE_CHARTS}')]"
+        ".map(d => { d.kept = true; return Number(d.dataset.renders); })"
+    )
 
 
 def _live_chart_renders_since_marked(page) -> list[int]:
-    """Each live chart's draw count, asserting it is the document marked before and has traces."""
-    counts = []
-    for frame in _live_chart_frames(page):
-        kept, traces, renders = frame.evaluate(
-            "() => [window.kept === true, document.getElementById('chart').data.length,"
-            " Number(document.body.dataset.renders)]"
-        )
-        assert kept and traces > 0, (frame.url, kept, traces)
-        counts.append(renders)
-    return counts
+    """Each live chart's draw count, asserting it is the element marked before and has traces."""
+    charts = page.evaluate(
+        f"() => [...document.querySelectorAll('{LIVE_CHARTS}')].map(d => [d.kept === true, (d.data || []).length,"
+        " Number(d.dataset.renders)])"
+    )
+    for kept, traces, _ in charts:
+        assert kept and traces > 0, charts
+    return [renders for _, _, renders in charts]
 
 
 def test_home_and_navigation(server, browser) -> None:
@@ -265,7 +262,7 @@ def test_compare_page_trains_two_families_and_shows_the_table(server, browser) -
     assert table.count() == 1
     text = table.inner_text()
     assert "GAN" in text and "Normalizing flow (RealNVP)" in text and "evals / sample" in text
-    assert page.locator("[data-testid=stPlotlyChart]").count() == 2
+    assert page.locator("div.explorer-plotly-chart").count() == 2  # the two families' samples
     page.close()
 
 
@@ -296,3 +293,101 @@ def test_normalizing_flows_page_trains_and_plays_the_layers(server, browser) -> 
     page.get_by_text("change of variables").first.wait_for(timeout=30_000)
     _no_exception(page)
     page.close()
+
+
+# --- pages open fast; no raw page list ------------------------------------------------------------------
+
+SCRIPT_BYTES = """() => performance.getEntriesByType('resource')
+    .filter(e => e.initiatorType === 'script' || /\\.m?js(\\?|$)/.test(e.name))
+    .reduce((sum, e) => [sum[0] + e.transferSize, sum[1] + e.decodedBodySize], [0, 0])"""
+
+
+def _all_live_charts_drawn(page, count: int) -> None:
+    page.wait_for_function(
+        f"() => {{ const charts = [...document.querySelectorAll('{LIVE_CHARTS}')];"
+        f" return charts.length >= {count}"
+        " && charts.every(d => Number(d.dataset.renders) > 0 && (d.data || []).length); }",
+        timeout=60_000,
+    )
+
+
+def _open_until_drawn(context, url: str, count: int) -> tuple[float, int, int]:
+    """Seconds from navigation to every live chart drawn, and the JavaScript bytes (transferred, decoded)."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    start = time.monotonic()
+    page.goto(url)
+    _all_live_charts_drawn(page, count)
+    seconds = time.monotonic() - start
+    transferred, decoded = page.evaluate(SCRIPT_BYTES)
+    _no_exception(page)
+    page.close()
+    return seconds, transferred, decoded
+
+
+@pytest.mark.parametrize(("path", "title", "charts"), [("flow_matching", "Flow matching", 2), ("gan", "GANs", 2)])
+def test_a_training_page_draws_every_live_chart_on_opening(server, browser, path: str, title: str, charts: int) -> None:
+    """Opened in a fresh browser (empty cache), then again in a new tab of it, then reached from the sidebar:
+    every live chart gets drawn each time. The seconds and JavaScript bytes are printed for the record."""
+    context = browser.new_context()
+    first = _open_until_drawn(context, f"{server}/{path}", charts)
+    second = _open_until_drawn(context, f"{server}/{path}", charts)
+    page = context.new_page()
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    page.goto(f"{server}/densities")
+    page.get_by_role("heading", name="Densities").first.wait_for(timeout=60_000)
+    start = time.monotonic()
+    page.locator("[data-testid=stSidebarNav]").get_by_text(title, exact=True).click()
+    _all_live_charts_drawn(page, charts)
+    switched = time.monotonic() - start
+    _no_exception(page)
+    context.close()
+    mb = 1e6
+    print(
+        f"{path}: every live chart drawn {first[0]:.2f} s after navigation (fresh browser; JavaScript "
+        f"{first[1] / mb:.2f} MB transferred, {first[2] / mb:.2f} MB decoded), {second[0]:.2f} s in a new tab "
+        f"({second[1] / mb:.3f} MB transferred), {switched:.2f} s after a sidebar click"
+    )
+
+
+RAW_PAGE_NAMES = {p.stem for p in (Path(__file__).resolve().parents[1] / "app_pages").glob("*.py")} | {"app"}
+
+
+def test_every_sidebar_entry_clicked_twice_quickly_shows_its_page(server, browser) -> None:
+    """Click through the whole sidebar twice, quickly: each click lands on the app's navigation (titles, not
+    file names) and a page with content, never Streamlit's automatic list of page files."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server)
+    page.get_by_text("The map of the course").wait_for(timeout=60_000)
+    nav = page.locator("[data-testid=stSidebarNav]")
+    titles = _nav_titles(page)
+    assert len(titles) >= 10 and not RAW_PAGE_NAMES & set(titles), titles
+    content = page.locator("[data-testid=stMain] h1, [data-testid=stMain] h2, [data-testid=stMain] h3")
+    for _round in range(2):
+        for title in titles:
+            nav.get_by_text(title, exact=True).first.click()
+            page.wait_for_timeout(300)
+            _assert_app_navigation(page, titles)
+            try:
+                content.first.wait_for(timeout=20_000)
+            except playwright_api.TimeoutError:
+                pytest.fail(f"empty main area after clicking {title!r}")
+            _assert_app_navigation(page, titles)
+    page.wait_for_timeout(3000)  # the last click's page settles
+    _assert_app_navigation(page, titles)
+    assert content.count() > 0, "empty main area"
+    _no_exception(page)
+    page.close()
+
+
+def _nav_titles(page) -> list[str]:
+    """The sidebar's entries, their text without the icon's name (a ligature, "home" before "Home")."""
+    texts = page.locator("[data-testid=stSidebarNav] a").all_inner_texts()
+    return [t.strip().split("\n")[-1].strip() for t in texts if t.strip()]
+
+
+def _assert_app_navigation(page, titles: list[str]) -> None:
+    shown = _nav_titles(page)
+    assert not RAW_PAGE_NAMES & set(shown), f"the raw page list: {shown}"
+    assert not shown or shown == titles, shown
+    assert page.locator("[data-testid=stMain]").count() == 1

@@ -15,6 +15,8 @@ import plotly
 import plotly.io
 import plotly.tools
 import pytest
+import streamlit
+from page_figures import chart_payloads
 from streamlit.testing.v1 import AppTest
 
 from explorer.densities import get_density
@@ -25,7 +27,7 @@ from explorer.plotting import vae as vplot
 from explorer.plotting.charts import loss_chart, quality_chart
 from explorer.plotting.fields import samples_figure
 from explorer.plotting.figures import animated, figure, heatmap, scatter
-from explorer.ui import chart
+from explorer.ui import assets, chart
 from explorer.views import gan as gan_views
 from explorer.views import vae as vae_views
 
@@ -51,13 +53,14 @@ def _figures() -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("name", list(_figures()))
-def test_a_built_figure_is_sent_as_the_validated_one(name: str) -> None:
+def test_a_figure_is_sent_as_the_validated_one(name: str) -> None:
+    """The component gets the JSON st.plotly_chart would have sent, without plotly's rebuild."""
     fig = _figures()[name]
-    assert _sent(chart._Built(fig)) == _sent(fig)
+    assert json.loads(chart.payload(fig))["spec"] == _sent(fig)
 
 
-def test_the_built_figure_skips_plotly_s_rebuild(monkeypatch) -> None:
-    """The point of the module: no `Figure(**spec)` per refresh (the rebuild is what validates)."""
+def test_the_payload_skips_plotly_s_rebuild(monkeypatch) -> None:
+    """The point of sending dicts: no `Figure(**spec)` per refresh (the rebuild is what validates)."""
     built = []
     original = plotly.graph_objs.Figure.__init__
 
@@ -66,10 +69,9 @@ def test_the_built_figure_skips_plotly_s_rebuild(monkeypatch) -> None:
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(plotly.graph_objs.Figure, "__init__", counting)
-    fig = _figures()["density"]
-    _sent(chart._Built(fig))
-    assert built == [False]  # only _Built's own empty Figure
-    _sent(fig)
+    chart.payload(_figures()["density"])
+    assert built == []
+    _sent(_figures()["density"])
     assert built[-1] is True  # a dict is rebuilt from its contents
 
 
@@ -119,29 +121,76 @@ def _live_panel_script() -> None:
     chart.plotly(st, fig)
 
 
-def _live_charts_on(at) -> list:
-    return [e.proto for e in at.get("component_instance") if e.proto.component_name.endswith(chart.COMPONENT)]
-
-
 def test_live_panel_charts_keep_their_identity_while_their_figure_changes() -> None:
     at = AppTest.from_function(_live_panel_script).run()
     assert not at.exception
-    first = _live_charts_on(at)
-    assert len(first) == 2 and len(at.get("plotly_chart")) == 1  # only the panel's charts are drawn in place
+    first, first_ids = chart_payloads(at), _ids(at)
+    assert [p["place"] for p in first] == ["panel.0", "panel.1", ""]  # the panel's two charts, then a static one
+    assert not at.get("plotly_chart")  # every Plotly figure goes to the app's component
     at.run()
-    second = _live_charts_on(at)
-    assert [p.id for p in first] == [p.id for p in second]  # same element: the front end keeps the chart
-    assert [p.json_args for p in first] != [p.json_args for p in second]  # ... and gets the new figure
-    args = [json.loads(p.json_args) for p in second]
+    second, second_ids = chart_payloads(at), _ids(at)
+    assert first_ids[:2] == second_ids[:2]  # same elements: the front end keeps the charts
+    assert [p["spec"] for p in first[:2]] != [p["spec"] for p in second[:2]]  # ... and gets the new figures
     fig = {"data": [{"type": "scatter", "x": [0, 1], "y": [0, 1]}], "layout": {"height": 321}}
-    assert json.loads(args[0]["spec"]) == _sent(fig)  # what st.plotly_chart would have sent
-    assert [a["height"] for a in args] == [321, 321]
-    assert json.loads(args[1]["config"]) == {"displayModeBar": False}
+    assert second[0]["spec"] == _sent(fig)  # what st.plotly_chart would have sent
+    assert [a["height"] for a in second] == [321, 321, 321]
+    assert second[1]["config"] == {"displayModeBar": False}
+    assert {a["plotly"] for a in second} == {f"{assets.PREFIX}/{assets.PLOTLY}"}
+    assert {a["chunk"] for a in second} == {chart.plotly_chunk()}
+    assert not any(e.proto.isolate_styles for e in at.get("bidi_component"))  # plotly.js's styles reach it
 
 
-def test_the_live_chart_is_served_with_plotly_js_from_the_plotly_package() -> None:
-    folder = Path(chart._live_chart().path)
-    assert (folder / "index.html").read_text() == Path(chart.__file__).with_name("live_chart.html").read_text()
-    shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    assert (folder / "plotly.min.js").stat().st_size == shipped.stat().st_size > 1_000_000
-    assert '<script src="plotly.min.js">' in (folder / "index.html").read_text()
+def _ids(at) -> list[str]:
+    return [e.proto.id for e in at.get("bidi_component")]
+
+
+def test_the_live_chart_takes_plotly_js_from_streamlit_s_own_cached_chunk() -> None:
+    """The one plotly.js of the page: Streamlit's hashed PlotlyChart chunk (cached for good by the browser),
+    which defines window.Plotly when it is imported; the component's module is sent without its comments."""
+    chunk = Path(streamlit.__file__).parent / "static" / "static" / "js" / chart.plotly_chunk()
+    text = chunk.read_text()
+    assert chunk.stat().st_size > 1_000_000 and "window.Plotly=" in text
+    script = chart._compact(chart._SCRIPT.read_text())
+    lines = script.splitlines()
+    assert "export default function" in script and len(script) < len(chart._SCRIPT.read_text())
+    assert not any(line.startswith(("//", " ")) or not line for line in lines)
+
+
+def _get(path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One GET through the asset routes (a plain ASGI call: no HTTP client needed)."""
+    import asyncio
+
+    from starlette.routing import Router
+
+    router, messages = Router(routes=assets.routes("/class")), []
+    scope = {
+        "type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+    }  # fmt: skip
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    async def send(message):
+        messages.append(message)
+
+    asyncio.run(router(scope, receive, send))
+    start = messages[0]
+    head = {k.decode(): v.decode() for k, v in start["headers"]}
+    return start["status"], head, b"".join(m.get("body", b"") for m in messages[1:])
+
+
+def test_plotly_js_is_served_once_per_browser_with_long_lived_caching() -> None:
+    import gzip
+
+    for path in (f"/{assets.PREFIX}/{assets.PLOTLY}", f"/class/{assets.PREFIX}/{assets.PLOTLY}"):
+        status, head, body = _get(path, {"Accept-Encoding": "gzip, br"})
+        assert status == 200 and head["cache-control"] == "public, max-age=31536000, immutable"
+        assert head["content-encoding"] == "gzip" and head["content-type"].startswith("text/javascript")
+        text = gzip.decompress(body).decode()
+        assert "plotly.js (cartesian - minified) v4.1.1" in text[:200] and "window.Plotly = Plotly" in text
+        assert len(body) < 0.4 * len(text)  # 1.5 MB as about 0.5 MB on the wire
+    status, head, body = _get(f"/{assets.PREFIX}/{assets.PLOTLY}")
+    assert status == 200 and "content-encoding" not in head and body.startswith(b"/**")
+    assert _get(f"/{assets.PREFIX}/secrets.txt")[0] == 404
+    assert _get(f"/{assets.PREFIX}/../chart.py")[0] == 404

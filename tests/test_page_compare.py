@@ -14,7 +14,7 @@ from explorer.compare import CompareConfig, Comparison
 from explorer.methods import METHODS
 from explorer.userdata import example_csv, parse_points_csv
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages/compare.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/compare.py")
 
 
 def _page(params: dict[str, str] | None = None, state: dict | None = None) -> AppTest:

@@ -18,7 +18,7 @@ from explorer.densities import DENSITIES, PointCloud
 from explorer.ui.uploads import _ingest
 from explorer.userdata import example_csv, parse_points_csv
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "densities.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "densities.py")
 CHOICE = "densities.density"
 
 

@@ -13,7 +13,7 @@ from explorer.langevin_run import LangevinConfig, with_fields
 from explorer.methods import METHODS
 from explorer.session import TrainingSession
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages/langevin.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/langevin.py")
 
 
 def _page(config: LangevinConfig | None = None, **state) -> AppTest:

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 90
-FM = str(ROOT / "pages/flow_matching.py")
+FM = str(ROOT / "app_pages/flow_matching.py")
 
 
 def _run(path: str) -> AppTest:
@@ -45,17 +45,18 @@ def _wait_for(predicate, seconds: float = 30.0) -> None:
 
 
 def test_app_router_opens_home_with_device_status() -> None:
-    at = _run("app.py")  # Home links pages with st.page_link, which needs the router's st.navigation
+    at = _run("router.py")  # Home links pages with st.page_link, which needs the router's st.navigation
     assert any("Generative Models Explorer" in t.value for t in at.title)
     text = " ".join(m.value for m in at.markdown)
     assert "Training runs on" in text and "CPU" in text
 
 
 @pytest.mark.parametrize(
-    "page", ["pages/densities.py", "pages/flow_matching.py", "pages/vae.py", "pages/normalizing_flows.py"]
+    "page",
+    ["app_pages/densities.py", "app_pages/flow_matching.py", "app_pages/vae.py", "app_pages/normalizing_flows.py"],
 )
 def test_app_router_switches_to_every_page(page: str) -> None:
-    at = _run("app.py")
+    at = _run("router.py")
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title

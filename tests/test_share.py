@@ -41,7 +41,7 @@ PAGES = {
 
 
 def _run(page: str, params: dict[str, str] | None = None, widgets: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=120)
     for name, value in (params or {}).items():
         at.query_params[name] = value
     for key, value in (widgets or {}).items():

@@ -1,19 +1,20 @@
-"""Plotly figure dicts onto the page: without plotly's rebuild, and, on live panels, redrawn in place.
+"""Plotly figure dicts onto the page: sent as built, drawn by one component of our own, redrawn in place.
 
-`st.plotly_chart(fig)` has two costs that a live page pays four times a second:
+Every Plotly figure of the app goes to `plotly_chart.js` (Streamlit's components v2), not `st.plotly_chart`:
 
-- **It rebuilds the dict.** A dict becomes a `plotly.graph_objects.Figure` (validation) and back: for the
-  live heatmaps and the multi-panel layer strips that is 5-25 ms of pure Python per figure; under a
-  classroom's load it was the largest part of the server's time. A `Figure` is taken through its
-  `to_dict()` instead: `_Built` is one whose `to_dict()` is the dict as built, with the default template
-  that the rebuild would have added (tests/test_chart.py: the browser gets the same JSON).
-- **It remounts the chart.** Streamlit 1.67 gives every Plotly chart an element id hashed from its figure;
-  the front end keys the chart's component by that id and only ever draws the figure it was mounted with.
-  New data, new component: for a moment the chart is blank (measured on the VAE page while it trained: all
-  three figures blank in a third of the frames the browser painted). Figures drawn by a live panel
-  (`in_place`) therefore go to a small component of our own (`live_chart.html`): one iframe per chart,
-  keyed by its place in the panel, which keeps its Plotly chart and redraws it with `Plotly.react`.
-  It loads the plotly.js that the plotly package ships (no download).
+- **No rebuild.** `st.plotly_chart` turns a dict into a `plotly.graph_objects.Figure` (validation) and back:
+  for the live heatmaps and the multi-panel layer strips that was 5-25 ms of pure Python per figure, four
+  times a second, the largest part of the server's time under a classroom's load. The dict goes as built,
+  with the default template the rebuild would have added (tests/test_chart.py: the same JSON).
+- **No remount.** Streamlit 1.67 gives every Plotly chart an element id hashed from its figure and only
+  ever draws the figure a chart was mounted with: new data, new chart, blank for a moment (measured on the
+  VAE page while it trained: all three figures blank in a third of the painted frames). Inside a live panel
+  (`in_place`) each chart is keyed by its place, so the component keeps its Plotly chart and redraws it
+  with `Plotly.react`.
+- **One plotly.js per page, cached.** The component runs in the app's page (no iframe) and loads the
+  cartesian plotly.js bundle once for all charts, from the app's own route with long-lived caching
+  (`explorer.ui.assets`). Before: an iframe per live chart fetched the full 4.8 MB plotly.js, uncached, and
+  parsed it once per chart; the static charts loaded Streamlit's own copy beside them.
 
 With EXPLORER_CHECK_FIGURES=1 (the test suite sets it) every figure goes through plotly's validation.
 """
@@ -25,35 +26,24 @@ import contextvars
 import functools
 import itertools
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import plotly as plotly_package
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit
-from streamlit.components import v1 as components
+from streamlit.components import v2 as components_v2
 from streamlit.delta_generator import DeltaGenerator
+
+from explorer.ui import assets
 
 CHECK = os.environ.get("EXPLORER_CHECK_FIGURES") == "1"
 DEFAULT_HEIGHT = 450  # plotly.js's, which st.plotly_chart also assumes for a figure without a height
-COMPONENT = "explorer_live_chart"
-_PAGE = Path(__file__).with_name("live_chart.html")
+COMPONENT = "explorer_plotly_chart"
+_SCRIPT = Path(__file__).with_name("plotly_chart.js")
+_STATIC_JS = Path(streamlit.__file__).parent / "static" / "static" / "js"
 _PLACES: contextvars.ContextVar[tuple[str, Iterator[int]] | None] = contextvars.ContextVar("places", default=None)
-
-
-class _Built(go.Figure):
-    """An empty `Figure` carrying a finished figure dict, handed over as it is."""
-
-    def __init__(self, spec: dict) -> None:
-        super().__init__()
-        self._spec = spec
-
-    def to_dict(self) -> dict:
-        return with_template(self._spec)
 
 
 @functools.cache
@@ -85,19 +75,26 @@ def plotly(where: Any, fig: dict, config: dict | None = None, key: str | None = 
     two equal figures in one run; in a live panel each chart is keyed by its place unless given one."""
     if CHECK:
         go.Figure(fig)  # raises on anything plotly would reject
-    places = _PLACES.get()
-    if places is None:
-        where.plotly_chart(_Built(fig), config=config, key=key)
-        return
-    prefix, counter = places
+    places, place = _PLACES.get(), ""
+    if places is not None:
+        prefix, counter = places
+        place = f"{prefix}.{next(counter)}"
     with where if isinstance(where, DeltaGenerator) else contextlib.nullcontext():  # `st`: where st.* would go
-        _live_chart()(
-            spec=pio.to_json(with_template(fig), validate=False),
-            config=pio.to_json(config or {}, validate=False),
-            height=height_of(fig),
-            key=key or f"{prefix}.{next(counter)}",
-            default=None,
-        )
+        _component()(key=key or place or None, data=payload(fig, config, place), height=height_of(fig))
+
+
+def payload(fig: dict, config: dict | None = None, place: str = "") -> bytes:
+    """What the component gets: JSON bytes {spec, config, height, place, plotly, chunk}; `place` names a live
+    panel's chart ("" for the others). Bytes travel as they are (Streamlit hashes them for a keyless chart's
+    identity instead of re-serialising a dict)."""
+    return b'{"spec":%s,"config":%s,"height":%d,"place":"%s","plotly":"%s","chunk":"%s"}' % (
+        pio.to_json(with_template(fig), validate=False).encode(),
+        pio.to_json(config or {}, validate=False).encode(),
+        height_of(fig),
+        place.encode(),
+        f"{assets.PREFIX}/{assets.PLOTLY}".encode(),
+        plotly_chunk().encode(),
+    )
 
 
 def height_of(fig: dict) -> int:
@@ -107,24 +104,23 @@ def height_of(fig: dict) -> int:
 
 
 @functools.cache
-def _live_chart():
-    """The component: `live_chart.html` as index.html beside plotly.js and the app's font (if found), in a
-    folder Streamlit serves."""
-    folder = Path(tempfile.gettempdir()) / f"{COMPONENT}-{plotly_package.__version__}"
-    folder.mkdir(exist_ok=True)
-    _copy(Path(plotly_package.__file__).parent / "package_data" / "plotly.min.js", folder / "plotly.min.js")
-    media = Path(streamlit.__file__).parent / "static" / "static" / "media"
-    for font in sorted(media.glob("SourceSansVF-Upright*.woff2"))[:1]:  # else the browser's sans-serif
-        _copy(font, folder / "source-sans.woff2")
-    _copy(_PAGE, folder / "index.html", again=True)
-    return components.declare_component(COMPONENT, path=str(folder))
+def plotly_chunk() -> str:
+    """The file name of Streamlit's PlotlyChart chunk (plotly.js inside), beside its entry script: the
+    component's fallback where the app runs without app.py's route (`streamlit run router.py`)."""
+    found = sorted(_STATIC_JS.glob("PlotlyChart.*.js"))
+    if not found:
+        raise RuntimeError(f"Streamlit {streamlit.__version__} ships no PlotlyChart chunk in {_STATIC_JS}")
+    return found[0].name
 
 
-def _copy(source: Path, target: Path, again: bool = False) -> None:
-    """Copy `source` to `target` (unless there, or `again`) atomically: a server starting at the same time
-    sees the whole file or none."""
-    if target.exists() and not again:
-        return
-    partial = target.with_name(f"{target.name}.{os.getpid()}")
-    shutil.copyfile(source, partial)
-    partial.replace(target)
+@functools.cache
+def _component():
+    """`plotly_chart.js` run in the app's page (not style-isolated: plotly.js keeps its styles in the page's
+    head, as for st.plotly_chart)."""
+    return components_v2.component(COMPONENT, js=_compact(_SCRIPT.read_text()), isolate_styles=False)
+
+
+def _compact(script: str) -> str:
+    """The module without its comment lines and indentation: it travels with every chart of every refresh."""
+    lines = (line.strip() for line in script.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))

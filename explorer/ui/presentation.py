@@ -20,8 +20,6 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stMainBlockContainer"] {{
     max-width: 100% !important; padding: 1rem 2rem 2rem 2rem !important; zoom: {ZOOM};
 }}
-/* Streamlit sizes a component's iframe by its measured, already zoomed, width: zoomed twice it overflows */
-iframe[data-testid="stCustomComponentV1"] {{ width: 100% !important; }}
 </style>
 """
 

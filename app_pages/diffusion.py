@@ -9,10 +9,7 @@ from explorer.methods import DiffusionConfig
 from explorer.methods.diffusion import TARGET_TITLES
 from explorer.plotting import diffusion as dplot
 from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share
-from explorer.ui.routing import use_app_router
 from explorer.views import diffusion as views
-
-use_app_router()
 
 FAMILY, KEY = "diffusion", "df"
 LIVE_POINTS = 300  # points per cloud in the live view (payload is sent 4 times a second)

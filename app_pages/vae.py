@@ -11,12 +11,9 @@ from explorer.plotting import vae as vplot
 from explorer.plotting import vae_panels as panels
 from explorer.plotting.charts import quality_chart, vega_spec
 from explorer.ui import chart, controls, explain_vae, export, live, presets, scaffold, share
-from explorer.ui.routing import use_app_router
 from explorer.views import vae as views
 from explorer.views import vae_holes as holes
 from explorer.views import vae_reparam as reparam
-
-use_app_router()
 
 FAMILY, KEY = "vae", "vae"
 LIVE_POINTS = 200  # data points and prior samples per frame (payload is sent 4 times a second)

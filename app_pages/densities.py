@@ -8,10 +8,7 @@ from explorer.configs import param
 from explorer.densities import DENSITIES, get_density
 from explorer.plotting import densities as dplot
 from explorer.ui import chart, share, state, uploads
-from explorer.ui.routing import use_app_router
 from explorer.views import densities as views
-
-use_app_router()
 
 KEY = "densities"
 CHOICE, SEED = f"{KEY}.density", f"{KEY}.seed"

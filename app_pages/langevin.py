@@ -10,10 +10,7 @@ from explorer.langevin_run import MAX_CHAINS, MAX_STEPS, MAX_WORK, LangevinConfi
 from explorer.methods import METHODS
 from explorer.plotting import langevin as lplot
 from explorer.ui import chart, controls, export, live, share, state, widgets
-from explorer.ui.routing import use_app_router
 from explorer.views import langevin as views
-
-use_app_router()
 
 FAMILY, KEY, DIFFUSION = "langevin", "lv", "diffusion"
 st.title("Langevin dynamics")

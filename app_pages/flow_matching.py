@@ -9,10 +9,7 @@ from explorer.densities import DENSITIES, get_density
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
 from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share, state
-from explorer.ui.routing import use_app_router
 from explorer.views import flow_matching as views
-
-use_app_router()
 
 FAMILY, KEY = "flow_matching", "fm"
 LIVE_POINTS = 300  # points per cloud in the live view (payload is sent 4 times a second)

@@ -12,10 +12,7 @@ from explorer.optimal_discriminator import discriminator_view
 from explorer.plotting import gan as gplot
 from explorer.plotting.charts import quality_chart, vega_spec
 from explorer.ui import chart, explain, export, live, presets, scaffold, share
-from explorer.ui.routing import use_app_router
 from explorer.views import gan as views
-
-use_app_router()
 
 FAMILY, KEY = "gan", "gan"
 LIVE_POINTS = 200  # points per cloud on the D surface (payload is sent 4 times a second)

@@ -11,11 +11,8 @@ from explorer.plotting import divergences as dplot
 from explorer.plotting import earth_mover as eplot
 from explorer.ui import chart, share
 from explorer.ui import divergences_widgets as w
-from explorer.ui.routing import use_app_router
 from explorer.views import divergences as views
 from explorer.views import divergences_text as text
-
-use_app_router()
 
 KEY = "div"
 st.title("Divergences")

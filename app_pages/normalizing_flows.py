@@ -11,11 +11,8 @@ from explorer.plotting import realnvp as nfplot
 from explorer.plotting.charts import quality_chart, vega_spec
 from explorer.plotting.fields import samples_figure
 from explorer.ui import chart, controls, export, live, presets, scaffold, share
-from explorer.ui.routing import use_app_router
 from explorer.views import realnvp as views
 from explorer.views.realnvp_maths import MATHS
-
-use_app_router()
 
 FAMILY, KEY = "flow", "nf"
 LIVE_POINTS = 300  # model samples per live frame (payload is sent 4 times a second)

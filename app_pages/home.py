@@ -3,9 +3,6 @@
 import streamlit as st
 
 from explorer.device import available_devices, describe_device, resolve_device
-from explorer.ui.routing import use_app_router
-
-use_app_router()
 
 st.title("Generative Models Explorer")
 st.markdown(
@@ -16,21 +13,21 @@ st.markdown(
 
 # family, what it is, and its pages as (label, page script or None while it is still to come)
 TAXONOMY = [
-    ("Implicit", "A generator you can sample but not evaluate; trained adversarially.", [("GANs", "pages/gan.py")]),
+    ("Implicit", "A generator you can sample but not evaluate; trained adversarially.", [("GANs", "app_pages/gan.py")]),
     (
         "Tractable",
         "Exact log-likelihood by change of variables through invertible maps.",
-        [("Normalizing flows", "pages/normalizing_flows.py")],
+        [("Normalizing flows", "app_pages/normalizing_flows.py")],
     ),
     (
         "Approximate",
         "A latent-variable model trained on a lower bound (ELBO) of the likelihood.",
-        [("VAEs", "pages/vae.py")],
+        [("VAEs", "app_pages/vae.py")],
     ),
     (
         "Diffusion & flows",
         "Transport noise to data along a probability path; learn its velocity or score.",
-        [("Flow matching", "pages/flow_matching.py"), ("Diffusion and score", "pages/diffusion.py")],
+        [("Flow matching", "app_pages/flow_matching.py"), ("Diffusion and score", "app_pages/diffusion.py")],
     ),
 ]
 st.subheader("The map of the course")
@@ -47,49 +44,49 @@ for col, (family, what, pages) in zip(st.columns(len(TAXONOMY)), TAXONOMY, stric
 st.subheader("Pages")
 CARDS = [
     (
-        "pages/gan.py",
+        "app_pages/gan.py",
         "GANs",
         ":material/compare_arrows:",
         "Discriminator surfaces live; generator gradient arrows; six losses; mode collapse and its cures; D* and JS.",
     ),
     (
-        "pages/vae.py",
+        "app_pages/vae.py",
         "VAEs",
         ":material/hub:",
         "Latent spaces live: codes and posteriors, the decoder manifold, ELBO = reconstruction − KL; β, AE, VQ-VAE.",
     ),
     (
-        "pages/normalizing_flows.py",
+        "app_pages/normalizing_flows.py",
         "Normalizing flows",
         ":material/swap_horiz:",
         "RealNVP by exact likelihood, live: a grid warped layer by layer, each layer's log|det J|, NLL vs entropy.",
     ),
     (
-        "pages/densities.py",
+        "app_pages/densities.py",
         "Densities",
         ":material/scatter_plot:",
         "The toy targets: samples, exact density and score fields; upload your own points.",
     ),
     (
-        "pages/divergences.py",
+        "app_pages/divergences.py",
         "Divergences",
         ":material/straighten:",
         "KL vs JS vs Wasserstein on point masses and moving densities; the earth mover's plan; D* = p / (p + q).",
     ),
     (
-        "pages/flow_matching.py",
+        "app_pages/flow_matching.py",
         "Flow matching",
         ":material/waves:",
         "Train a velocity field live; exact marginal field and error; integrators, OT coupling, guidance.",
     ),
     (
-        "pages/diffusion.py",
+        "app_pages/diffusion.py",
         "Diffusion and score",
         ":material/blur_on:",
         "Denoising score matching live; exact score and error; forward noising; DDPM, DDIM, SDE and ODE samplers.",
     ),
     (
-        "pages/compare.py",
+        "app_pages/compare.py",
         "Compare models",
         ":material/leaderboard:",
         "Every family on one density, equal time each: samples side by side, quality, sampling cost; what to use.",

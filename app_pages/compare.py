@@ -9,10 +9,7 @@ from explorer.densities import DENSITIES, get_density
 from explorer.methods import METHODS
 from explorer.plotting import compare as cplot
 from explorer.ui import chart, share, state, widgets
-from explorer.ui.routing import use_app_router
 from explorer.views import compare as views
-
-use_app_router()
 
 KEY, RUN, STORED, SHOWN = "cmp", "compare:run", "config:compare", "cmp.shown"
 REFRESH_S = 0.5

@@ -1,0 +1,143 @@
+// Every Plotly chart of the app (explorer/ui/chart.py), drawn in place: a Streamlit
+// components-v2 module, run in the app's own page (no iframe). Each call brings the newest figure as
+// bytes of JSON {spec, config, height, place, plotly, chunk}; the chart's div is created once per element and redrawn with
+// Plotly.react, the newest figure winning when several arrive during one redraw. plotly.js is loaded once
+// per page for every chart: the app's cartesian bundle (`plotly`, served by app.py with long-lived caching),
+// else, where the app runs without that route, the plotly.js inside Streamlit's own PlotlyChart chunk.
+// `styled` gives a figure the look st.plotly_chart's "streamlit" theme gives it, from the theme's CSS
+// variables, so that the charts look like Streamlit's own.
+
+const FONT_FALLBACK = '"Source Sans", sans-serif';
+const CATEGORICAL = ["#0068c9", "#83c9ff", "#ff2b2b", "#ffabab", "#29b09d", "#7defa1", "#ff8700", "#ffd16a", "#6d3fc0", "#d5dae5"];
+const SEQUENTIAL = ["#0d0887", "#46039f", "#7201a8", "#9c179e", "#bd3786", "#d8576b", "#ed7953", "#fb9f3a", "#fdca26", "#f0f921"];
+const DIVERGING = ["#8e0152", "#c51b7d", "#de77ae", "#f1b6da", "#fde0ef", "#e6f5d0", "#b8e186", "#7fbc41", "#4d9221", "#276419"];
+
+function streamlitScripts() {
+  // Streamlit's entry script is <base>/static/js/index.<hash>.js: the app's own files are found from it
+  const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
+  return entry ? entry.src : new URL("static/js/index.js", document.baseURI).href;
+}
+
+function classicScript(url) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = url;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error("could not load " + url));
+    document.head.appendChild(script);
+  });
+}
+
+function loadPlotly(args) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__explorerPlotly) {
+    const scripts = streamlitScripts();
+    window.__explorerPlotly = classicScript(new URL("../../" + args.plotly, scripts).href)
+      .catch((error) => {
+        console.warn("live chart: " + error.message + "; using Streamlit's plotly.js");
+        return import(new URL(args.chunk, scripts).href);
+      })
+      .then(() => {
+        if (!window.Plotly) throw new Error("no plotly.js defined window.Plotly");
+        return window.Plotly;
+      });
+  }
+  return window.__explorerPlotly;
+}
+
+function isObject(x) { return x !== null && typeof x === "object" && !Array.isArray(x); }
+function merge(target, source) {
+  for (const [key, value] of Object.entries(source)) {
+    target[key] = isObject(value) && isObject(target[key]) ? merge(target[key], value) : value;
+  }
+  return target;
+}
+
+function theme(element) {
+  const style = getComputedStyle(element);
+  const read = (name, fallback) => (style.getPropertyValue(name) || "").trim() || fallback;
+  const bg = read("--st-background-color", "#ffffff");
+  const rgb = (bg.match(/[0-9a-f]{2}/gi) || ["ff", "ff", "ff"]).slice(0, 3).map((h) => parseInt(h, 16));
+  return {
+    text: read("--st-text-color", "#31333F"),
+    bg: bg,
+    font: read("--st-font", FONT_FALLBACK),
+    dark: bg.startsWith("#") && rgb[0] * 0.299 + rgb[1] * 0.587 + rgb[2] * 0.114 < 128,
+  };
+}
+
+function styled(spec, t) {
+  const faint = t.dark ? "rgba(250, 250, 250, 0.2)" : "rgba(49, 51, 63, 0.2)";
+  const colours = { 32: "#3D9970", 33: "#FF4136", 34: "#4499FF", 35: faint, 36: t.text, 37: t.text, 38: t.bg, 39: faint, 40: faint };
+  CATEGORICAL.forEach((c, i) => { colours[i + 1] = c; });
+  SEQUENTIAL.forEach((c, i) => { colours[i + 11] = c; });
+  DIVERGING.forEach((c, i) => { colours[i + 21] = c; });
+  const figure = JSON.parse(JSON.stringify(spec).replace(/#0000([0-4][0-9])/g, (m, n) => colours[Number(n)] || m));
+  const layout = figure.layout = figure.layout || {};
+  const template = layout.template = layout.template || {};
+  const axis = { zerolinecolor: faint, gridcolor: faint, tickcolor: faint, automargin: true,
+                 tickfont: { color: t.text, size: 12 }, minor: { gridcolor: faint } };
+  template.layout = merge(template.layout || {}, {
+    font: { color: t.text, family: t.font, size: 12 },
+    title: { font: { family: t.font, size: 16, color: t.text }, xanchor: "left", x: 0 },
+    legend: { font: { size: 12, color: t.text }, bordercolor: "rgba(0, 0, 0, 0)", borderwidth: 0, valign: "top" },
+    paper_bgcolor: t.bg, plot_bgcolor: t.bg,
+    xaxis: merge({ showgrid: false, zeroline: false, title: { font: { color: t.text, size: 14 }, standoff: 20 } }, axis),
+    yaxis: merge({ ticklabelposition: "outside", title: { font: { color: t.text, size: 14 }, standoff: 24 } }, axis),
+    margin: { pad: 8, r: 0, l: 0 },
+    hoverlabel: { bgcolor: t.bg, font: { color: t.text, family: t.font, size: 12 } },
+    coloraxis: { colorbar: { thickness: 16, outlinewidth: 0, tickfont: { color: t.text, size: 12 } } },
+  });
+  if (layout.title) {
+    const title = typeof layout.title === "string" ? { text: layout.title } : layout.title;
+    layout.title = Object.assign({}, title, { text: "<b>" + (title.text || "") + "</b>" });
+  }
+  return figure;
+}
+
+function decoded(data) {
+  if (typeof data === "string") return JSON.parse(data);
+  if (data instanceof Uint8Array || data instanceof ArrayBuffer) return JSON.parse(new TextDecoder().decode(data));
+  return data;
+}
+
+async function draw(div) {
+  if (div.drawing || div.pending === null) return;
+  const args = div.pending;
+  div.pending = null;
+  div.drawing = true;
+  try {
+    const Plotly = await loadPlotly(args);
+    const figure = styled(args.spec, theme(div));
+    const layout = Object.assign(figure.layout, { autosize: true, width: undefined, height: args.height });
+    layout.uirevision = layout.uirevision || "kept"; // a zoom or a hidden legend entry survives the refreshes
+    div.style.height = args.height + "px";
+    const config = Object.assign({ responsive: true, displaylogo: false }, args.config);
+    await Plotly.react(div, { data: figure.data, layout: layout, frames: figure.frames || [], config: config });
+    div.dataset.renders = String(Number(div.dataset.renders || 0) + 1);
+  } catch (error) {
+    console.error("live chart:", error);
+  } finally {
+    div.drawing = false;
+    draw(div);
+  }
+}
+
+export default function (component) {
+  const { parentElement, data } = component;
+  let div = parentElement.querySelector(":scope > div.explorer-plotly-chart");
+  if (!div) {
+    div = document.createElement("div");
+    div.className = "explorer-plotly-chart";
+    div.style.width = "100%";
+    div.dataset.renders = "0";
+    div.pending = null;
+    div.drawing = false;
+    parentElement.appendChild(div);
+  }
+  div.pending = decoded(data);
+  div.style.height = div.pending.height + "px"; // the room is kept before the first draw
+  if (div.pending.place) div.dataset.place = div.pending.place; // a live panel's chart
+  draw(div);
+  return () => { if (window.Plotly) window.Plotly.purge(div); };
+}
