@@ -2,8 +2,10 @@
 (the pages) with two additions of the explorer's own:
 
 - `/explorer-assets/...`: plotly.js with long-lived caching (`explorer.ui.assets`), fetched once per browser;
-- a warm-up at start: every family's kernels are compiled and its views drawn once in a background thread
-  (`explorer.warmup`), so that the first student to open a page does not wait for it.
+- `/explorer-status`: this process's sessions and training slots, as JSON (`explorer.ui.status`; the class
+  launcher in deploy/ and its test read it);
+- a warm-up at start: every family's kernels are compiled once in a background thread (`explorer.warmup`),
+  so that the first student to open a page does not wait for it.
 """
 
 import contextlib
@@ -12,15 +14,17 @@ import threading
 import streamlit as st
 from streamlit import config
 
-from explorer.ui import assets
+from explorer.ui import assets, status
 
 
 @contextlib.asynccontextmanager
 async def lifespan(_app):
-    from explorer.warmup import warm_up
+    from explorer.warmup import import_modules, warm_up
 
+    import_modules()  # before the first request, in one thread (concurrent imports can break)
     threading.Thread(target=warm_up, name="explorer-warm-up", daemon=True).start()
     yield
 
 
-app = st.App("router.py", routes=assets.routes(config.get_option("server.baseUrlPath")), lifespan=lifespan)
+BASE_URL = config.get_option("server.baseUrlPath")
+app = st.App("router.py", routes=assets.routes(BASE_URL) + status.routes(BASE_URL), lifespan=lifespan)

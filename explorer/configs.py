@@ -105,6 +105,38 @@ def needs_reset(old: Any, new: Any) -> list[str]:
 SCHEDULES = ("cosine", "constant")
 
 
+# The training fields every family has; a family with other defaults declares them again with these.
+def batch_size_param(default: int) -> Any:
+    return param(
+        default, "Batch size", lo=8, hi=4096, group="training", presets=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+    )
+
+
+def lr_param(default: float, label: str = "Learning rate") -> Any:
+    return param(
+        default,
+        label,
+        live=True,
+        lo=1e-6,
+        hi=10.0,
+        log=True,
+        group="training",
+        help="Adam step size; applies immediately, no reset.",
+    )
+
+
+def steps_param(default: int, label: str = "Training steps") -> Any:
+    return param(
+        default,
+        label,
+        live=True,
+        lo=1,
+        hi=1_000_000,
+        group="training",
+        help="Length of the run; with the cosine schedule the learning rate decays to 0 by then.",
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
     """Fields every family shares; the session reads these, the family's method the rest."""
@@ -115,28 +147,9 @@ class TrainingConfig:
         group="data",
         help="The 2D distribution to learn (or a CSV you uploaded on the Densities page).",
     )
-    batch_size: int = param(
-        256, "Batch size", lo=8, hi=4096, group="training", presets=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
-    )
-    lr: float = param(
-        2e-3,
-        "Learning rate",
-        live=True,
-        lo=1e-6,
-        hi=10.0,
-        log=True,
-        group="training",
-        help="Adam step size; applies immediately, no reset.",
-    )
-    steps: int = param(
-        12000,
-        "Training steps",
-        live=True,
-        lo=1,
-        hi=1_000_000,
-        group="training",
-        help="Length of the run; with the cosine schedule the learning rate decays to 0 by then.",
-    )
+    batch_size: int = batch_size_param(256)
+    lr: float = lr_param(2e-3)
+    steps: int = steps_param(12000)
     schedule: str = param("cosine", "LR schedule", live=True, choices=SCHEDULES, group="training")
     seed: int = param(0, "Seed", lo=0, hi=2**31 - 1, group="training")
     slow_motion: bool = param(

@@ -51,6 +51,8 @@ QUALITY_PERIOD_S = 2.0  # the steps/s readout averages over this much wall time
 # every op waits for the GIL, an evaluation then takes seconds, and without this cap a worker
 # spent ~80% of its turn evaluating instead of training (profiled with py-spy, ten sessions).
 QUALITY_SHARE = 0.2
+QUALITY_POINTS = 15  # quality evaluations over a run of the configured length (plus the time-based ones)
+MIN_QUALITY_EVERY = 50
 
 
 @dataclass
@@ -127,14 +129,14 @@ class TrainingSession:
         family: str,
         config: TrainingConfig | None = None,
         custom_densities: dict[str, Density] | None = None,
-        quality_every: int = 1000,
+        quality_every: int | None = None,
         quality_samples: int = 1000,
         quality_period_s: float = QUALITY_PERIOD_S,
     ) -> None:
         config_cls, self._method_cls = METHODS[family]
         self.family = family
         self.custom_densities = custom_densities or {}
-        self.quality_every, self.quality_samples = quality_every, quality_samples
+        self._quality_every, self.quality_samples = quality_every, quality_samples
         self.quality_period_s = quality_period_s
         self.config = clamp(config if config is not None else config_cls())
         self.notice = ""
@@ -142,6 +144,17 @@ class TrainingSession:
         # Guards only the history lists, so that rendering never waits for a training chunk.
         self._history_lock = threading.Lock()
         self._build()
+
+    @property
+    def quality_every(self) -> int:
+        """Steps between quality evaluations: as given, else about QUALITY_POINTS per run of `config.steps`."""
+        if self._quality_every is not None:
+            return self._quality_every
+        return max(MIN_QUALITY_EVERY, self.config.steps // QUALITY_POINTS)
+
+    @quality_every.setter
+    def quality_every(self, steps: int | None) -> None:
+        self._quality_every = steps
 
     # --- construction ----------------------------------------------------------------------
     def _build(self) -> None:

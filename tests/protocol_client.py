@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -28,10 +30,17 @@ READOUT = re.compile(r'<div class="label">([^<]*)</div><div class="value">([^<]*
 
 
 class ProtocolClient:
-    """One browser-less Streamlit session on `url` (http://host:port) showing `page` with `query`."""
+    """One browser-less Streamlit session on `url` (http://host:port) showing `page` with `query`.
 
-    def __init__(self, url: str, page: str, query: str = "") -> None:
+    Through a proxy it behaves as a browser does there: `source` binds its connections to a client address
+    (e.g. one of 127.0.0.0/8), `cookie` is sent with the websocket's opening request, and `reconnect()`
+    opens a new websocket after the old one closed (a replica that died), as Streamlit's front end does."""
+
+    def __init__(self, url: str, page: str, query: str = "", source: str | None = None, cookie: str = "") -> None:
         self.page, self.query = page, query
+        self.url, self.source, self.cookie = url, source, cookie
+        self.session_id = ""  # the server's id for this session (its first message carries it)
+        self.reconnects = 0
         self.readouts: dict[str, str] = {}  # the latest live readouts (label -> value)
         self.progress = ""  # the latest progress-bar text
         self.exceptions: list[str] = []  # st.exception elements the server sent
@@ -41,15 +50,39 @@ class ProtocolClient:
         self._buttons: dict[str, str] = {}  # label -> widget id
         self._timers: dict[str, tuple[float, float]] = {}  # fragment id -> (interval, next due)
         self._lock = threading.Lock()
+        self._connect()
+
+    def _connect(self) -> None:
         self._closed = threading.Event()
         self._exit = contextlib.ExitStack()
-        url = url.replace("http", "ws", 1) + "/_stcore/stream"
-        self._socket = self._exit.enter_context(connect(url, subprotocols=["streamlit"]))
+        ws_url = self.url.replace("http", "ws", 1) + "/_stcore/stream"
+        sock = None
+        if self.source is not None:
+            host, port = urlsplit(self.url).hostname, urlsplit(self.url).port or 80
+            sock = socket.create_connection((host, port), timeout=10, source_address=(self.source, 0))
+        headers = {"Cookie": self.cookie} if self.cookie else None
+        self._socket = self._exit.enter_context(
+            connect(ws_url, subprotocols=["streamlit"], sock=sock, additional_headers=headers, open_timeout=20)
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._ticker = threading.Thread(target=self._tick, daemon=True)
         self._reader.start()
         self._ticker.start()
         self._rerun()
+
+    @property
+    def closed(self) -> bool:
+        """The websocket has closed (the server went away, or `close()`)."""
+        return self._closed.is_set()
+
+    def reconnect(self) -> None:
+        """A new websocket, hence a new session wherever the proxy sends it; the page is opened again."""
+        self._exit.close()
+        with self._lock:
+            self._timers.clear()
+        self._buttons.clear()
+        self.session_id, self.reconnects = "", self.reconnects + 1
+        self._connect()
 
     def click(self, label: str, timeout: float = 60.0) -> None:
         """Press the button labelled `label` once it has been drawn."""
@@ -105,6 +138,8 @@ class ProtocolClient:
         kind = msg.WhichOneof("type")
         if kind == "new_session":
             self._waiting_now = False
+            if msg.new_session.initialize.session_id:
+                self.session_id = msg.new_session.initialize.session_id
             if not msg.metadata.run.fragment_ids:
                 with self._lock:  # a full run: its fragments announce their timers afresh
                     self._timers.clear()

@@ -125,7 +125,7 @@ def test_ddim_with_eta_zero_is_deterministic_and_eta_one_is_not() -> None:
 
 
 def _train(steps: int = 3000, **overrides) -> TrainingSession:
-    config = DiffusionConfig(steps=steps, lr=5e-3, seed=0, **overrides)
+    config = DiffusionConfig(steps=steps, lr=5e-3, seed=0, batch_size=256, ema_decay=0.999, **overrides)
     session = TrainingSession("diffusion", config, quality_every=10**9, quality_period_s=math.inf)
     session.start()
     while session.running:

@@ -110,7 +110,7 @@ def test_latent_dimension_one_draws_the_curve() -> None:
         ({"lr": 0.0}, "nothing moves"),
         ({"lr_d": 0.0}, "random initialisation"),
         ({"loss": "wgan", "clip": 1e-4}, "±0.0001"),
-        ({"loss": "wgan_gp", "n_critic": 1}, "One critic step"),
+        ({"loss": "wgan", "n_critic": 1}, "One critic step"),
         ({"n_critic": 20}, "20 D steps"),
     ],
 )

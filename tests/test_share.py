@@ -86,7 +86,11 @@ def test_defaults_leave_the_url_clean() -> None:
     ("page", "params", "expected"),
     [
         ("gan", {"lr": "50", "n_critic": "-4"}, {"lr": 10.0, "n_critic": 1}),
-        ("gan", {"loss": "nope", "latent_dim": "7", "lr": "abc", "gp_lambda": "nan"}, {"loss": "wgan_gp", "lr": 1e-3}),
+        (
+            "gan",
+            {"loss": "nope", "latent_dim": "7", "lr": "abc", "gp_lambda": "nan"},
+            {"loss": "wgan_gp", "lr": GANConfig().lr},
+        ),
         ("flow_matching", {"density": "../../etc/passwd", "t": "2", "hidden": "1e9"}, {"density": "eight_gaussians"}),
         ("diffusion", {"sampler_steps": "0", "tab": "Nope", "bogus": "1"}, {"sampler_steps": 1}),
         ("langevin", {"n_steps": "-1", "mala": "maybe", "step_size": "inf"}, {"mala": False}),

@@ -20,7 +20,7 @@ import dataclasses
 import torch
 from torch import Tensor
 
-from explorer.configs import TrainingConfig, param
+from explorer.configs import TrainingConfig, batch_size_param, lr_param, param, steps_param
 from explorer.densities import Density, GaussianMixture
 from explorer.diffusion_samplers import SAMPLERS, T_MIN, run_sampler
 from explorer.exact import MixturePath
@@ -35,6 +35,11 @@ TARGET_TITLES = {"eps": "noise ε", "score": "score ∇log p_t", "x0": "denoised
 
 @dataclasses.dataclass(frozen=True)
 class DiffusionConfig(TrainingConfig):
+    # Defaults measured on eight_gaussians (2-core AMD EPYC): batch 128 at 6e-3 over 8,000 steps with an EMA
+    # of 0.995 reaches |gap| 0.04-0.10, TV <= 0.033 in 5.7 s; 256 / 2e-3 / 12,000 steps took 14 s.
+    batch_size: int = batch_size_param(128)
+    lr: float = lr_param(6e-3)
+    steps: int = steps_param(8000)
     noise_schedule: str = param(
         "linear",
         "Noise schedule",
@@ -52,7 +57,7 @@ class DiffusionConfig(TrainingConfig):
     hidden: int = param(64, "Width", lo=8, hi=512, group="model", presets=(16, 32, 64, 96, 128, 192, 256, 512))
     depth: int = param(3, "Hidden layers", lo=1, hi=8, group="model", slider=True)
     ema: bool = param(True, "Sample with the EMA of the weights", live=True, group="training")
-    ema_decay: float = param(0.999, "EMA decay", live=True, lo=0.9, hi=0.99999, group="training")
+    ema_decay: float = param(0.995, "EMA decay", live=True, lo=0.9, hi=0.99999, group="training")
     sampler: str = param("ode", "Sampler", live=True, choices=SAMPLERS, group="sampler")
     sampler_steps: int = param(
         50,

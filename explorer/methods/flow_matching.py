@@ -1,9 +1,12 @@
 """Conditional flow matching (Lipman et al.; Liu et al.; Tong et al.), with optional minibatch-OT
 coupling and classifier-free guidance.
 
-Objective, for x0 ~ source, x1 ~ target, t ~ U[0, 1] and x_t = alpha_t x1 + sigma_t x0:
+Objective, for x0 ~ source, x1 ~ target, t ~ p(t) and x_t = alpha_t x1 + sigma_t x0:
 
     L_CFM(theta) = E || v_theta(x_t, t) - (alpha'_t x1 + sigma'_t x0) ||^2
+
+with p(t) uniform, or (`time_sampling="late"`, the default) p(t) = 2t: a positive reweighting of the times,
+so the minimiser is still the marginal velocity at every t > 0, learned sooner where it is sharpest.
 
 (linear path: target x1 - x0). Its minimiser is the marginal velocity u_t(x), and integrating
 dx/dt = v_theta(x, t) from t = 0 to 1 carries source samples to the target. With guidance, the
@@ -18,7 +21,7 @@ import dataclasses
 import torch
 from torch import Tensor
 
-from explorer.configs import TrainingConfig, param
+from explorer.configs import TrainingConfig, batch_size_param, lr_param, param, steps_param
 from explorer.coupling import COUPLINGS, pair
 from explorer.densities import Density, GaussianMixture, get_density
 from explorer.exact import MixturePath
@@ -29,10 +32,17 @@ from explorer.regression import FlatAdamRegression
 from explorer.samplers import INTEGRATORS, integrate
 
 OT_DATA_BLOCK = 8  # batches per data block with minibatch OT
+TIME_SAMPLING = ("late", "uniform")
 
 
 @dataclasses.dataclass(frozen=True)
 class FlowMatchingConfig(TrainingConfig):
+    # Defaults measured on eight_gaussians (2-core AMD EPYC, 850-1,400 steps/s): batch 128 at 6e-3 over
+    # 3,000 steps with late times reaches |gap| <= 0.062 and mode TV <= 0.038 over six seeds in 2.3 s; the
+    # earlier 256 / 2e-3 / 12,000 steps / uniform t took 14 s for 0.02-0.1 (README.md, Performance).
+    batch_size: int = batch_size_param(128)
+    lr: float = lr_param(6e-3)
+    steps: int = steps_param(3000)
     source: str = param(
         "gaussian", "Source at t = 0", group="data", help="N(0, I), or any toy density for data-to-data transport."
     )
@@ -51,8 +61,18 @@ class FlowMatchingConfig(TrainingConfig):
         help="Condition on the class label, dropped to 'no class' with probability p.",
     )
     label_dropout: float = param(0.2, "Label dropout p", lo=0.0, hi=1.0, group="guidance", slider=True)
+    time_sampling: str = param(
+        "late",
+        "Training times t",
+        choices=TIME_SAMPLING,
+        group="training",
+        help="uniform: t ~ U[0, 1]. late: t = √u (density 2t), more of the batch near the data, where the "
+        "field is sharpest: the same quality in about half the steps on the mixtures (measured).",
+    )
     hidden: int = param(64, "Width", lo=8, hi=512, group="model", presets=(16, 32, 64, 96, 128, 192, 256, 512))
     depth: int = param(3, "Hidden layers", lo=1, hi=8, group="model", slider=True)
+    ema: bool = param(True, "Sample with the EMA of the weights", live=True, group="training")
+    ema_decay: float = param(0.999, "EMA decay", live=True, lo=0.9, hi=0.99999, group="training")
     integrator: str = param("midpoint", "Integrator", live=True, choices=tuple(INTEGRATORS), group="sampler")
     sampler_steps: int = param(
         50,
@@ -101,6 +121,8 @@ class FlowMatching(RegressionMethod):
             )
             x1, labels = x1[order], labels[order]
         t = torch.rand((n, 1), generator=generator, device=generator.device)
+        if cfg.time_sampling == "late":  # t = sqrt(u): density 2t on [0, 1]
+            t = t.sqrt()
         xt, target = self.path.interpolate(x0, x1, t), self.path.target_velocity(x0, x1, t)
         y = None
         if self.conditional:
@@ -108,6 +130,10 @@ class FlowMatching(RegressionMethod):
             y = torch.where(drop, torch.full_like(labels, self.net.n_classes), labels)
         features = self.net.features(xt, t, y)
         return features.view(n_batches, batch, -1), target.view(n_batches, batch, 2)
+
+    @property
+    def ema_decay(self) -> float:
+        return float(self.config.ema_decay)
 
     @property
     def data_block(self) -> int:
@@ -118,12 +144,12 @@ class FlowMatching(RegressionMethod):
     @torch.no_grad()
     def velocity(self, x: Tensor, t: float, label: int | None = None, scale: float = 1.0) -> Tensor:
         """v_theta(x, t) `[n, 2]`; with a label, the guided v + w (v(. | y) - v)."""
-        predict, features = self.optimizer.predict, self.net.features
-        free = predict(features(x, t))
+        ema, features = self.config.ema, self.net.features
+        free = self.optimizer.predict(features(x, t), ema=ema)
         if label is None or not self.conditional:
             return free
         y = torch.full((x.shape[0],), int(label), device=x.device)
-        return free + scale * (predict(features(x, t, y)) - free)
+        return free + scale * (self.optimizer.predict(features(x, t, y), ema=ema) - free)
 
     def sampling_field(self, guided: bool = False):
         """The field the sampler integrates: the unconditional v_theta (label dropped), or with

@@ -16,7 +16,7 @@ import dataclasses
 import torch
 from torch import Tensor
 
-from explorer.configs import TrainingConfig, param
+from explorer.configs import TrainingConfig, lr_param, param, steps_param
 from explorer.densities import Density
 from explorer.flat_mlp import FlatMLP
 from explorer.methods.base import Method
@@ -60,15 +60,10 @@ class FlowConfig(TrainingConfig):
         group="model",
         help="ReLU makes s and t piecewise linear: sharp edges come easily (measured on the checkerboard).",
     )
-    steps: int = param(
-        18000,
-        "Training steps",
-        live=True,
-        lo=1,
-        hi=1_000_000,
-        group="training",
-        help="Length of the run; with the cosine schedule the learning rate decays to 0 by then.",
-    )
+    # Measured on the checkerboard (2-core AMD EPYC, 205 steps/s): 3,000 steps at 4e-3 leave 6.8-7.6% of
+    # samples outside the cells in 14.5 s; the earlier 18,000 steps at 2e-3 were at 14-32% after 15 s.
+    lr: float = lr_param(4e-3)
+    steps: int = steps_param(3000)
 
 
 class NormalizingFlow(Method):
