@@ -68,7 +68,7 @@ def scatter(
     x, y = _xy(points)
     marker = {"size": size, "opacity": opacity, "color": color if isinstance(color, str) else list(color)}
     return {
-        "type": "scattergl" if len(x) > 3000 else "scatter",
+        "type": "scatter",  # SVG at any size: the page's plotly.js is the cartesian bundle (no WebGL traces)
         "mode": "markers",
         "x": x,
         "y": y,

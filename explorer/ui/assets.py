@@ -21,6 +21,10 @@ from starlette.routing import Route
 VENDOR = Path(__file__).with_name("vendor")
 PLOTLY = "plotly-cartesian-4.1.1.min.js"  # versioned: a new bundle gets a new name, so `immutable` is safe
 PREFIX = "explorer-assets"
+TRACE_TYPES = frozenset(  # what the bundle draws (its README); the page tests check every figure against it
+    ("bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie", "scatter",
+     "scatterternary", "violin")
+)  # fmt: skip
 CACHE = "public, max-age=31536000, immutable"
 
 
