@@ -4,7 +4,7 @@
 - `/explorer-assets/...`: plotly.js with long-lived caching (`explorer.ui.assets`), fetched once per browser;
 - `/explorer-status`: this process's sessions and training slots, as JSON (`explorer.ui.status`; the class
   launcher in deploy/ and its test read it);
-- a warm-up at start: every family's kernels are compiled once in a background thread (`explorer.warmup`),
+- a warm-up at start: every family's kernels are compiled once in a background thread (`explorer.training.warmup`),
   so that the first student to open a page does not wait for it.
 """
 
@@ -19,7 +19,7 @@ from explorer.ui import assets, status
 
 @contextlib.asynccontextmanager
 async def lifespan(_app):
-    from explorer.warmup import import_modules, warm_up
+    from explorer.training.warmup import import_modules, warm_up
 
     import_modules()  # before the first request, in one thread (concurrent imports can break)
     threading.Thread(target=warm_up, name="explorer-warm-up", daemon=True).start()

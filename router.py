@@ -5,6 +5,7 @@ server around it is app.py."""
 import streamlit as st
 
 from explorer.device import configure_threads
+from explorer.methods import FAMILIES
 from explorer.ui.presentation import presentation_switch
 
 configure_threads()
@@ -16,12 +17,8 @@ PAGES = {
         st.Page("app_pages/densities.py", title="Densities", icon=":material/scatter_plot:"),
         st.Page("app_pages/divergences.py", title="Divergences", icon=":material/straighten:"),
     ],
-    "Models": [
-        st.Page("app_pages/gan.py", title="GANs", icon=":material/compare_arrows:"),
-        st.Page("app_pages/vae.py", title="VAEs", icon=":material/hub:"),
-        st.Page("app_pages/normalizing_flows.py", title="Normalizing flows", icon=":material/swap_horiz:"),
-        st.Page("app_pages/flow_matching.py", title="Flow matching", icon=":material/waves:"),
-        st.Page("app_pages/diffusion.py", title="Diffusion and score", icon=":material/blur_on:"),
+    "Models": [  # the trained families from the registry, in the lecture notes' order; then Langevin
+        *(st.Page(f.page, title=f.page_title, icon=f.icon) for f in sorted(FAMILIES.values(), key=lambda f: f.course)),
         st.Page("app_pages/langevin.py", title="Langevin dynamics", icon=":material/grain:"),
     ],
     "Compare": [st.Page("app_pages/compare.py", title="Compare models", icon=":material/leaderboard:")],

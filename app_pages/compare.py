@@ -4,10 +4,10 @@ import dataclasses
 
 import streamlit as st
 
-from explorer.compare import RUNNING, CompareConfig, Comparison, family_title, parse_families
-from explorer.densities import DENSITIES, get_density
-from explorer.methods import METHODS
+from explorer.data.densities import DENSITIES, get_density
+from explorer.methods import FAMILIES
 from explorer.plotting import compare as cplot
+from explorer.training.compare import RUNNING, CompareConfig, Comparison, family_title, parse_families
 from explorer.ui import chart, share, state, widgets
 from explorer.views import compare as views
 
@@ -40,7 +40,7 @@ if f"{KEY}.pick" not in st.session_state:  # the families widget is a list; the 
 
 with st.sidebar:
     st.subheader("Comparison")
-    picked = st.multiselect("Families", list(METHODS), key=f"{KEY}.pick", format_func=family_title)
+    picked = st.multiselect("Families", list(FAMILIES), key=f"{KEY}.pick", format_func=family_title)
     config = widgets.config_widgets(
         stored, KEY, ["model"], choices={"density": names}, labels={"density": titles.get}, hide=("families",)
     )

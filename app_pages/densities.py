@@ -5,7 +5,7 @@ import dataclasses
 import streamlit as st
 
 from explorer.configs import param
-from explorer.densities import DENSITIES, get_density
+from explorer.data.densities import DENSITIES, get_density
 from explorer.plotting import densities as dplot
 from explorer.ui import chart, share, state, uploads
 from explorer.views import densities as views

@@ -6,7 +6,7 @@ import dataclasses
 import streamlit as st
 
 from explorer.configs import param
-from explorer.measures import SHAPES_1D
+from explorer.maths.measures import SHAPES_1D
 from explorer.plotting import divergences as dplot
 from explorer.plotting import earth_mover as eplot
 from explorer.ui import chart, share

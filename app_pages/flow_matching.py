@@ -5,7 +5,7 @@ import dataclasses
 import streamlit as st
 
 from explorer.configs import param
-from explorer.densities import DENSITIES, get_density
+from explorer.data.densities import DENSITIES
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
 from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share, state
@@ -38,10 +38,6 @@ GROUPS = {
 }
 
 
-def class_names(config) -> tuple[str, ...]:
-    return get_density(config.density, state.custom_densities()).class_names
-
-
 config = scaffold.sidebar_config(
     FAMILY,
     KEY,
@@ -50,9 +46,9 @@ config = scaffold.sidebar_config(
     expanded=("data", "sampler"),
     choices=lambda c: {
         "source": list(DENSITIES) + list(state.custom_densities()),
-        "guidance_class": list(range(len(class_names(c)))),
+        "guidance_class": list(range(len(state.class_names(c.density)))),
     },
-    labels=lambda c: {"guidance_class": class_names(c).__getitem__},
+    labels=lambda c: {"guidance_class": state.class_names(c.density).__getitem__},
     view=View(),
 )
 presets.preset_bar(FAMILY, KEY, FlowMatchingConfig(), views.PRESETS, config)
@@ -143,21 +139,10 @@ if tab_cfg.open:
             )
         else:
             gv = views.guidance_view(method, generator)
-            st.markdown(
-                f"Guiding towards **{session.density.class_names[gv.label]}**: the same noise sampled with "
-                "ṽ = v + w (v(· | y) − v) for several w (set w and the class in the sidebar)."
-            )
-            for col, w, x, hit in zip(
-                st.columns(len(gv.scales)), gv.scales, gv.samples, gv.hit_rate or [None] * len(gv.scales), strict=True
-            ):
-                title = f"w = {w:g}" + (f": {100 * hit:.0f}% in the class" if hit is not None else "")
+            explain.guidance_intro(session.density.class_names[gv.label])
+            for col, x, title in zip(st.columns(len(gv.scales)), gv.samples, gv.titles, strict=True):
                 chart.plotly(col, fmplot.samples_figure(x, x[:0], title))
-            st.caption(
-                "w = 0 samples the whole distribution; w = 1 the class; w > 1 pushes further into it, "
-                "trading diversity for fidelity. The live samples and quality curves above follow the "
-                f"unconditional model, which only learns from the {config.label_dropout:.0%} of examples "
-                "whose label was dropped: it lags behind a model trained without labels."
-            )
+            explain.guidance_caption(config.label_dropout)
 if tab_math.open:
     with tab_math:
         explain.flow_matching()

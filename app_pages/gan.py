@@ -1,17 +1,15 @@
 """GANs: the discriminator surface, the generator's gradient arrows and its warped noise grid, live."""
 
 import dataclasses
-import math
 
 import streamlit as st
 
 from explorer.configs import param
-from explorer.gan_losses import LOSS_TITLES
+from explorer.kernels.gan_losses import LOSS_TITLES
+from explorer.maths.optimal_discriminator import discriminator_view
 from explorer.methods import GANConfig
-from explorer.optimal_discriminator import discriminator_view
 from explorer.plotting import gan as gplot
-from explorer.plotting.charts import quality_chart, vega_spec
-from explorer.ui import chart, explain, export, live, presets, scaffold, share
+from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share
 from explorer.views import gan as views
 
 FAMILY, KEY = "gan", "gan"
@@ -36,15 +34,6 @@ class View:
 
 
 GROUPS = {"objective": "Objective", "model": "Networks", "training": "Training", "data": "Data"}
-LOSS_PARAMS = {"wgan": {"clip"}, "wgan_gp": {"gp_lambda"}, "lsgan": {"lsgan_a", "lsgan_b", "lsgan_c"}}
-ALL_LOSS_PARAMS = set().union(*LOSS_PARAMS.values())
-
-
-def hidden(config: GANConfig) -> set[str]:
-    """The other losses' parameters, and Adam's β1 when neither network uses Adam."""
-    adam = "adam" in (config.optimizer_g, config.optimizer_d)
-    return (ALL_LOSS_PARAMS - LOSS_PARAMS.get(config.loss, set())) | (set() if adam else {"beta1"})
-
 
 config = scaffold.sidebar_config(
     FAMILY,
@@ -53,7 +42,7 @@ config = scaffold.sidebar_config(
     GROUPS,
     expanded=("objective",),
     labels={"loss": LOSS_TITLES.get},
-    hide=hidden,
+    hide=views.hidden_params,
     view=View(),
 )
 presets.preset_bar(FAMILY, KEY, GANConfig(), views.PRESETS, config)
@@ -107,25 +96,14 @@ def render_view(snap) -> None:
     noise_fig, data_fig = gplot.mapping_figures(mapping, surface.real[:MAP_POINTS])
     chart.plotly(middle, data_fig, config=plot_config)
     chart.plotly(right, noise_fig, config=plot_config)
-    if surface.kind == "probability":
-        right.caption(f"Mean D on data {surface.real_mean:.2f}, on G(z) {surface.fake_mean:.2f} (½ at equilibrium).")
-    else:
-        right.caption(f"Mean D on data {surface.real_mean:.3g}, on G(z) {surface.fake_mean:.3g}.")
+    right.caption(views.surface_caption(surface))
 
 
 def render_curves(snap) -> None:
     """Once a second: D and G losses, the quality curves, mass per mode."""
-    charts = []
-    if len(snap.loss):
-        charts.append(gplot.losses_chart(snap.loss_steps, snap.loss, snap.extra_losses.get("d_loss")))
-    for key in snap.quality:
-        charts.append(
-            quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
-        )
-    if (modes := views.mode_mass_view(snap.samples, session.density)) is not None:
-        charts.append(gplot.mode_mass_chart(modes))
-    for col, curve in zip(st.columns(max(1, len(charts))), charts, strict=False):
-        col.vega_lite_chart(vega_spec(curve), width="stretch", theme=None)
+    losses = [gplot.losses_chart(snap.loss_steps, snap.loss, snap.extra_losses.get("d_loss"))] if len(snap.loss) else []
+    modes = views.mode_mass_view(snap.samples, session.density)
+    controls.curves(snap, before=losses, after=[gplot.mode_mass_chart(modes)] if modes is not None else [])
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])
@@ -154,15 +132,7 @@ if tab_opt.open:
             generated = method.sample(2000, session.sample_generator()).cpu()
             dv = discriminator_view(session.density, generated)
             chart.plotly(st, gplot.optimal_discriminator_figure(dv))
-            st.markdown(
-                f"JS(p_data ‖ p_g) ≈ **{dv.js:.3f}** nats (log 2 = 0.693 when the supports are disjoint); "
-                f"the GAN value at D* is −log 4 + 2 JS = {-math.log(4) + 2 * dv.js:.3f}."
-            )
-            st.caption(
-                "An estimate: p_g is a kernel density estimate of 2,000 generated samples (bandwidth "
-                f"{dv.bandwidth:.2f}, chosen by leave-one-out likelihood). D* = p / (p + p_g) is faded where "
-                "both densities are negligible, since nothing is known there."
-            )
+            explain.optimal_discriminator(dv.js, dv.bandwidth)
 if tab_math.open:
     with tab_math:
         explain.gan()

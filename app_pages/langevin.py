@@ -5,9 +5,9 @@ import dataclasses
 
 import streamlit as st
 
-from explorer.densities import DENSITIES, GaussianMixture, get_density
-from explorer.langevin_run import MAX_CHAINS, MAX_STEPS, MAX_WORK, LangevinConfig, run_chains, with_fields
-from explorer.methods import METHODS
+from explorer.data.densities import DENSITIES, GaussianMixture, get_density
+from explorer.methods import FAMILIES
+from explorer.methods.langevin import MAX_CHAINS, MAX_STEPS, MAX_WORK, LangevinConfig, run_chains, with_fields
 from explorer.plotting import langevin as lplot
 from explorer.ui import chart, controls, export, live, share, state, widgets
 from explorer.views import langevin as views
@@ -75,14 +75,14 @@ source, note, cache_key = None, "", None
 if config.score == "learned":
     trained = st.session_state.get(f"session:{DIFFUSION}")
     source, note = views.learned_source(trained, config.density)
-    if source is None and DIFFUSION not in METHODS:
+    if source is None and DIFFUSION not in FAMILIES:
         note += (
             " The Diffusion page, which trains one, is not part of this version of the app yet: use the exact score."
         )
     elif source is None:
         note += " Train one on the Diffusion page, or here (a minute of training gives a usable score)."
-    if DIFFUSION in METHODS and (trained is not None or st.button("Train a diffusion model here", key=f"{KEY}.train")):
-        base = trained.config if trained is not None else state.stored_config(DIFFUSION, METHODS[DIFFUSION][0]())
+    if DIFFUSION in FAMILIES and (trained is not None or st.button("Train a diffusion model here", key=f"{KEY}.train")):
+        base = trained.config if trained is not None else state.stored_config(DIFFUSION, FAMILIES[DIFFUSION].config())
         if trained is None and hasattr(base, "density"):
             base = dataclasses.replace(base, density=density.name)
         diffusion = state.training_session(DIFFUSION, base)

@@ -5,10 +5,9 @@ import dataclasses
 import streamlit as st
 
 from explorer.configs import param
-from explorer.entropy import target_entropy
+from explorer.maths.entropy import target_entropy
 from explorer.methods import FlowConfig
 from explorer.plotting import realnvp as nfplot
-from explorer.plotting.charts import quality_chart, vega_spec
 from explorer.plotting.fields import samples_figure
 from explorer.ui import chart, controls, export, live, presets, scaffold, share
 from explorer.views import realnvp as views
@@ -84,16 +83,10 @@ def render_layers(snap) -> None:
 
 def render_curves(snap) -> None:
     """Once a second: the NLL with its floor, and the quality curves."""
-    charts = []
-    if len(snap.loss):
-        floor = entropy.value if entropy is not None else None
-        charts.append(nfplot.nll_chart(snap.loss_steps, snap.loss, floor, entropy.describe() if entropy else ""))
-    for key in snap.quality:
-        charts.append(
-            quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
-        )
-    for col, curve in zip(st.columns(max(1, len(charts))), charts, strict=False):
-        col.vega_lite_chart(vega_spec(curve), width="stretch", theme=None)
+    floor, floor_text = (entropy.value, entropy.describe()) if entropy is not None else (None, "")
+    controls.curves(
+        snap, before=[nfplot.nll_chart(snap.loss_steps, snap.loss, floor, floor_text)] if len(snap.loss) else []
+    )
     st.caption(entropy.describe() if entropy else "No closed-form density here: no entropy floor.")
 
 

@@ -9,7 +9,6 @@ from explorer.methods import VAEConfig
 from explorer.methods.vae import KIND_TITLES, VARIANCE_TITLES
 from explorer.plotting import vae as vplot
 from explorer.plotting import vae_panels as panels
-from explorer.plotting.charts import quality_chart, vega_spec
 from explorer.ui import chart, controls, explain_vae, export, live, presets, scaffold, share
 from explorer.views import vae as views
 from explorer.views import vae_holes as holes
@@ -37,14 +36,6 @@ class View:
 
 
 GROUPS = {"objective": "Objective", "model": "Networks", "training": "Training", "data": "Data"}
-KIND_PARAMS = {"vae": {"beta"}, "ae": set(), "vqvae": {"codebook_size", "commitment"}}
-
-
-def hidden(config: VAEConfig) -> set[str]:
-    """The other model kinds' parameters, and the fixed σ when the variance is learned."""
-    other = {"beta", "codebook_size", "commitment"} - KIND_PARAMS[config.kind]
-    return other | ({"decoder_std"} if config.decoder_variance == "learned" else set())
-
 
 config = scaffold.sidebar_config(
     FAMILY,
@@ -53,7 +44,7 @@ config = scaffold.sidebar_config(
     GROUPS,
     expanded=("objective",),
     labels={"kind": KIND_TITLES.get, "decoder_variance": VARIANCE_TITLES.get},
-    hide=hidden,
+    hide=views.hidden_params,
     view=View(),
 )
 presets.preset_bar(FAMILY, KEY, VAEConfig(), views.PRESETS, config)
@@ -75,12 +66,7 @@ share.publish_view(KEY, View())
 def render_view(snap) -> None:
     """Four times a second: progress, readouts, data space, latent space, decoder manifold."""
     elbo = views.elbo_view(method, session.sample_generator(), 1000)
-    tiles = {"reconstruction": f"{elbo.recon:.3g}"} if config.kind == "ae" else {"−ELBO": f"{elbo.neg_elbo:.3g}"}
-    if config.kind != "ae":  # the VQ-VAE's KL is log K, its prior being uniform over the K codes
-        tiles["KL" if config.kind == "vae" else "KL = log K"] = f"{elbo.kl:.3g}"
-    if config.kind == "vae":
-        tiles["active dims"] = f"{elbo.n_active} / {len(elbo.active)}"
-    tiles["view refresh / s"] = f"{live.refresh_rate(KEY + '.live'):.1f}"
+    tiles = views.elbo_readouts(elbo) | {"view refresh / s": f"{live.refresh_rate(KEY + '.live'):.1f}"}
     controls.status_line(snap)
     controls.readouts(snap, tiles)
     plot_config = scaffold.plot_config(snap)
@@ -98,19 +84,12 @@ def render_view(snap) -> None:
 
 def render_curves(snap) -> None:
     """Once a second: the objective's terms, KL per dimension or codebook usage, the quality curves."""
-    charts = []
-    if len(snap.loss):
-        charts.append(vplot.terms_chart(snap.loss_steps, snap.extra_losses))
+    terms = [vplot.terms_chart(snap.loss_steps, snap.extra_losses)] if len(snap.loss) else []
     if config.kind == "vae":
-        charts.append(vplot.kl_dims_chart(views.elbo_view(method, session.sample_generator(), 2000)))
+        terms.append(vplot.kl_dims_chart(views.elbo_view(method, session.sample_generator(), 2000)))
     elif config.kind == "vqvae":
-        charts.append(vplot.usage_chart(method.code_frequencies().cpu().numpy()))
-    for key in snap.quality:
-        charts.append(
-            quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
-        )
-    for col, curve in zip(st.columns(max(1, len(charts))), charts, strict=False):
-        col.vega_lite_chart(vega_spec(curve), width="stretch", theme=None)
+        terms.append(vplot.usage_chart(method.code_frequencies().cpu().numpy()))
+    controls.curves(snap, before=terms)
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])

@@ -60,7 +60,7 @@ def _core_files() -> list[Path]:
 
 
 def test_the_scanner_sees_imports(tmp_path):
-    modules = _imported_modules(EXPLORER / "session.py")
+    modules = _imported_modules(EXPLORER / "training" / "session.py")
     assert "torch" in _roots(modules)
     assert "explorer.configs" in modules
     sample = tmp_path / "sample.py"
@@ -129,7 +129,83 @@ def test_pages_hold_page_scripts_only():
         assert entry.is_file() and entry.suffix == ".py", f"app_pages/ holds page scripts only, found {entry.name}"
 
 
+PAGE_LINES = 150  # a page lays out widgets and views; its logic lives in explorer/views and explorer/ui
+
+
+def test_pages_are_thin():
+    long = {p.name: n for p in (ROOT / "app_pages").glob("*.py") if (n := len(p.read_text().splitlines())) > PAGE_LINES}
+    assert long == {}, f"over {PAGE_LINES} lines: move logic into explorer/views or explorer/ui"
+
+
 def test_no_pages_folder_for_streamlit_to_discover():
     """A folder named pages/ beside the main script switches on Streamlit's legacy page discovery, which can show its
     automatic list of file names instead of the app's navigation (issue 12): the scripts live in app_pages/."""
     assert not (ROOT / "pages").exists()
+
+
+# Which parts of explorer/ each part may import (besides itself): the direction of dependency, from the
+# data up to the UI. Each subpackage's __init__ docstring says the same in words.
+ALLOWED = {
+    "configs": set(),
+    "device": set(),
+    "data": set(),
+    "maths": {"data"},
+    "kernels": set(),
+    "methods": {"kernels", "maths", "data", "configs", "device"},
+    "training": {"methods", "kernels", "maths", "data", "configs", "device"},
+    "views": {"training", "methods", "kernels", "maths", "data", "configs", "device"},
+    "plotting": {"views"},  # annotations only: the runtime check is test_plotting_imports_neither_torch_nor_streamlit
+    "bench": {"training", "views", "plotting", "methods", "kernels", "maths", "data", "configs", "device"},
+    "ui": {"training", "views", "plotting", "methods", "kernels", "maths", "data", "configs", "device"},
+}
+
+
+def _part(path: Path) -> str:
+    rel = path.relative_to(EXPLORER)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def test_each_part_of_explorer_imports_only_what_lies_below_it():
+    parts = {_part(p) for p in EXPLORER.rglob("*.py") if p.name != "__init__.py" or p.parent != EXPLORER}
+    assert parts <= set(ALLOWED), f"a new part of explorer/ needs its place in ALLOWED: {parts - set(ALLOWED)}"
+    offenders = []
+    for path in sorted(EXPLORER.rglob("*.py")):
+        if path.parent == EXPLORER and path.name == "__init__.py":
+            continue
+        part = _part(path)
+        for module in _imported_modules(path):
+            names = module.split(".")
+            if names[0] != "explorer" or len(names) < 2 or names[1] == part:
+                continue
+            if names[1] not in ALLOWED[part]:
+                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offenders == [], "\n".join(offenders)
+
+
+def test_every_subpackage_says_what_it_holds_and_may_import():
+    for package in sorted(p for p in EXPLORER.iterdir() if p.is_dir() and (p / "__init__.py").exists()):
+        doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text())) or ""
+        assert len(doc) > 80 and "May import" in doc, package.name
+
+
+def test_explorer_has_few_top_level_modules():
+    """The tree shows the architecture: the modules live in subpackages named for what they hold."""
+    loose = sorted(p.name for p in EXPLORER.glob("*.py") if p.name != "__init__.py")
+    assert loose == ["configs.py", "device.py"], loose
+
+
+def test_adding_a_family_is_one_registry_line_away_from_everything():
+    """Every family's registry entry reaches its page, its views with their presets, and its bench hooks."""
+    from explorer.methods import FAMILIES
+
+    for family in FAMILIES.values():
+        assert (ROOT / family.page).is_file(), family.page
+        assert isinstance(family.presets, dict) and family.presets, family.name
+        hooks = family.bench_module
+        assert callable(hooks.figures) and callable(hooks.plain_steps_per_s), family.name
+        assert family.method.evaluations_per_sample(family.config())[0] >= 1
+    sources = [p for p in EXPLORER.rglob("*.py") if p.parent.name in ("bench", "training")] + [ROOT / "router.py"]
+    for path in sources:
+        text = path.read_text()
+        for name in FAMILIES:
+            assert f'family == "{name}"' not in text and f"family == '{name}'" not in text, (path, name)

@@ -19,7 +19,7 @@ import streamlit
 from page_figures import chart_payloads
 from streamlit.testing.v1 import AppTest
 
-from explorer.densities import get_density
+from explorer.data.densities import get_density
 from explorer.device import make_generator
 from explorer.plotting import gan as gplot
 from explorer.plotting import realnvp as nfplot

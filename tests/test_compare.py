@@ -1,4 +1,4 @@
-"""The Compare page's core (explorer.compare) and its reading (explorer.views.compare): equal budgets, one
+"""The Compare page's core (explorer.training.compare) and its reading (explorer.views.compare): equal budgets, one
 family at a time through TrainingSession, network evaluations per sample as documented, stop and idle stop,
 a broken family reported instead of raised, and a reading that follows the numbers."""
 
@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.compare import DONE, STOPPED, Comparison, FamilyResult, parse_families
-from explorer.methods import METHODS, DiffusionConfig, FlowMatchingConfig, GANConfig
-from explorer.sampling_cost import evaluations_per_sample
-from explorer.session import TrainingSession
-from explorer.userdata import example_csv, parse_points_csv
+from explorer.data.userdata import example_csv, parse_points_csv
+from explorer.methods import FAMILIES, DiffusionConfig, FlowMatchingConfig, GANConfig
+from explorer.training.compare import DONE, STOPPED, Comparison, FamilyResult, parse_families
+from explorer.training.sampling_cost import evaluations_per_sample
+from explorer.training.session import TrainingSession
 from explorer.views import compare as views
 
 BUDGET = 0.4
@@ -48,10 +48,10 @@ def test_every_family_gets_the_same_budget(tiny: list[FamilyResult]) -> None:
 def test_the_schedule_is_fitted_to_the_budget(tiny: list[FamilyResult]) -> None:
     """The cosine decay ends with the budget: the schedule spans about the steps taken, not the default."""
     for r in tiny:
-        default = METHODS[r.family][0]().steps
+        default = FAMILIES[r.family].config().steps
         assert r.steps <= r.schedule_steps < default, (r.family, r.steps, r.schedule_steps)
     plain = Comparison(["flow"], budget_s=0.3, device="cpu", fit_schedule=False).run()[0]
-    assert plain.schedule_steps == METHODS["flow"][0]().steps and plain.steps < plain.schedule_steps
+    assert plain.schedule_steps == FAMILIES["flow"].config().steps and plain.steps < plain.schedule_steps
 
 
 def test_network_evaluations_per_sample_as_documented(tiny: list[FamilyResult]) -> None:
@@ -61,7 +61,7 @@ def test_network_evaluations_per_sample_as_documented(tiny: list[FamilyResult]) 
     assert evaluations_per_sample("diffusion", DiffusionConfig())[0] == 100  # 50 Heun steps of the ODE
     assert evaluations_per_sample("diffusion", DiffusionConfig(sampler="ddpm", sampler_steps=30))[0] == 30
     assert evaluations_per_sample("gan", GANConfig()) == (1, "generator, once")
-    assert "8 couplings" in evaluations_per_sample("flow", METHODS["flow"][0]())[1]
+    assert "8 couplings" in evaluations_per_sample("flow", FAMILIES["flow"].config())[1]
 
 
 # the callable each family's sampler evaluates once per network evaluation
@@ -74,11 +74,11 @@ NETWORK_CALL = {
 }
 
 
-@pytest.mark.parametrize("family", list(METHODS))
+@pytest.mark.parametrize("family", list(FAMILIES))
 def test_the_sampler_makes_as_many_network_calls_as_reported(family: str) -> None:
     if family not in NETWORK_CALL:
         pytest.fail(f"new family '{family}': add the callable its sampler evaluates to NETWORK_CALL")
-    config_cls = METHODS[family][0]
+    config_cls = FAMILIES[family].config
     config = config_cls(device="cpu")
     if hasattr(config, "sampler_steps"):
         config = dataclasses.replace(config, sampler_steps=7)
@@ -124,7 +124,9 @@ class _Broken:
 
 
 def test_a_failing_family_is_reported_and_the_others_still_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(METHODS, "broken", (GANConfig, _Broken))
+    monkeypatch.setitem(
+        FAMILIES, "broken", dataclasses.replace(FAMILIES["gan"], name="broken", title="Broken", method=_Broken)
+    )
     results = Comparison(["broken", "flow"], budget_s=0.2, device="cpu").run()
     assert [r.ended for r in results] == ["error", "budget"]
     assert "this family is broken" in results[0].message and not results[0].ok and results[1].ok
@@ -200,7 +202,7 @@ def test_an_uploaded_density_is_judged_by_energy_distance() -> None:
 
 
 def test_a_comparison_waits_for_a_training_slot_and_gives_it_back() -> None:
-    from explorer.slots import TrainingSlots
+    from explorer.training.slots import TrainingSlots
 
     slots = TrainingSlots(1)
     assert slots.acquire("someone else", timeout=0.1)

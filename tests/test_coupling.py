@@ -1,4 +1,4 @@
-"""explorer.coupling: minibatch OT pairing."""
+"""explorer.maths.coupling: minibatch OT pairing."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import itertools
 
 import torch
 
-from explorer.coupling import mean_pairing_cost, ot_permutation, pair
-from explorer.densities import get_density
+from explorer.data.densities import get_density
 from explorer.device import make_generator
+from explorer.maths.coupling import mean_pairing_cost, ot_permutation, pair
 
 
 def _batch(n: int = 64, seed: int = 0):

@@ -1,4 +1,4 @@
-"""explorer.densities against the definitions in DESIGN.md ("Canonical toy densities")."""
+"""explorer.data.densities against the definitions in DESIGN.md ("Canonical toy densities")."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from explorer.densities import DENSITIES, Checkerboard, GaussianMixture, PointCloud, get_density
+from explorer.data.densities import DENSITIES, Checkerboard, GaussianMixture, PointCloud, get_density
 from explorer.device import make_generator
 
 N = 8000

@@ -7,14 +7,14 @@ import math
 import pytest
 import torch
 
-from explorer.densities import GaussianMixture, eight_gaussians
+from explorer.data.densities import GaussianMixture, eight_gaussians
 from explorer.device import make_generator
-from explorer.diffusion_samplers import SAMPLERS, run_sampler
-from explorer.exact import MixturePath
+from explorer.maths.diffusion_samplers import SAMPLERS, run_sampler
+from explorer.maths.exact import MixturePath
+from explorer.maths.metrics import QualityMeter
+from explorer.maths.schedules import SCHEDULES, eps_to_score, eps_to_x0, score_to_eps, x0_to_eps
 from explorer.methods import DiffusionConfig
-from explorer.metrics import QualityMeter
-from explorer.schedules import SCHEDULES, eps_to_score, eps_to_x0, score_to_eps, x0_to_eps
-from explorer.session import TrainingSession
+from explorer.training.session import TrainingSession
 from explorer.views.diffusion import relative_score_error, time_at_abar
 
 SCHEDULE_NAMES = list(SCHEDULES)

@@ -1,4 +1,4 @@
-"""explorer.divergences, explorer.measures and the Divergences views: KL, JS, W_1 against closed forms.
+"""explorer.maths.divergences, explorer.maths.measures and the Divergences views: KL, JS, W_1 against closed forms.
 
 References come from outside the code under test where possible: scipy quadrature for KL and JS of
 Gaussians, hand-computed values for the notes' examples, and the translation identity
@@ -14,9 +14,9 @@ import pytest
 import torch
 from scipy import integrate, stats
 
-from explorer.densities import get_density
+from explorer.data.densities import get_density
 from explorer.device import make_generator
-from explorer.divergences import (
+from explorer.maths.divergences import (
     LOG2,
     divergences_1d,
     kantorovich_potential_1d,
@@ -29,12 +29,12 @@ from explorer.divergences import (
     w1_quantiles,
     w1_samples,
 )
-from explorer.measures import SHAPES_1D, Measure1D, Moved, box, earth_mover_pair, normal
-from explorer.optimal_discriminator import js_divergence_grid
+from explorer.maths.grid import make_grid
+from explorer.maths.measures import SHAPES_1D, Measure1D, Moved, box, earth_mover_pair, normal
+from explorer.maths.optimal_discriminator import js_divergence_grid
 from explorer.views import divergences as views
 from explorer.views import divergences_text as text
 from explorer.views import earth_mover
-from explorer.views.grid import make_grid
 
 
 def _kl_quad(p, q, lo: float, hi: float) -> float:

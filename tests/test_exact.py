@@ -1,4 +1,4 @@
-"""explorer.exact.MixturePath against DESIGN.md's "Ground truth" identities."""
+"""explorer.maths.exact.MixturePath against DESIGN.md's "Ground truth" identities."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import pytest
 import torch
 from numerics import assert_close_to_scale
 
-from explorer.densities import get_density
+from explorer.data.densities import get_density
 from explorer.device import make_generator
-from explorer.exact import MixturePath
-from explorer.metrics import log_density_gap, mode_tv
-from explorer.paths import PATHS, CosinePath, LinearPath
-from explorer.samplers import integrate
+from explorer.maths.exact import MixturePath
+from explorer.maths.metrics import log_density_gap, mode_tv
+from explorer.maths.paths import PATHS, CosinePath, LinearPath
+from explorer.maths.samplers import integrate
 
 TIMES = [0.05, 0.3, 0.5, 0.7, 0.95]
 

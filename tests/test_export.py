@@ -13,11 +13,12 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer import checkpoint, raster
 from explorer.methods import FlowMatchingConfig, GANConfig
+from explorer.plotting import raster
 from explorer.plotting.evolution import evolution_figure
 from explorer.plotting.figures import figure, heatmap, scatter
-from explorer.session import PAUSED, TrainingSession
+from explorer.training import checkpoint
+from explorer.training.session import PAUSED, TrainingSession
 from explorer.ui.export import standalone_html
 
 SMALL = FlowMatchingConfig(hidden=16, depth=2, batch_size=64, steps=400)

@@ -18,13 +18,13 @@ import pytest
 import torch
 from numerics import assert_close_to_scale
 
-from explorer.coupling import mean_pairing_cost, ot_permutation
-from explorer.densities import get_density
+from explorer.data.densities import get_density
 from explorer.device import make_generator
+from explorer.maths.coupling import mean_pairing_cost, ot_permutation
+from explorer.maths.metrics import QualityMeter
+from explorer.maths.samplers import INTEGRATORS
 from explorer.methods import FlowMatching, FlowMatchingConfig
-from explorer.metrics import QualityMeter
-from explorer.samplers import INTEGRATORS
-from explorer.session import FINISHED, TrainingSession
+from explorer.training.session import FINISHED, TrainingSession
 from explorer.views.flow_matching import (
     coupling_view,
     flow_animation,

@@ -9,9 +9,9 @@ import torch
 from torch import nn
 
 from explorer.device import make_generator
-from explorer.gan_losses import LOSSES, clip_weights, discriminator_loss, generator_loss, gradient_penalty
+from explorer.kernels.gan_losses import LOSSES, clip_weights, discriminator_loss, generator_loss, gradient_penalty
 from explorer.methods import GANConfig
-from explorer.session import TrainingSession
+from explorer.training.session import TrainingSession
 
 REAL = torch.tensor([2.0, -1.0])
 FAKE = torch.tensor([0.5, -3.0, 1.0])

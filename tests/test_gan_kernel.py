@@ -1,4 +1,4 @@
-"""explorer.gan_kernel's hand-derived GAN steps against autograd + torch.optim on the same batches."""
+"""explorer.kernels.gan_kernel's hand-derived GAN steps against autograd + torch.optim on the same batches."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import copy
 import pytest
 import torch
 
-from explorer.densities import get_density
-from explorer.gan_losses import LOSSES, clip_weights, discriminator_loss, generator_loss, gradient_penalty
+from explorer.data.densities import get_density
+from explorer.kernels.gan_losses import LOSSES, clip_weights, discriminator_loss, generator_loss, gradient_penalty
 from explorer.methods.gan import GAN, GANConfig
 
 

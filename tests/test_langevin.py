@@ -11,9 +11,9 @@ import pytest
 import torch
 from numerics import EPS32
 
-from explorer.densities import GaussianMixture, get_density
-from explorer.exact import MixturePath
-from explorer.langevin import (
+from explorer.data.densities import GaussianMixture, get_density
+from explorer.maths.exact import MixturePath
+from explorer.maths.langevin import (
     Level,
     annealed_steps,
     frame_steps,
@@ -22,8 +22,8 @@ from explorer.langevin import (
     point_start,
     simulate,
 )
-from explorer.langevin_run import MAX_WORK, LangevinConfig, plan, run_chains, with_fields
-from explorer.langevin_scores import T_MIN, ExactScore, LearnedScore
+from explorer.methods.langevin import MAX_WORK, LangevinConfig, plan, run_chains, with_fields
+from explorer.methods.langevin_scores import T_MIN, ExactScore, LearnedScore
 
 MEAN, STD = torch.tensor([1.0, -2.0]), 0.5
 

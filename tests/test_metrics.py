@@ -1,4 +1,4 @@
-"""explorer.metrics: the sharp metrics of DESIGN.md ("Measuring quality") on known samplers."""
+"""explorer.maths.metrics: the sharp metrics of DESIGN.md ("Measuring quality") on known samplers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from explorer.densities import get_density
+from explorer.data.densities import get_density
 from explorer.device import make_generator
-from explorer.metrics import (
+from explorer.maths.metrics import (
     QualityMeter,
     checkerboard_metrics,
     energy_distance,

@@ -1,4 +1,4 @@
-"""explorer.optimal_discriminator: D* = p / (p + q), V(D*, G) = -log 4 + 2 JS, the KDE and the JS estimates.
+"""explorer.maths.optimal_discriminator: D* = p / (p + q), V(D*, G) = -log 4 + 2 JS, the KDE and the JS estimates.
 
 Reference values come from outside the module: p / (p + q) from the mixtures' own log_prob, the JS
 of two isotropic Gaussians from a 1D scipy quadrature along the line joining the means (the
@@ -15,9 +15,10 @@ import torch
 from numerics import EPS32
 from scipy import integrate, stats
 
-from explorer.densities import Checkerboard, GaussianMixture, get_density
+from explorer.data.densities import Checkerboard, GaussianMixture, get_density
 from explorer.device import make_generator
-from explorer.optimal_discriminator import (
+from explorer.maths.grid import make_grid
+from explorer.maths.optimal_discriminator import (
     DiscriminatorView,
     cv_bandwidth,
     discriminator_view,
@@ -28,7 +29,6 @@ from explorer.optimal_discriminator import (
     optimal_discriminator,
     scott_bandwidth,
 )
-from explorer.views.grid import make_grid
 
 LOG2 = math.log(2.0)
 

@@ -7,28 +7,19 @@ import time
 from pathlib import Path
 
 import pytest
+from apptest_pages import ok, run_page
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
-from explorer.compare import CompareConfig, Comparison
-from explorer.methods import METHODS
-from explorer.userdata import example_csv, parse_points_csv
+from explorer.data.userdata import example_csv, parse_points_csv
+from explorer.methods import FAMILIES
+from explorer.training.compare import CompareConfig, Comparison
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/compare.py")
 
 
 def _page(params: dict[str, str] | None = None, state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for name, value in (params or {}).items():
-        at.query_params[name] = value
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    return _ok(at.run())
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page(PAGE, state, params)
 
 
 def _warnings(at: AppTest) -> str:
@@ -44,7 +35,7 @@ def finished() -> Comparison:
 
 def test_the_page_renders_with_every_family_selected() -> None:
     at = _page()
-    assert at.multiselect(key="cmp.pick").value == list(METHODS)
+    assert at.multiselect(key="cmp.pick").value == list(FAMILIES)
     assert not at.button(key="cmp.start").disabled and at.button(key="cmp.stop").disabled
     assert any("Press Start" in i.value for i in at.info)
     assert dict(at.query_params) == {}  # defaults leave the URL clean
@@ -82,14 +73,14 @@ def test_bad_links_and_an_empty_selection_give_messages() -> None:
     assert "outside the allowed range" in notes and "Density `../x` is not available" in notes
     assert at.session_state["config:compare"].budget_s == 60 and at.multiselect(key="cmp.pick").value == ["gan"]
     at.multiselect(key="cmp.pick").set_value([]).run()
-    _ok(at)
+    ok(at)
     assert "Pick at least one family" in _warnings(at) and at.button(key="cmp.start").disabled
 
 
 def test_start_runs_a_comparison_and_stop_ends_it() -> None:
     at = _page(state={"cmp.pick": ["gan"], "cmp.budget_s": 30})
     at.button(key="cmp.start").click().run()
-    _ok(at)
+    ok(at)
     run = at.session_state["compare:run"]
     assert run.running and run.families == ("gan",) and run.budget_s == 30
     assert at.button(key="cmp.start").disabled and not at.button(key="cmp.stop").disabled
@@ -98,7 +89,7 @@ def test_start_runs_a_comparison_and_stop_ends_it() -> None:
         time.sleep(0.05)
     at.button(key="cmp.stop").click().run()
     run.join(10)
-    _ok(at.run())
+    ok(at.run())
     assert not run.running and run.progress().results[0].ended == "stopped"
     assert len(plotly_figures(at)) == 1 and len(at.table) == 1
 
@@ -109,5 +100,5 @@ def test_the_users_uploads_are_offered_as_densities() -> None:
     box = at.selectbox(key="cmp.density")
     assert heart.name in box.options or heart.title in box.options
     box.set_value(heart.name).run()
-    _ok(at)
+    ok(at)
     assert at.session_state["config:compare"].density == heart.name

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from apptest_pages import ok
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
-from explorer.densities import DENSITIES, PointCloud
+from explorer.data.densities import DENSITIES, PointCloud
+from explorer.data.userdata import example_csv, parse_points_csv
 from explorer.ui.uploads import _ingest
-from explorer.userdata import example_csv, parse_points_csv
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "densities.py")
 CHOICE = "densities.density"
@@ -29,22 +30,18 @@ def _page(custom: dict | None = None) -> AppTest:
     return at.run()
 
 
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
 def _charts(at: AppTest) -> int:
     return len(plotly_figures(at))
 
 
 def test_every_canonical_density_renders():
     at = _page()
-    _ok(at)
+    ok(at)
     assert at.selectbox(key=CHOICE).options == [factory().title for factory in DENSITIES.values()]
     gallery = len(DENSITIES)
     for name in DENSITIES:
         at.selectbox(key=CHOICE).select(name).run()
-        _ok(at)
+        ok(at)
         assert at.selectbox(key=CHOICE).value == name
         density = DENSITIES[name]()
         exact = density.has_log_prob or density.has_score
@@ -59,12 +56,12 @@ def test_every_canonical_density_renders():
 def test_gallery_button_and_sample_controls():
     at = _page()
     at.button(key="densities.show.rings").click().run()
-    _ok(at)
+    ok(at)
     assert at.selectbox(key=CHOICE).value == "rings"
     at.slider(key="densities.n").set_value(300).run()
     at.toggle(key="densities.by_label").set_value(False).run()
     at.button(key="densities.resample").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["densities.seed"] == 1
 
 
@@ -72,18 +69,18 @@ def test_uploaded_point_cloud_is_selectable_and_removable():
     plain = PointCloud(torch.randn(50, 2), name="csv: plain.csv", title="csv: plain.csv")
     user = parse_points_csv(example_csv(200), "heart.csv")
     at = _page({plain.name: plain, user.name: user})
-    _ok(at)
+    ok(at)
     options = at.selectbox(key=CHOICE).options
     assert "csv: plain.csv" in options and "csv: heart.csv (rescaled)" in options
     for name in (plain.name, user.name):
         at.selectbox(key=CHOICE).select(name).run()
-        _ok(at)
+        ok(at)
         assert "Your own points" in " ".join(m.value for m in at.markdown)
         assert any("no closed form" in i.value for i in at.info)
     assert any("rescaled to fit the view" in m.value for m in at.markdown)
     # removing the selected upload falls back to a canonical density, the other upload stays
     at.button(key=f"densities.upload.remove.{user.name}").click().run()
-    _ok(at)
+    ok(at)
     assert list(at.session_state["custom_densities"]) == [plain.name]
     assert at.selectbox(key=CHOICE).value == next(iter(DENSITIES))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest_pages import ok, run_page
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
@@ -16,16 +17,9 @@ CHARTS = {TABS[0]: 2, TABS[1]: 4, TABS[2]: 4, TABS[3]: 1, TABS[4]: 0}
 
 
 def _page(tab: str = TABS[0], **state) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["div.tab"] = tab
-    for key, value in state.items():
-        at.session_state[key.replace("__", ".")] = value
-    return _ok(at.run())
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page(
+        PAGE, {"div.tab": tab} | {key.replace("__", "."): value for key, value in state.items()}, timeout=60
+    )
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -45,11 +39,11 @@ def test_point_masses_show_inf_log2_and_distance() -> None:
     assert values["KL(p ‖ q)"] == "∞" and values["JS(p ‖ q)"] == "0.693" and values["W₁(p, q)"] == "1.500"
     assert values["dJS/dθ"] == "0.000" and values["dW₁/dθ"] == "1"
     at.slider(key="div.theta").set_value(0.0).run()
-    values = _metrics(_ok(at))
+    values = _metrics(ok(at))
     assert values["KL(p ‖ q)"] == values["JS(p ‖ q)"] == values["W₁(p, q)"] == "0.000"
     at.slider(key="div.theta").set_value(-2.5).run()
     at.select_slider(key="div.blur").set_value(0.5).run()
-    values = _metrics(_ok(at))
+    values = _metrics(ok(at))
     assert values["KL(p ‖ q)"] == "12.500" and values["W₁(p, q)"] == "2.500"  # theta^2 / (2 sigma^2)
     assert 0 < float(values["JS(p ‖ q)"]) < 0.693
     assert "vanishing gradient" in " ".join(m.value for m in at.markdown)
@@ -62,7 +56,7 @@ def test_moving_distributions_show_closed_forms_for_gaussians() -> None:
     assert values["KL(p ‖ q)"] == "8.807" and values["KL(q ‖ p)"] == "2.318"
     assert "Closed forms (both Gaussian): KL(p ‖ q) = **8.807**" in " ".join(m.value for m in at.markdown)
     at.selectbox(key="div.q1").select("uniform").run()
-    values = _metrics(_ok(at))
+    values = _metrics(ok(at))
     assert values["KL(p ‖ q)"] == "∞" and values["KL(q ‖ p)"] != "∞"  # a Gaussian is not inside a box
     assert any("No closed form" in m.value for m in at.markdown)
 
@@ -81,15 +75,15 @@ def test_optimal_discriminator_value_and_presets() -> None:
     values = _metrics(at)
     assert values["V(D*, G) on the grid"] == values["−log 4 + 2 JS"]
     at.button(key="div.preset.q = p: D* = ½, JS = 0").click().run()
-    values = _metrics(_ok(at))
+    values = _metrics(ok(at))
     assert values["JS(p ‖ q)"] == "0.000" and values["V(D*, G) on the grid"] == "−1.386"
     assert at.selectbox(key="div.q2").value == at.selectbox(key="div.p2").value
     at.button(key="div.preset.q far from p: JS ≈ log 2").click().run()
-    values = _metrics(_ok(at))
+    values = _metrics(ok(at))
     assert values["JS(p ‖ q)"] == "0.693" and at.slider(key="div.bx").value == 6.0
     at.selectbox(key="div.p2").select("checkerboard").run()
     at.selectbox(key="div.q2").select("gaussian").run()
-    values = _metrics(_ok(at))
+    values = _metrics(ok(at))
     assert values["KL(q ‖ p)"] == "∞" and values["KL(p ‖ q)"] != "∞"
 
 
@@ -113,14 +107,14 @@ def test_settings_survive_tab_and_page_switches() -> None:
     at.select_slider(key="div.blur").set_value(0.1).run()
     for tab in (TABS[2], TABS[0]):  # the point-mass widgets are not drawn while another tab is open
         at.session_state["div.tab"] = tab
-        _ok(at.run())
+        ok(at.run())
     assert at.slider(key="div.theta").value == 2.25 and at.select_slider(key="div.blur").value == 0.1
     # a page switch drops every widget's state but keeps plain keys: a fresh run with only the kept copies
     kept = {key: at.session_state[key] for key in ("div.theta#kept", "div.blur#kept", "div.tab#kept")}
     again = AppTest.from_file(PAGE, default_timeout=60)
     for key, value in kept.items():
         again.session_state[key] = value
-    _ok(again.run())
+    ok(again.run())
     assert again.slider(key="div.theta").value == 2.25 and again.select_slider(key="div.blur").value == 0.1
 
 
@@ -150,12 +144,12 @@ def test_slider_ends(key: str, ends: tuple[float, float]) -> None:
     at = _page(tab)
     for end in ends:
         at.slider(key=key).set_value(end).run()
-        _ok(at)
+        ok(at)
 
 
 def test_the_router_reaches_the_page() -> None:
     at = AppTest.from_file(str(ROOT / "router.py"), default_timeout=60).run()
-    _ok(at)
+    ok(at)
     at.switch_page("app_pages/divergences.py").run()
-    _ok(at)
+    ok(at)
     assert at.title[0].value == "Divergences"

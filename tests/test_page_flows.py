@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from apptest_pages import ok, run_page
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
+from explorer.data.userdata import example_csv, parse_points_csv
 from explorer.methods import FlowConfig
-from explorer.userdata import example_csv, parse_points_csv
 from explorer.views import realnvp as views
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/normalizing_flows.py")
@@ -20,19 +21,8 @@ SMALL = {"hidden": 16, "batch_size": 64}  # keeps each Step cheap
 
 
 def _page(config: FlowConfig | None = None, tab: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    if config is not None:
-        at.session_state["config:flow"] = config
-    if tab is not None:
-        at.session_state["nf.tab"] = tab
-    for key, value in state.items():
-        at.session_state[key] = value
-    return _ok(at.run())
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    prepared = {"config:flow": config, "nf.tab": tab}
+    return run_page(PAGE, {k: v for k, v in prepared.items() if v is not None} | state)
 
 
 def _notes(at: AppTest) -> str:
@@ -45,7 +35,7 @@ def test_every_tab_renders(tab: str) -> None:
     labels = [b.label for b in at.button]
     assert labels[labels.index("Train") :][:4] == ["Train", "Pause", "Step", "Reset"]
     at.button(key="nf.step").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["session:flow"].step_count == 1
     charts = plotly_figures(at)
     # live: learned density, target, samples, the layer strip, the log-det strip; plus the tab's own
@@ -69,7 +59,7 @@ def test_train_then_pause_keeps_the_steps() -> None:
     while session.step_count < 100 and time.monotonic() < end:
         time.sleep(0.05)
     at.button(key="nf.pause").click().run()
-    _ok(at)
+    ok(at)
     at.session_state["worker:flow"].join(5)
     assert session.status == "paused" and session.step_count >= 100
     assert len(session.snapshot().loss) > 0
@@ -91,7 +81,7 @@ def test_extreme_settings_are_explained_not_raised(changes: dict, phrase: str) -
     at = _page(FlowConfig(**{**SMALL, **changes}), "Layer by layer")
     assert phrase in _notes(at)
     at.button(key="nf.step").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["session:flow"].step_count <= 1
 
 
@@ -102,7 +92,7 @@ def test_a_diverging_run_shows_the_message_and_keeps_the_weights() -> None:
         at.button(key="nf.step").click().run()
         if session.status == "diverged":
             break
-    _ok(at)
+    ok(at)
     assert session.status == "diverged"
     assert any("Training diverged" in e.value and "last good weights" in e.value for e in at.error)
     assert torch.isfinite(session.method.flat.flat).all()
@@ -113,7 +103,7 @@ def test_an_uploaded_point_cloud_trains_without_a_floor() -> None:
     at = _page(FlowConfig(**SMALL, density=upload.name), "Density check", custom_densities={upload.name: upload})
     assert "no closed-form log p" in _notes(at)
     at.button(key="nf.step").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["session:flow"].density is upload
     assert any("no entropy" in c.value.lower() for c in at.caption)
 
@@ -122,7 +112,7 @@ def test_every_preset_sets_its_config_and_says_what_to_look_at() -> None:
     at = _page(FlowConfig(seed=3, **SMALL))
     for name, preset in views.PRESETS.items():
         at.button(key=f"nf.preset.{name}").click().run()
-        _ok(at)
+        ok(at)
         config, session = at.session_state["config:flow"], at.session_state["session:flow"]
         assert session.config == config and session.step_count == 0
         for field, value in preset.settings.items():
@@ -130,9 +120,9 @@ def test_every_preset_sets_its_config_and_says_what_to_look_at() -> None:
         assert config.seed == 0 and config.hidden == FlowConfig().hidden  # the rest from the defaults
         assert any(preset.look in i.value for i in at.info)
         at.button(key="nf.step").click().run()
-        assert _ok(at).session_state["session:flow"].step_count == 1
+        assert ok(at).session_state["session:flow"].step_count == 1
     at.selectbox(key="nf.density").select("two_moons").run()  # off the preset: its advice goes
-    assert not any(preset.look in i.value for i in _ok(at).info)
+    assert not any(preset.look in i.value for i in ok(at).info)
 
 
 def test_a_share_link_sets_the_flow_and_the_tab() -> None:
@@ -140,7 +130,7 @@ def test_a_share_link_sets_the_flow_and_the_tab() -> None:
     for name, value in {"n_layers": "4", "activation": "silu", "density": "two_gaussians", "tab": "The maths"}.items():
         at.query_params[name] = value
     at.query_params["n_layers_typo"] = "3"
-    _ok(at.run())
+    ok(at.run())
     config = at.session_state["session:flow"].config
     assert (config.n_layers, config.activation, config.density) == (4, "silu", "two_gaussians")
     assert at.latex  # the maths tab is open
@@ -148,7 +138,7 @@ def test_a_share_link_sets_the_flow_and_the_tab() -> None:
 
 
 def test_a_checkpoint_round_trip_restores_the_weights() -> None:
-    from explorer import checkpoint
+    from explorer.training import checkpoint
 
     at = _page(FlowConfig(**SMALL))
     session = at.session_state["session:flow"]

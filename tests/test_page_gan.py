@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest_pages import ok, run_page
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
-from explorer.gan_losses import LOSSES
+from explorer.kernels.gan_losses import LOSSES
 from explorer.methods import GANConfig
 from explorer.views import gan as views
 
@@ -21,15 +22,7 @@ LOSS_PARAMS = {"Gradient penalty λ", "Weight clipping c", "LSGAN a (fake target
 
 
 def _page(config: GANConfig | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    if config is not None:
-        at.session_state["config:gan"] = config
-    return _ok(at.run())
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page(PAGE, {"config:gan": config} if config is not None else None)
 
 
 def _labels(at: AppTest) -> set[str]:
@@ -44,7 +37,7 @@ def _notes(at: AppTest) -> str:
 def test_every_loss_renders_with_only_its_own_parameters(loss: str) -> None:
     at = _page(GANConfig(loss=loss, **SMALL))
     at.button(key="gan.step").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["session:gan"].step_count == 1
     assert len(plotly_figures(at)) == 3  # D surface, G's image of the grid, the noise space
     expected = {"wgan": {"Weight clipping c"}, "wgan_gp": {"Gradient penalty λ"}}.get(loss, set())
@@ -57,7 +50,7 @@ def test_switching_the_loss_shows_its_parameter_in_the_same_run() -> None:
     at = _page(GANConfig(**SMALL))
     assert "Gradient penalty λ" in _labels(at) and "Weight clipping c" not in _labels(at)
     at.selectbox(key="gan.loss").select("wgan").run()
-    _ok(at)
+    ok(at)
     assert "Weight clipping c" in _labels(at) and "Gradient penalty λ" not in _labels(at)
     assert at.session_state["config:gan"].loss == "wgan"
 
@@ -66,7 +59,7 @@ def test_every_preset_sets_its_config_and_says_what_to_look_at() -> None:
     at = _page(GANConfig(seed=3, **SMALL))
     for name, preset in views.PRESETS.items():
         at.button(key=f"gan.preset.{name}").click().run()
-        _ok(at)
+        ok(at)
         config = at.session_state["config:gan"]
         session = at.session_state["session:gan"]
         assert session.config == config and session.step_count == 0
@@ -75,31 +68,31 @@ def test_every_preset_sets_its_config_and_says_what_to_look_at() -> None:
         assert config.seed == 0 and config.g_hidden == GANConfig().g_hidden  # the rest from the defaults
         assert any(preset.look in i.value for i in at.info)
         at.button(key="gan.step").click().run()
-        _ok(at)
+        ok(at)
         assert session.step_count == 1
     at.selectbox(key="gan.loss").select("hinge").run()  # off the preset: its advice goes
-    assert not any(preset.look in i.value for i in _ok(at).info)
+    assert not any(preset.look in i.value for i in ok(at).info)
 
 
 def test_a_conditional_gan_shows_samples_per_class() -> None:
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.session_state["config:gan"] = GANConfig(conditional=True, **SMALL)
     at.session_state["gan.tab"] = "Conditional GAN"
-    _ok(at.run())
+    ok(at.run())
     assert at.session_state["session:gan"].method.n_classes == 8
     at.selectbox(key="gan.y").select(5).run()
-    _ok(at)
+    ok(at)
     assert len(plotly_figures(at)) == 4  # the live three and the per-class figure
     assert not any("Turn on 'Conditional GAN'" in i.value for i in at.info)
     at.selectbox(key="gan.density").select("two_gaussians").run()  # class 5 no longer exists
-    _ok(at)
+    ok(at)
     assert at.session_state["session:gan"].method.n_classes == 2 and at.selectbox(key="gan.y").value == 0
 
 
 def test_latent_dimension_one_draws_the_curve() -> None:
     at = _page(GANConfig(latent_dim=1, **SMALL))
     at.button(key="gan.step").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["session:gan"].method.config.latent_dim == 1
     assert len(plotly_figures(at)) == 3
 
@@ -118,13 +111,13 @@ def test_extreme_settings_are_explained_not_raised(changes: dict, phrase: str) -
     at = _page(GANConfig(**SMALL, **changes))
     assert phrase in _notes(at)
     at.button(key="gan.step").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["session:gan"].step_count == 1
 
 
 def test_the_maths_tab_renders_the_objectives() -> None:
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.session_state["gan.tab"] = "The maths"
-    _ok(at.run())
+    ok(at.run())
     latex = " ".join(e.value for e in at.latex)
     assert r"\min_G \max_D" in latex and r"\|f\|_L \le 1" in latex and r"\nabla_{\hat x}" in latex

@@ -6,28 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest_pages import ok, run_page
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
-from explorer.langevin_run import LangevinConfig, with_fields
-from explorer.methods import METHODS
-from explorer.session import TrainingSession
+from explorer.methods import FAMILIES
+from explorer.methods.langevin import LangevinConfig, with_fields
+from explorer.training.session import TrainingSession
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/langevin.py")
 
 
 def _page(config: LangevinConfig | None = None, **state) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    if config is not None:
-        at.session_state["config:langevin"] = config
-    for key, value in state.items():
-        at.session_state[key] = value
-    return _ok(at.run())
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page(PAGE, ({"config:langevin": config} if config is not None else {}) | state, timeout=60)
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -50,11 +41,11 @@ def test_default_page_runs_the_chains():
 def test_trapped_preset_and_the_annealing_fix():
     at = _page()
     at.button(key="lv.preset.trapped").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["lv.density"] == "two_gaussians" and not at.session_state["lv.annealed"]
     assert float(_metrics(at)["final mode coverage TV"]) == pytest.approx(0.5)
     at.button(key="lv.fix.trapped").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["lv.annealed"] and at.session_state["config:langevin"].annealed
     assert float(_metrics(at)["final mode coverage TV"]) < 0.1
 
@@ -62,10 +53,10 @@ def test_trapped_preset_and_the_annealing_fix():
 def test_biased_preset_and_the_mala_fix():
     at = _page()
     at.button(key="lv.preset.biased").click().run()
-    _ok(at)
+    ok(at)
     assert float(_metrics(at)["final log-density gap (nats)"]) > 0.5
     at.button(key="lv.fix.biased").click().run()
-    _ok(at)
+    ok(at)
     metrics = _metrics(at)
     assert abs(float(metrics["final log-density gap (nats)"])) < 0.15
     assert 0.4 < float(metrics["MALA acceptance"].rstrip("%")) / 100 < 0.9
@@ -74,7 +65,7 @@ def test_biased_preset_and_the_mala_fix():
 def test_a_step_that_blows_up_ends_in_a_message():
     at = _page()
     at.select_slider(key="lv.step_size").set_value(2.0).run()
-    _ok(at)
+    ok(at)
     assert any("blew up" in e.value and "ε must stay below" in e.value for e in at.error)
 
 
@@ -98,25 +89,25 @@ def test_extreme_settings_end_in_a_result_or_a_message(changes):
 def test_learned_score_without_a_model_says_so_and_offers_to_train():
     at = _page(with_fields(LangevinConfig(), score="learned"))
     assert "No diffusion model has been trained" in _text(at)
-    if "diffusion" not in METHODS:
+    if "diffusion" not in FAMILIES:
         assert "not part of this version" in _text(at)
         return
     at.button(key="lv.train").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["session:diffusion"].step_count == 0
     assert at.button(key="lv.dm.train")  # Train / Pause / Step / Reset for the diffusion model
 
 
 def test_learned_score_before_the_diffusion_family_exists(monkeypatch):
-    monkeypatch.delitem(METHODS, "diffusion", raising=False)
+    monkeypatch.delitem(FAMILIES, "diffusion", raising=False)
     at = _page(with_fields(LangevinConfig(), score="learned"))
     assert "not part of this version" in _text(at)
     assert not [b for b in at.button if b.key == "lv.train"]
 
 
-@pytest.mark.skipif("diffusion" not in METHODS, reason="the diffusion family has not landed")
+@pytest.mark.skipif("diffusion" not in FAMILIES, reason="the diffusion family has not landed")
 def test_learned_score_from_a_trained_diffusion_session():
-    config = METHODS["diffusion"][0](density="two_gaussians", device="cpu")
+    config = FAMILIES["diffusion"].config(density="two_gaussians", device="cpu")
     session = TrainingSession("diffusion", config)
     session.step(20)
     assert session.step_count == 20

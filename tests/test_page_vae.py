@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest_pages import ok, run_page
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
+from explorer.data.userdata import example_csv, parse_points_csv
 from explorer.methods import VAEConfig
-from explorer.userdata import example_csv, parse_points_csv
 from explorer.views import vae as views
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/vae.py")
@@ -23,17 +24,8 @@ TABS = ["Reparametrisation", "AE vs VAE: holes", "VQ-VAE", "The maths"]
 
 
 def _page(config: VAEConfig | None = None, tab: str | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    if config is not None:
-        at.session_state["config:vae"] = config
-    if tab is not None:
-        at.session_state["vae.tab"] = tab
-    return _ok(at.run())
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    prepared = {"config:vae": config, "vae.tab": tab}
+    return run_page(PAGE, {k: v for k, v in prepared.items() if v is not None})
 
 
 def _labels(at: AppTest) -> set[str]:
@@ -43,7 +35,7 @@ def _labels(at: AppTest) -> set[str]:
 
 def _step(at: AppTest, steps: int = 1) -> None:
     at.button(key="vae.step").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["session:vae"].step_count == steps
 
 
@@ -69,11 +61,11 @@ def test_every_model_kind_and_tab_renders(kind: str, tab: str) -> None:
 def test_switching_the_model_kind_shows_its_parameters_in_the_same_run() -> None:
     at = _page(VAEConfig(**SMALL))
     at.selectbox(key="vae.kind").select("vqvae").run()
-    _ok(at)
+    ok(at)
     assert _labels(at) == {"Codebook size K", "Commitment weight β_c"}
     assert at.session_state["session:vae"].method.kind == "vqvae"
     at.selectbox(key="vae.decoder_variance").select("fixed").run()
-    assert "Fixed decoder σ" in _labels(_ok(at))
+    assert "Fixed decoder σ" in _labels(ok(at))
 
 
 @pytest.mark.parametrize("d", [1, 2])
@@ -88,7 +80,7 @@ def test_every_preset_sets_its_config_and_says_what_to_look_at() -> None:
     at = _page(VAEConfig(seed=3, **SMALL))
     for name, preset in views.PRESETS.items():
         at.button(key=f"vae.preset.{name}").click().run()
-        _ok(at)
+        ok(at)
         config, session = at.session_state["config:vae"], at.session_state["session:vae"]
         assert session.config == config and session.step_count == 0
         for field, value in preset.settings.items():
@@ -97,17 +89,17 @@ def test_every_preset_sets_its_config_and_says_what_to_look_at() -> None:
         assert any(preset.look in i.value for i in at.info)
         _step(at)
     at.selectbox(key="vae.density").select("rings").run()  # off the preset: its advice goes
-    assert not any(preset.look in i.value for i in _ok(at).info)
+    assert not any(preset.look in i.value for i in ok(at).info)
 
 
 def test_draw_eps_adds_a_draw_and_moves_z() -> None:
     at = _page(VAEConfig(**SMALL), "Reparametrisation")
     before = at.latex[0].value
     at.button(key="vae.rep_draw").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["vae.rep_draws"] == 2 and at.latex[0].value != before
     at.slider(key="vae.rep_point").set_value(7).run()
-    assert _ok(at).session_state["vae.rep_draws"] == 2  # the same eps for another data point
+    assert ok(at).session_state["vae.rep_draws"] == 2  # the same eps for another data point
 
 
 def test_an_uploaded_density_can_be_chosen() -> None:
@@ -115,10 +107,10 @@ def test_an_uploaded_density_can_be_chosen() -> None:
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.session_state["custom_densities"] = {points.name: points}
     at.session_state["config:vae"] = VAEConfig(**SMALL)
-    _ok(at.run())
+    ok(at.run())
     assert points.name in at.selectbox(key="vae.density").options
     at.selectbox(key="vae.density").select(points.name).run()
-    _step(_ok(at))
+    _step(ok(at))
     assert at.session_state["session:vae"].density is points
 
 
@@ -145,6 +137,6 @@ def test_a_divergence_shows_the_message_and_the_hint() -> None:
         session.step(5)
         if session.status == "diverged":
             break
-    _ok(at.run())
+    ok(at.run())
     assert session.status == "diverged"
     assert any("diverged" in e.value and "1/σ²" in e.value for e in at.error)

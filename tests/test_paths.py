@@ -1,4 +1,4 @@
-"""explorer.paths: endpoints and the conditional target velocity d/dt x_t."""
+"""explorer.maths.paths: endpoints and the conditional target velocity d/dt x_t."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from explorer.device import make_generator
-from explorer.paths import PATHS, CosinePath, LinearPath
+from explorer.maths.paths import PATHS, CosinePath, LinearPath
 
 
 def _pair(n: int = 32):

@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.configs import clamp
-from explorer.methods import METHODS
-from explorer.presets import apply_preset
+from explorer.methods import FAMILIES
+from explorer.training.presets import apply_preset
 from explorer.ui import share
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ def _presets(family: str) -> dict:
 def test_every_training_page_has_three_valid_presets(family: str) -> None:
     presets = _presets(family)
     assert len(presets) >= 3
-    config_cls = METHODS[family][0]
+    config_cls = FAMILIES[family].config
     for name, preset in presets.items():
         config = apply_preset(config_cls(device="cpu"), preset)
         assert clamp(config) == config, f"{name}: a setting is out of range"
@@ -50,7 +50,7 @@ def test_one_click_applies_a_preset_and_explains_it(family: str) -> None:
         at.button(key=f"{key}.preset.{name}").click().run()
         assert not at.exception, [e.value for e in at.exception]
         config = at.session_state[f"config:{family}"]
-        expected = apply_preset(METHODS[family][0](), preset)
+        expected = apply_preset(FAMILIES[family].config(), preset)
         assert dataclasses.asdict(config) == dataclasses.asdict(expected), name
         assert any(preset.look in i.value for i in at.info), f"{name}: the advice is missing"
         assert at.session_state[f"session:{family}"].step_count == 0
@@ -64,7 +64,7 @@ def test_a_shared_link_to_a_demo_shows_its_advice(family: str) -> None:
     sees what to watch; the page at its defaults shows no demo's advice."""
     page, _, _ = PAGES[family]
     plain = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=120).run()
-    defaults = METHODS[family][0]()
+    defaults = FAMILIES[family].config()
     assert not any(p.look in i.value for p in _presets(family).values() for i in plain.info)
     for name, preset in _presets(family).items():
         if all(getattr(defaults, field) == value for field, value in preset.settings.items()):

@@ -12,13 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.densities import get_density
+from explorer.data.densities import get_density
 from explorer.device import make_generator
-from explorer.entropy import target_entropy
-from explorer.flat_mlp import FlatMLP
-from explorer.methods.realnvp import FlowConfig, NormalizingFlow
-from explorer.realnvp import AffineCoupling, RealNVP
-from explorer.realnvp_kernel import (
+from explorer.kernels.flat_mlp import FlatMLP
+from explorer.kernels.realnvp import AffineCoupling, RealNVP
+from explorer.kernels.realnvp_kernel import (
     compiled_flow_forward,
     compiled_flow_log_prob,
     compiled_realnvp_steps,
@@ -27,9 +25,11 @@ from explorer.realnvp_kernel import (
     nll_backward,
     realnvp_steps,
 )
-from explorer.session import TrainingSession
+from explorer.maths.entropy import target_entropy
+from explorer.maths.grid import make_grid
+from explorer.methods.realnvp import FlowConfig, NormalizingFlow
+from explorer.training.session import TrainingSession
 from explorer.views import realnvp as views
-from explorer.views.grid import make_grid
 
 
 def _randomised(flow: torch.nn.Module, scale: float = 0.5, seed: int = 0) -> torch.nn.Module:

@@ -1,4 +1,4 @@
-"""explorer.regression.FlatAdamRegression against autograd + torch.optim.Adam."""
+"""explorer.kernels.regression.FlatAdamRegression against autograd + torch.optim.Adam."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from explorer.device import make_generator
-from explorer.nets import MLP
-from explorer.regression import FlatAdamRegression
+from explorer.kernels.nets import MLP
+from explorer.kernels.regression import FlatAdamRegression
 
 
 def _data(steps: int, device: torch.device, batch: int = 64):
@@ -92,8 +92,8 @@ def test_scripted_multi_step_kernel_matches_single_steps_and_torch_adam() -> Non
     """
     import copy
 
-    from explorer.nets import MLP
-    from explorer.regression import FlatAdamRegression, scripted_steps
+    from explorer.kernels.nets import MLP
+    from explorer.kernels.regression import FlatAdamRegression, scripted_steps
 
     assert scripted_steps() is not None, "TorchScript is unavailable: the fast path would fall back"
     torch.manual_seed(0)

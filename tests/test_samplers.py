@@ -1,4 +1,4 @@
-"""explorer.samplers: convergence orders on dx/dt = -x, time handling, trajectory shapes."""
+"""explorer.maths.samplers: convergence orders on dx/dt = -x, time handling, trajectory shapes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from explorer.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
+from explorer.maths.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
 
 
 def _decay(x: torch.Tensor, t: float) -> torch.Tensor:

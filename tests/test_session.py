@@ -1,4 +1,4 @@
-"""explorer.session.TrainingSession (family "flow_matching"): controls, budgets, live updates, faults."""
+"""explorer.training.session.TrainingSession (family "flow_matching"): controls, budgets, live updates, faults."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-import explorer.session as session_module
+import explorer.training.session as session_module
 from explorer.methods import FlowMatchingConfig
-from explorer.session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
+from explorer.training.session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
 
 SMALL = {"hidden": 16, "depth": 2, "batch_size": 64, "device": "cpu"}
 
@@ -26,7 +26,7 @@ def _weights(session: TrainingSession) -> torch.Tensor:
 
 
 class FakeClock:
-    """perf_counter for explorer.session that only advances while the method trains."""
+    """perf_counter for explorer.training.session that only advances while the method trains."""
 
     def __init__(self, seconds_per_chunk: float) -> None:
         self.now, self.per_chunk, self.chunks = 0.0, seconds_per_chunk, 0

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.langevin_run import LangevinConfig
 from explorer.methods import DiffusionConfig, FlowMatchingConfig, GANConfig
+from explorer.methods.langevin import LangevinConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

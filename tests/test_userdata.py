@@ -1,4 +1,4 @@
-"""explorer.userdata: every refused upload says why; good files give the right points."""
+"""explorer.data.userdata: every refused upload says why; good files give the right points."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.densities import PointCloud, get_density
-from explorer.userdata import (
+from explorer.data.densities import PointCloud, get_density
+from explorer.data.userdata import (
     MAX_BYTES,
     MAX_ROWS,
     MIN_POINTS,

@@ -11,12 +11,9 @@ import numpy as np
 import pytest
 import torch
 
+from explorer.data.userdata import example_csv, parse_points_csv
 from explorer.device import make_generator
-from explorer.methods import VAE, VAEConfig
-from explorer.methods.vae import DECODER_LOG_VAR_MIN
-from explorer.session import TrainingSession
-from explorer.userdata import example_csv, parse_points_csv
-from explorer.vae_math import (
+from explorer.kernels.vae_math import (
     active_dimensions,
     elbo_terms,
     gaussian_kl,
@@ -29,6 +26,9 @@ from explorer.vae_math import (
     straight_through,
     vq_losses,
 )
+from explorer.methods import VAE, VAEConfig
+from explorer.methods.vae import DECODER_LOG_VAR_MIN
+from explorer.training.session import TrainingSession
 from explorer.views.vae import elbo_view
 
 SMALL = {"hidden": 32, "depth": 2, "batch_size": 128, "device": "cpu"}
@@ -184,7 +184,7 @@ def test_the_vq_vae_encoder_learns_through_the_straight_through_estimator() -> N
 
 
 def _density():
-    from explorer.densities import get_density
+    from explorer.data.densities import get_density
 
     return get_density("two_moons")
 
@@ -260,7 +260,7 @@ def test_beta_zero_shrinks_the_posterior_towards_an_autoencoder() -> None:
 
 def test_a_learned_decoder_variance_stops_at_its_floor_on_degenerate_data() -> None:
     """Points on a line: s^2 -> 0 in the flat direction would send -log p(x|z) to -inf; it stops at 1e-4."""
-    from explorer.densities import PointCloud
+    from explorer.data.densities import PointCloud
 
     t = torch.linspace(-3, 3, 200)
     line = PointCloud(torch.stack([t, torch.zeros_like(t)], 1), name="line", title="a line")
@@ -314,7 +314,7 @@ def test_samples_are_the_decoder_mean_plus_its_noise(noise: bool) -> None:
 # --- the hand-derived kernel against autograd -------------------------------------------------------
 def test_the_training_kernel_is_compiled() -> None:
     """TorchScript compiles it (otherwise the Python fallback runs, with the GIL held between tensor calls)."""
-    from explorer.vae_kernel import compiled_vae_steps
+    from explorer.kernels.vae_kernel import compiled_vae_steps
 
     assert isinstance(compiled_vae_steps(), torch.jit.ScriptFunction)
 

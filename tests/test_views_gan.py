@@ -12,12 +12,12 @@ import torch
 from numerics import assert_rounded_to_float32
 
 from explorer.configs import clamp
-from explorer.densities import get_density
+from explorer.data.densities import get_density
 from explorer.device import make_generator
-from explorer.gan_losses import LOSSES, generator_loss
+from explorer.kernels.gan_losses import LOSSES, generator_loss
 from explorer.methods import GAN, GANConfig
 from explorer.plotting import gan as gplot
-from explorer.session import TrainingSession
+from explorer.training.session import TrainingSession
 from explorer.views import gan as views
 
 

@@ -14,13 +14,13 @@ import torch
 from numerics import assert_close_to_scale, assert_rounded_to_float32
 
 from explorer.configs import clamp
-from explorer.densities import get_density
+from explorer.data.densities import get_density
 from explorer.device import make_generator
 from explorer.methods import VAE, VAEConfig
 from explorer.plotting import vae as vplot
 from explorer.plotting import vae_panels as panels
-from explorer.presets import shows_preset
-from explorer.session import TrainingSession
+from explorer.training.presets import shows_preset
+from explorer.training.session import TrainingSession
 from explorer.views import vae as views
 from explorer.views import vae_holes as holes
 from explorer.views import vae_reparam as reparam

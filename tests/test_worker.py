@@ -1,12 +1,12 @@
-"""explorer.worker.TrainingWorker: trains in the background, yields to UI actions, stops unwatched."""
+"""explorer.training.worker.TrainingWorker: trains in the background, yields to UI actions, stops unwatched."""
 
 from __future__ import annotations
 
 import time
 
 from explorer.methods import FlowMatchingConfig
-from explorer.session import PAUSED, TrainingSession
-from explorer.worker import TrainingWorker
+from explorer.training.session import PAUSED, TrainingSession
+from explorer.training.worker import TrainingWorker
 
 SMALL = FlowMatchingConfig(hidden=16, depth=2, batch_size=64, steps=10**6)
 
@@ -71,7 +71,7 @@ def test_slow_motion_takes_single_paced_steps() -> None:
 
 def test_slots_serve_waiting_workers_in_turn() -> None:
     """Capacity 1: two running sessions both progress (turns of QUANTUM_S), the waiting one knows its place."""
-    from explorer.slots import TrainingSlots
+    from explorer.training.slots import TrainingSlots
 
     slots = TrainingSlots(1)
     sessions = [
@@ -98,7 +98,7 @@ def test_slots_serve_waiting_workers_in_turn() -> None:
 
 
 def test_slots_are_first_come_first_served() -> None:
-    from explorer.slots import TrainingSlots
+    from explorer.training.slots import TrainingSlots
 
     slots = TrainingSlots(1)
     assert slots.acquire("a", timeout=0.1)

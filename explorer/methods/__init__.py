@@ -1,4 +1,20 @@
-"""One class per model family behind one protocol (`explorer.methods.base.Method`)."""
+"""The model families: one class per family behind one protocol (`explorer.methods.base.Method`), and the
+registry that everything else asks about a family.
+
+A family's registry entry reaches everything it contributes: its config and method classes here, its page
+script, its views module (with the lecture `PRESETS`) and its benchmark module (figures and the plain
+PyTorch baseline), the last two by module path so that nothing below imports upward. The session, the
+Compare page, the router's navigation, the warm-up and `python -m explorer.bench` all read `FAMILIES`:
+adding a family is its own files and one line below.
+
+May import: `explorer.kernels`, `explorer.maths`, `explorer.data`, `explorer.configs`, `explorer.device`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
 
 from explorer.methods.base import Method
 from explorer.methods.diffusion import Diffusion, DiffusionConfig
@@ -7,17 +23,58 @@ from explorer.methods.gan import GAN, GANConfig
 from explorer.methods.realnvp import FlowConfig, NormalizingFlow
 from explorer.methods.vae import VAE, VAEConfig
 
-# family name -> (config class, method class); the session and the pages look families up here.
-METHODS: dict[str, tuple[type, type[Method]]] = {
-    "flow_matching": (FlowMatchingConfig, FlowMatching),
-    "diffusion": (DiffusionConfig, Diffusion),
-    "gan": (GANConfig, GAN),
-    "flow": (FlowConfig, NormalizingFlow),
-    "vae": (VAEConfig, VAE),
-}
+
+@dataclass(frozen=True)
+class Family:
+    """What one trained family contributes, found from its name."""
+
+    name: str  # the registry key: sessions, URLs (`/compare?families=`), the bench's --family
+    title: str  # for people: "Normalizing flow (RealNVP)"
+    config: type  # the frozen config dataclass, defaults = the page's defaults
+    method: type[Method]
+    page: str  # its page script (router.py declares it)
+    page_title: str  # the navigation's entry
+    icon: str  # the navigation's icon
+    views: str  # module with the page's views and the lecture `PRESETS`
+    bench: str  # module with `figures(session, samples, args)` and `plain_steps_per_s(session, seconds)`
+    bench_density: str  # the density `python -m explorer.bench` trains on by default
+    course: int  # its place in the lecture notes' order (the navigation's)
+
+    @property
+    def views_module(self) -> ModuleType:
+        return importlib.import_module(self.views)
+
+    @property
+    def bench_module(self) -> ModuleType:
+        return importlib.import_module(self.bench)
+
+    @property
+    def presets(self) -> dict:
+        return self.views_module.PRESETS
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family("flow_matching", "Flow matching", FlowMatchingConfig, FlowMatching, "app_pages/flow_matching.py",
+               "Flow matching", ":material/waves:", "explorer.views.flow_matching", "explorer.bench.flow_matching",
+               "eight_gaussians", 4),
+        Family("diffusion", "Diffusion", DiffusionConfig, Diffusion, "app_pages/diffusion.py",
+               "Diffusion and score", ":material/blur_on:", "explorer.views.diffusion", "explorer.bench.diffusion",
+               "eight_gaussians", 5),
+        Family("gan", "GAN", GANConfig, GAN, "app_pages/gan.py", "GANs", ":material/compare_arrows:",
+               "explorer.views.gan", "explorer.bench.gan", "eight_gaussians", 1),
+        Family("flow", "Normalizing flow (RealNVP)", FlowConfig, NormalizingFlow, "app_pages/normalizing_flows.py",
+               "Normalizing flows", ":material/swap_horiz:", "explorer.views.realnvp", "explorer.bench.realnvp",
+               "checkerboard", 3),
+        Family("vae", "VAE", VAEConfig, VAE, "app_pages/vae.py", "VAEs", ":material/hub:",
+               "explorer.views.vae", "explorer.bench.vae", "two_moons", 2),
+    )
+}  # fmt: skip
 
 __all__ = [
-    "METHODS",
+    "FAMILIES",
+    "Family",
     "Method",
     "Diffusion",
     "DiffusionConfig",

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from explorer.configs import TrainingConfig
-from explorer.densities import Density
+from explorer.data.densities import Density
 
 
 class Method:
@@ -33,6 +33,11 @@ class Method:
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
         raise NotImplementedError
+
+    @classmethod
+    def evaluations_per_sample(cls, config: TrainingConfig) -> tuple[int, str]:
+        """(sequential network passes to draw one sample, how they add up) under `config`'s sampler."""
+        return 1, "one pass"
 
     def divergence_hint(self) -> str:
         """What to change after a divergence (shown after the session's explanation)."""

@@ -21,13 +21,14 @@ import torch
 from torch import Tensor
 
 from explorer.configs import TrainingConfig, batch_size_param, lr_param, param, steps_param
-from explorer.densities import Density, GaussianMixture
-from explorer.diffusion_samplers import SAMPLERS, T_MIN, run_sampler
-from explorer.exact import MixturePath
+from explorer.data.densities import Density, GaussianMixture
+from explorer.kernels.nets import TimeMLP
+from explorer.kernels.regression import FlatAdamRegression
+from explorer.maths.diffusion_samplers import EVALS_PER_STEP as DIFFUSION_EVALS
+from explorer.maths.diffusion_samplers import SAMPLERS, T_MIN, run_sampler
+from explorer.maths.exact import MixturePath
+from explorer.maths.schedules import SCHEDULES, eps_to_score, eps_to_x0, x0_to_eps
 from explorer.methods.base import RegressionMethod
-from explorer.nets import TimeMLP
-from explorer.regression import FlatAdamRegression
-from explorer.schedules import SCHEDULES, eps_to_score, eps_to_x0, x0_to_eps
 
 TARGETS = ("eps", "score", "x0")
 TARGET_TITLES = {"eps": "noise ε", "score": "score ∇log p_t", "x0": "denoised x₀"}
@@ -142,6 +143,11 @@ class Diffusion(RegressionMethod):
             generator,
             cfg.eta,
         )
+
+    @classmethod
+    def evaluations_per_sample(cls, config: DiffusionConfig) -> tuple[int, str]:
+        per = DIFFUSION_EVALS[config.sampler]
+        return config.sampler_steps * per, f"{config.sampler_steps} {config.sampler} steps × {per}"
 
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         x_T = torch.randn((n, 2), generator=generator, device=generator.device)

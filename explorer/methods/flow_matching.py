@@ -22,14 +22,15 @@ import torch
 from torch import Tensor
 
 from explorer.configs import TrainingConfig, batch_size_param, lr_param, param, steps_param
-from explorer.coupling import COUPLINGS, pair
-from explorer.densities import Density, GaussianMixture, get_density
-from explorer.exact import MixturePath
+from explorer.data.densities import Density, GaussianMixture, get_density
+from explorer.kernels.nets import TimeMLP
+from explorer.kernels.regression import FlatAdamRegression
+from explorer.maths.coupling import COUPLINGS, pair
+from explorer.maths.exact import MixturePath
+from explorer.maths.paths import PATHS
+from explorer.maths.samplers import EVALS_PER_STEP as ODE_EVALS
+from explorer.maths.samplers import INTEGRATORS, integrate
 from explorer.methods.base import RegressionMethod
-from explorer.nets import TimeMLP
-from explorer.paths import PATHS
-from explorer.regression import FlatAdamRegression
-from explorer.samplers import INTEGRATORS, integrate
 
 OT_DATA_BLOCK = 8  # batches per data block with minibatch OT
 TIME_SAMPLING = ("late", "uniform")
@@ -168,6 +169,11 @@ class FlowMatching(RegressionMethod):
         cfg = self.config
         field = self.sampling_field(guided)
         return integrate(field, x0.to(self.device), steps or cfg.sampler_steps, method or cfg.integrator)
+
+    @classmethod
+    def evaluations_per_sample(cls, config: FlowMatchingConfig) -> tuple[int, str]:
+        per = ODE_EVALS[config.integrator]
+        return config.sampler_steps * per, f"{config.sampler_steps} {config.integrator} steps × {per}"
 
     def sample(self, n: int, generator: torch.Generator, guided: bool = False) -> Tensor:
         """n samples `[n, 2]`: of the whole model, or (`guided`) of the guided class."""

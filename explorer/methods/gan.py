@@ -1,6 +1,6 @@
 """Generative adversarial networks: a generator G(z) and a discriminator (or critic) D(x) trained in
 turn, n_critic discriminator steps per generator step (Goodfellow et al. 2014; Arjovsky et al.
-2017; Gulrajani et al. 2017; Mao et al. 2017). The objectives are in `explorer.gan_losses`.
+2017; Gulrajani et al. 2017; Mao et al. 2017). The objectives are in `explorer.kernels.gan_losses`.
 
 One session step = one generator update (after n_critic discriminator updates), so "steps" count
 generator updates everywhere. With `conditional`, G and D both receive the class label one-hot.
@@ -14,12 +14,12 @@ import torch
 from torch import Tensor, nn
 
 from explorer.configs import TrainingConfig, batch_size_param, param
-from explorer.densities import Density
-from explorer.flat_mlp import FlatMLP
-from explorer.gan_kernel import compiled_gan_steps
-from explorer.gan_losses import LOSSES
+from explorer.data.densities import Density
+from explorer.kernels.flat_mlp import FlatMLP
+from explorer.kernels.gan_kernel import compiled_gan_steps
+from explorer.kernels.gan_losses import LOSSES
+from explorer.kernels.nets import MLP
 from explorer.methods.base import Method
-from explorer.nets import MLP
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 GAN_BLOCK = 32  # generator steps whose noise and data are drawn at once (seed-only randomness)
@@ -65,6 +65,10 @@ class GAN(Method):
         self.flat_g, self.flat_d = FlatMLP(self.generator_net), FlatMLP(self.discriminator_net)
         self._block: dict[str, Tensor] = {}
         self._cursor = GAN_BLOCK
+
+    @classmethod
+    def evaluations_per_sample(cls, config: GANConfig) -> tuple[int, str]:
+        return 1, "generator, once"
 
     def divergence_hint(self) -> str:
         if self.config.loss == "wgan":
@@ -115,7 +119,7 @@ class GAN(Method):
         return nn.functional.one_hot(labels, self.n_classes).to(torch.get_default_dtype())
 
     def _run_kernel(self, lrs: list[float], n_critic: int, train_g: bool) -> tuple[Tensor, Tensor]:
-        """len(lrs) <= GAN_BLOCK - cursor steps of `explorer.gan_kernel.gan_steps` on the current block."""
+        """len(lrs) <= GAN_BLOCK - cursor steps of `explorer.kernels.gan_kernel.gan_steps` on the current block."""
         cfg, b, k = self.config, self._block, self._cursor
         factor = [lr / cfg.lr if cfg.lr > 0 else 1.0 for lr in lrs]  # the schedule scales both rates
         steps = slice(k, k + len(lrs))

@@ -1,11 +1,11 @@
-"""Normalizing flows: RealNVP (`explorer.realnvp`) trained by exact maximum likelihood.
+"""Normalizing flows: RealNVP (`explorer.kernels.realnvp`) trained by exact maximum likelihood.
 
 Objective, for data x ~ p and the flow's density p_theta (change of variables, z = f^{-1}(x)):
 
     L(theta) = E_x[-log p_theta(x)] = E_x[ |z|^2 / 2 + log 2 pi + sum_k s_k ]  (nats)
 
 Its infimum is the entropy H(p) of the data, and L - H(p) = KL(p || p_theta) >= 0. Sampling is one
-pass x = f(z), z ~ N(0, I). Training runs `explorer.realnvp_kernel` (hand-derived backward, Adam)
+pass x = f(z), z ~ N(0, I). Training runs `explorer.kernels.realnvp_kernel` (hand-derived backward, Adam)
 on the conditioners' flat parameter buffer; the session family key is "flow".
 """
 
@@ -17,11 +17,11 @@ import torch
 from torch import Tensor
 
 from explorer.configs import TrainingConfig, lr_param, param, steps_param
-from explorer.densities import Density
-from explorer.flat_mlp import FlatMLP
+from explorer.data.densities import Density
+from explorer.kernels.flat_mlp import FlatMLP
+from explorer.kernels.realnvp import RealNVP
+from explorer.kernels.realnvp_kernel import compiled_flow_forward, compiled_flow_log_prob, compiled_realnvp_steps
 from explorer.methods.base import Method
-from explorer.realnvp import RealNVP
-from explorer.realnvp_kernel import compiled_flow_forward, compiled_flow_log_prob, compiled_realnvp_steps
 
 DATA_BLOCK = 128  # batches drawn at once, so the run depends on the seed only, not on chunking
 
@@ -82,6 +82,10 @@ class NormalizingFlow(Method):
     def n_params(self) -> int:
         return self.flat.n_params
 
+    @classmethod
+    def evaluations_per_sample(cls, config: FlowConfig) -> tuple[int, str]:
+        return 1, f"one pass through {config.n_layers} couplings"  # x = f(z): its K networks in turn
+
     def divergence_hint(self) -> str:
         return (
             f"The log-scales are bounded (|s| <= S = {self.config.scale_bound:g} per layer), so a NaN comes from "
@@ -133,7 +137,7 @@ class NormalizingFlow(Method):
         self.flat.load_state_dict(state)
 
     # --- the flow ---------------------------------------------------------------------------
-    # `sample` and `log_prob` run the couplings in one compiled call (`explorer.realnvp_kernel`): the
+    # `sample` and `log_prob` run the couplings in one compiled call (`explorer.kernels.realnvp_kernel`): the
     # live view evaluates both four times a second, and op by op each would wait for the GIL on a busy
     # server. They equal `self.flow(z)` and `self.flow.log_prob(x)` (tests/test_realnvp.py).
     @torch.no_grad()

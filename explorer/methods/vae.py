@@ -4,7 +4,7 @@ autoencoder they grew from, and the VQ-VAE (van den Oord et al. 2017), on 2D dat
 An encoder MLP maps x `[n, 2]` to q(z | x) = N(mu(x), diag sigma^2(x)) (VAE), to a point z(x) (AE) or
 to z_e(x) snapped to its nearest codebook vector e_k (VQ-VAE); a decoder MLP maps z `[n, d]` to the
 mean m(z) of p(x | z) = N(m(z), diag s^2), with s^2 fixed or learned (one value per coordinate). Per
-point, with one reparametrised z per step (the maths is in `explorer.vae_math`):
+point, with one reparametrised z per step (the maths is in `explorer.kernels.vae_math`):
 
     VAE     loss = -log p(x | z) + beta KL(q(z | x) || N(0, I))       (= -ELBO at beta = 1)
     AE      loss = -log p(x | z(x))
@@ -23,13 +23,20 @@ import torch
 from torch import Tensor, nn
 
 from explorer.configs import TrainingConfig, batch_size_param, lr_param, param, steps_param
-from explorer.densities import Density
+from explorer.data.densities import Density
 from explorer.device import make_generator
-from explorer.flat_mlp import FlatMLP
+from explorer.kernels.flat_mlp import FlatMLP
+from explorer.kernels.nets import MLP
+from explorer.kernels.vae_kernel import KIND_CODES, compiled_vae_steps
+from explorer.kernels.vae_math import (
+    gaussian_kl,
+    gaussian_nll,
+    nearest_code,
+    reparametrise,
+    straight_through,
+    vq_losses,
+)
 from explorer.methods.base import Method
-from explorer.nets import MLP
-from explorer.vae_kernel import KIND_CODES, compiled_vae_steps
-from explorer.vae_math import gaussian_kl, gaussian_nll, nearest_code, reparametrise, straight_through, vq_losses
 
 KINDS = ("vae", "ae", "vqvae")
 KIND_TITLES = {"vae": "VAE", "ae": "Autoencoder (no noise, no KL)", "vqvae": "VQ-VAE (codebook)"}
@@ -115,7 +122,7 @@ class _Layers(nn.Module):
 
 class VAE(Method):
     """Encoder and decoder MLPs, the decoder's log-variance `[2]` and the VQ-VAE's codebook `[K, d]`, all views
-    of one flat buffer trained by `explorer.vae_kernel` (Adam, hand-derived backward pass)."""
+    of one flat buffer trained by `explorer.kernels.vae_kernel` (Adam, hand-derived backward pass)."""
 
     def __init__(self, config: VAEConfig, density: Density, device: torch.device) -> None:
         super().__init__(config, density, device)
@@ -165,6 +172,10 @@ class VAE(Method):
         params = [*self.encoder_net.parameters(), *self.decoder_net.parameters()]
         params += [self.decoder_log_var] if self.config.decoder_variance == "learned" else []
         return params + ([self.codebook] if self.kind == "vqvae" else [])
+
+    @classmethod
+    def evaluations_per_sample(cls, config: VAEConfig) -> tuple[int, str]:
+        return 1, "decoder, once"
 
     def apply_live(self, config: VAEConfig) -> None:
         super().apply_live(config)
@@ -235,7 +246,7 @@ class VAE(Method):
         self._cursor = 0
 
     def _run_kernel(self, lrs: list[float]) -> Tensor:
-        """len(lrs) <= VAE_BLOCK - cursor steps of `explorer.vae_kernel.vae_steps` on the current block."""
+        """len(lrs) <= VAE_BLOCK - cursor steps of `explorer.kernels.vae_kernel.vae_steps` on the current block."""
         cfg, flat, n = self.config, self.flat, self._n_enc
         span = slice(self._cursor, self._cursor + len(lrs))
         enc, dec = slice(0, n), slice(n, -1)

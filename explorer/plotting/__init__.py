@@ -1,1 +1,5 @@
-"""Snapshots (numpy arrays) -> Plotly figure dicts and Altair charts. No torch, no streamlit."""
+"""Snapshots (numpy arrays) -> Plotly figure dicts, Vega-Lite charts and rasters (GIF, PNG).
+
+May import: numpy, Pillow, plotly's templates. No torch, no streamlit, nothing else of the explorer but
+`explorer.views` data classes (by duck typing) and itself.
+"""

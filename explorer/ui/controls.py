@@ -6,7 +6,7 @@ import html
 
 import streamlit as st
 
-from explorer.session import DIVERGED, FINISHED, RUNNING, Snapshot, TrainingSession
+from explorer.training.session import DIVERGED, FINISHED, RUNNING, Snapshot, TrainingSession
 
 STATUS_TEXT = {
     "ready": "Ready: press Train.",
@@ -86,13 +86,19 @@ READOUT_CSS = """<style>
 </style>"""
 
 
-def curves(snap: Snapshot) -> None:
-    """The loss curve and one quality curve per metric (with the perfect-sampler line), side by side."""
-    from explorer.plotting.charts import loss_chart, quality_chart
+def curves(snap: Snapshot, before: list | None = None, after: list = ()) -> None:
+    """The quality curves (each with its perfect-sampler line) side by side, after the charts in `before`
+    (default: the loss curve, whose column is kept empty until the first loss) and before those in `after`.
+    Charts are Altair charts or Vega-Lite dicts; `None` keeps a column empty."""
+    from explorer.plotting.charts import loss_chart, quality_chart, vega_spec
 
-    columns = st.columns(1 + len(snap.quality))
-    if len(snap.loss):
-        columns[0].vega_lite_chart(loss_chart(snap.loss_steps, snap.loss), width="stretch", theme=None)
-    for col, key in zip(columns[1:], snap.quality, strict=True):
-        chart = quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
-        col.vega_lite_chart(chart, width="stretch", theme=None)
+    if before is None:
+        before = [loss_chart(snap.loss_steps, snap.loss) if len(snap.loss) else None]
+    quality = [
+        quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
+        for key in snap.quality
+    ]
+    charts = [*before, *quality, *after]
+    for col, chart in zip(st.columns(max(1, len(charts))), charts, strict=False):
+        if chart is not None:
+            col.vega_lite_chart(vega_spec(chart), width="stretch", theme=None)

@@ -3,7 +3,7 @@ and the trained model (a checkpoint to save and load back).
 
 Every file is made only when its button is pressed (`st.download_button` with a callable), so
 the page does not build megabytes of HTML on each rerun. The HTML embeds plotly.js itself; the
-GIF and PNG are drawn by `explorer.raster` (Pillow only, nothing fetched at run time).
+GIF and PNG are drawn by `explorer.plotting.raster` (Pillow only, nothing fetched at run time).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import plotly.io as pio
 import streamlit as st
 
-from explorer import checkpoint, raster
+from explorer.plotting import raster
 from explorer.plotting.evolution import evolution_figure
-from explorer.session import TrainingSession
+from explorer.training import checkpoint
+from explorer.training.session import TrainingSession
 
 
 def standalone_html(fig: dict) -> str:

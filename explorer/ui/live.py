@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
-from explorer.session import RUNNING, Snapshot, TrainingSession
+from explorer.training.session import RUNNING, Snapshot, TrainingSession
+from explorer.training.worker import TrainingWorker
 from explorer.ui import chart
-from explorer.worker import TrainingWorker
 
 REFRESH_S = 0.25
 
@@ -71,7 +71,7 @@ def _fragment(
 
 
 def _waiting_note(worker: TrainingWorker, slot) -> None:
-    """Say so in `slot` (an st.empty) while this session waits for a training slot (`explorer.slots`).
+    """Say so in `slot` (an st.empty) while this session waits for a training slot (`explorer.training.slots`).
 
     The slot is drawn on every refresh, filled or not: an element that came and went at the top of the
     fragment shifted the paths of everything below it, which Streamlit's front end could not follow

@@ -1,4 +1,4 @@
-"""The lecture-demo buttons of a training page (`explorer.presets`): one click sets the demo up and
+"""The lecture-demo buttons of a training page (`explorer.training.presets`): one click sets the demo up and
 resets the model; while the settings still match, a note says what to watch (also when the demo's
 settings arrive through a share link)."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.presets import Preset, apply_preset, shows_preset
+from explorer.training.presets import Preset, apply_preset, shows_preset
 from explorer.ui import state
 
 

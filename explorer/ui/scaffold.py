@@ -10,8 +10,8 @@ from typing import Any
 import streamlit as st
 
 from explorer.configs import TrainingConfig, clamp
-from explorer.densities import DENSITIES
-from explorer.session import Snapshot, TrainingSession
+from explorer.data.densities import DENSITIES
+from explorer.training.session import Snapshot, TrainingSession
 from explorer.ui import controls, live, share, state, widgets
 
 

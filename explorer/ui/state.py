@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.configs import TrainingConfig
-from explorer.densities import Density
-from explorer.session import TrainingSession
+from explorer.data.densities import Density
+from explorer.training.session import TrainingSession
 
 CUSTOM_KEY = "custom_densities"
 
@@ -14,6 +14,13 @@ CUSTOM_KEY = "custom_densities"
 def custom_densities() -> dict[str, Density]:
     """This user's uploaded densities, by name (shared by every page of their browser session)."""
     return st.session_state.setdefault(CUSTOM_KEY, {})
+
+
+def class_names(density: str) -> tuple[str, ...]:
+    """The class names of a built-in or this user's density (empty when it has no classes)."""
+    from explorer.data.densities import get_density
+
+    return get_density(density, custom_densities()).class_names
 
 
 def stored_config(family: str, default: TrainingConfig) -> TrainingConfig:

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from explorer.slots import SLOTS
+from explorer.training.slots import SLOTS
 
 
 def session_ids() -> list[str]:

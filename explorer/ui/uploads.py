@@ -1,6 +1,6 @@
 """Upload a CSV of 2D points as a density of one's own (per user, in st.session_state).
 
-`csv_upload()` draws the uploader, validates a new file with `explorer.userdata.parse_points_csv`,
+`csv_upload()` draws the uploader, validates a new file with `explorer.data.userdata.parse_points_csv`,
 stores the result in `state.custom_densities()` (the training pages offer those names in their
 density selectors) and lists the user's uploads with a Remove button each. A refused file shows
 the reason with st.error, never a traceback, and earlier uploads are kept.
@@ -12,9 +12,9 @@ import re
 
 import streamlit as st
 
-from explorer.densities import Density
+from explorer.data.densities import Density
+from explorer.data.userdata import MAX_BYTES, MAX_ROWS, MIN_POINTS, UserDataError, example_csv, parse_points_csv
 from explorer.ui import state
-from explorer.userdata import MAX_BYTES, MAX_ROWS, MIN_POINTS, UserDataError, example_csv, parse_points_csv
 
 MAX_UPLOADS = 8  # per user: each keeps up to 50,000 points in the session
 

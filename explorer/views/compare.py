@@ -1,9 +1,9 @@
-"""A finished comparison (`explorer.compare.FamilyResult`s) as a table and a plain-language reading.
+"""A finished comparison (`explorer.training.compare.FamilyResult`s) as a table and a plain-language reading.
 
 The reading is derived from the measured numbers: which family came closest to the target, which
 covered the modes, what sampling costs (network evaluations and milliseconds), which one also gives
 an exact likelihood, and which ones the budget was too short for. Quality figures are judged against
-what a perfect sampler of the same size scores (`explorer.metrics.QualityMeter`).
+what a perfect sampler of the same size scores (`explorer.maths.metrics.QualityMeter`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from explorer.compare import RUNNING, Comparison, FamilyResult, Progress, family_title
-from explorer.densities import get_density
+from explorer.data.densities import get_density
 from explorer.device import make_generator
+from explorer.training.compare import RUNNING, Comparison, FamilyResult, Progress, family_title
 
 # The headline metric per kind of target (first present wins), and the coverage metric.
 PRIMARY = ("logp_gap", "outside", "energy")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.densities import DENSITIES, Density
-from explorer.views.grid import make_grid
+from explorer.data.densities import DENSITIES, Density
+from explorer.maths.grid import make_grid
 
 VIEW_LIM = 6.0
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.diffusion_samplers import EVALS_PER_STEP, SAMPLERS
+from explorer.maths.diffusion_samplers import EVALS_PER_STEP, SAMPLERS
+from explorer.maths.metrics import QualityMeter
 from explorer.methods.diffusion import Diffusion
-from explorer.metrics import QualityMeter
-from explorer.presets import Preset
+from explorer.training.presets import Preset
 from explorer.views.fields import FieldView, field_view, relative_l2
 
 

@@ -3,7 +3,7 @@ moved against each other, and the optimal discriminator between two 2D densities
 example is `explorer.views.earth_mover`, the words `explorer.views.divergences_text`).
 
 Each `*_view` takes plain values (names, floats), so the page can cache it. Numbers come from
-`explorer.divergences` (and `explorer.optimal_discriminator` for D*, JS and the GAN value).
+`explorer.maths.divergences` (and `explorer.maths.optimal_discriminator` for D*, JS and the GAN value).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.densities import DENSITIES, get_density
+from explorer.data.densities import DENSITIES, get_density
 from explorer.device import make_generator
-from explorer.divergences import (
+from explorer.maths.divergences import (
     Divergences,
     divergences_1d,
     kl_gaussians,
@@ -25,9 +25,9 @@ from explorer.divergences import (
     w1_gaussians_1d,
     w1_samples,
 )
-from explorer.measures import SHAPES_1D, Measure1D, Moved, normal, smallest_scale, support_radius
-from explorer.optimal_discriminator import gan_value_at_optimum, js_divergence_grid, optimal_discriminator
-from explorer.views.grid import make_grid
+from explorer.maths.grid import make_grid
+from explorer.maths.measures import SHAPES_1D, Measure1D, Moved, normal, smallest_scale, support_radius
+from explorer.maths.optimal_discriminator import gan_value_at_optimum, js_divergence_grid, optimal_discriminator
 
 THETA_MAX = 4.0  # point masses: theta in [-4, 4]
 SHIFT_MAX = 8.0  # moving 1D distributions: shift in [-8, 8]

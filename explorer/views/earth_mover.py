@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer.divergences import (
+from explorer.maths.divergences import (
     divergences_1d,
     kantorovich_potential_1d,
     monotone_plan,
     w1_quantiles,
     w1_samples,
 )
-from explorer.measures import earth_mover_pair
+from explorer.maths.measures import earth_mover_pair
 
 POT_SAMPLES = 2000
 

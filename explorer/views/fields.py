@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from explorer.views.grid import make_grid
+from explorer.maths.grid import make_grid
 
 SUPPORT_FRACTION = 0.02  # the error map is drawn where p_t > 2% of its peak: the rim beyond carries no mass
 

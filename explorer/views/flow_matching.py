@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.coupling import mean_pairing_cost, pair
-from explorer.densities import GaussianMixture
+from explorer.data.densities import GaussianMixture
+from explorer.maths.coupling import mean_pairing_cost, pair
+from explorer.maths.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
 from explorer.methods.flow_matching import FlowMatching
-from explorer.presets import Preset
-from explorer.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
+from explorer.training.presets import Preset
 from explorer.views.fields import FieldView, field_view, relative_l2
 
 
@@ -166,6 +166,15 @@ class GuidanceView:
     scales: list[float]
     samples: list[np.ndarray]  # per scale, [n, 2]
     hit_rate: list[float] | None  # fraction nearest to the class's component (Gaussian mixtures only)
+
+    @property
+    def titles(self) -> list[str]:
+        """One panel title per scale: w, and the fraction in the class where it is known."""
+        hits = self.hit_rate or [None] * len(self.scales)
+        return [
+            f"w = {w:g}" + (f": {100 * h:.0f}% in the class" if h is not None else "")
+            for w, h in zip(self.scales, hits, strict=True)
+        ]
 
 
 @torch.no_grad()

@@ -9,6 +9,7 @@
 - `mode_mass_view`: per-mode mass of model samples against the target weights (mode collapse).
 - `class_view`: a conditional GAN's samples per class.
 - `setting_notes`: what extreme settings do, in words; `PRESETS`: the lecture's demonstrations.
+- `hidden_params`: the sidebar fields that do not apply to a configuration; `surface_caption`: D's means.
 
 The live view reads the networks while a worker thread trains them. The optimizer updates the
 weights in place, which would invalidate an autograd graph built through them between forward and
@@ -23,12 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.densities import Checkerboard, Density, GaussianMixture
-from explorer.gan_losses import WASSERSTEIN, generator_loss
+from explorer.data.densities import Checkerboard, Density, GaussianMixture
+from explorer.kernels.gan_losses import WASSERSTEIN, generator_loss
+from explorer.maths.grid import make_grid
 from explorer.methods.gan import GAN, GANConfig
-from explorer.presets import Preset
-from explorer.presets import apply_preset as apply_over_defaults
-from explorer.views.grid import make_grid
+from explorer.training.presets import Preset
+from explorer.training.presets import apply_preset as apply_over_defaults
 
 PROBABILITY_LOSSES = ("minimax", "nonsaturating")  # D outputs a logit: sigmoid gives P(real)
 LATENT_LIM = 3.0  # the noise-space grid covers [-3, 3]^latent_dim (99.7% of N(0, 1) per axis)
@@ -250,6 +251,23 @@ def class_view(method: GAN, generator: torch.Generator, n: int = 150) -> ClassVi
         hits = density.nearest_component(fake.reshape(-1, 2).cpu()).reshape(k, n) == torch.arange(k)[:, None]
         fidelity = hits.double().mean(1).numpy()
     return ClassView(tuple(density.class_names[:k]), real, _np(fake), fidelity)
+
+
+LOSS_PARAMS = {"wgan": {"clip"}, "wgan_gp": {"gp_lambda"}, "lsgan": {"lsgan_a", "lsgan_b", "lsgan_c"}}
+ALL_LOSS_PARAMS = set().union(*LOSS_PARAMS.values())
+
+
+def hidden_params(config: GANConfig) -> set[str]:
+    """The other losses' parameters, and Adam's β1 when neither network uses Adam (hidden in the sidebar)."""
+    adam = "adam" in (config.optimizer_g, config.optimizer_d)
+    return (ALL_LOSS_PARAMS - LOSS_PARAMS.get(config.loss, set())) | (set() if adam else {"beta1"})
+
+
+def surface_caption(surface: SurfaceView) -> str:
+    """D's mean output on data and on G(z), with the equilibrium value where D is a probability."""
+    if surface.kind == "probability":
+        return f"Mean D on data {surface.real_mean:.2f}, on G(z) {surface.fake_mean:.2f} (½ at equilibrium)."
+    return f"Mean D on data {surface.real_mean:.3g}, on G(z) {surface.fake_mean:.3g}."
 
 
 def setting_notes(config: GANConfig) -> list[str]:

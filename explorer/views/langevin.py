@@ -1,7 +1,7 @@
 """What the Langevin page shows, as numpy arrays: chains with trails over the target, histograms of
 the final states against the target's marginals, per-mode masses, and the metric curves.
 
-`langevin_view(run, density)` turns one `explorer.langevin_run.LangevinRun` into a `LangevinView`.
+`langevin_view(run, density)` turns one `explorer.methods.langevin.LangevinRun` into a `LangevinView`.
 Where the chains' score comes from is decided by `exact_source` / `learned_source`, which return
 a source or the sentence the page shows instead. The presets (the two classic failures and their
 fixes) and the page's explanation live here too, as data.
@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from explorer.densities import Density, GaussianMixture
-from explorer.langevin_run import LangevinRun
-from explorer.langevin_scores import ExactScore, LearnedScore
-from explorer.views.grid import density_image
+from explorer.data.densities import Density, GaussianMixture
+from explorer.maths.grid import density_image
+from explorer.methods.langevin import LangevinRun
+from explorer.methods.langevin_scores import ExactScore, LearnedScore
 
 VIEW_LIM = 6.0
 SHOW_CHAINS = 200  # chains drawn as dots in the animation (all of them are in the histograms)

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.densities import Density
-from explorer.entropy import Entropy, target_entropy
+from explorer.data.densities import Density
+from explorer.kernels.realnvp import standard_normal_log_prob
+from explorer.maths.entropy import Entropy, target_entropy
+from explorer.maths.grid import make_grid
 from explorer.methods.realnvp import FlowConfig, NormalizingFlow
-from explorer.presets import Preset
-from explorer.realnvp import standard_normal_log_prob
-from explorer.views.grid import make_grid
+from explorer.training.presets import Preset
 
 NOISE_LIM = 3.0  # the noise-space grid covers [-3, 3]^2
 DATA_LIM = 4.5  # the data-space grid carried back covers [-4.5, 4.5]^2

@@ -6,7 +6,9 @@
   the VQ-VAE's codebook with its Voronoi cells and usage, and prior samples.
 - `manifold_view`: a regular grid of latent lines and its image under the decoder mean (the manifold).
 - `elbo_view`: the ELBO's two terms on fresh data, KL per latent dimension and the active dimensions.
-- `setting_notes`, `PRESETS`: extreme settings explained, and the lecture's demonstrations.
+- `elbo_readouts`: those terms as the page's big numbers.
+- `setting_notes`, `PRESETS`: extreme settings explained, and the lecture's demonstrations;
+  `hidden_params`: the sidebar fields that do not apply to a configuration.
 
 The tabs' views are in `explorer.views.vae_reparam` (the reparametrisation trick) and
 `explorer.views.vae_holes` (latent holes).
@@ -23,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from explorer.kernels.vae_math import active_dimensions, gaussian_kl, gaussian_nll, nearest_code, reparametrise
 from explorer.methods.vae import VAE, VAEConfig
-from explorer.presets import Preset
-from explorer.presets import apply_preset as apply_over_defaults
-from explorer.vae_math import active_dimensions, gaussian_kl, gaussian_nll, nearest_code, reparametrise
+from explorer.training.presets import Preset
+from explorer.training.presets import apply_preset as apply_over_defaults
 from explorer.views.vae_holes import hole_fraction, hole_probe, latent_extent
 
 PRIOR_LIM = 3.0  # the decoder manifold covers [-3, 3]^d: 99.7% of N(0, 1) per axis
@@ -214,6 +216,26 @@ def elbo_view(method: VAE, generator: torch.Generator, n: int = 2000) -> ElboVie
         mean_variance=_np(variance),
         active=_np(active_dimensions(mean, ACTIVE_THRESHOLD)).astype(bool),
     )
+
+
+def elbo_readouts(elbo: ElboView) -> dict[str, str]:
+    """The objective's terms as readout tiles: the AE has only a reconstruction; the VQ-VAE's KL is log K
+    (its prior is uniform over the K codes); the VAE also counts its active latent dimensions."""
+    if elbo.kind == "ae":
+        return {"reconstruction": f"{elbo.recon:.3g}"}
+    tiles = {"−ELBO": f"{elbo.neg_elbo:.3g}", "KL" if elbo.kind == "vae" else "KL = log K": f"{elbo.kl:.3g}"}
+    if elbo.kind == "vae":
+        tiles["active dims"] = f"{elbo.n_active} / {len(elbo.active)}"
+    return tiles
+
+
+KIND_PARAMS = {"vae": {"beta"}, "ae": set(), "vqvae": {"codebook_size", "commitment"}}
+
+
+def hidden_params(config: VAEConfig) -> set[str]:
+    """The other model kinds' parameters, and the fixed σ when the variance is learned (hidden in the sidebar)."""
+    other = set().union(*KIND_PARAMS.values()) - KIND_PARAMS[config.kind]
+    return other | ({"decoder_std"} if config.decoder_variance == "learned" else set())
 
 
 def setting_notes(config: VAEConfig) -> list[str]:

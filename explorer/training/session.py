@@ -1,0 +1,453 @@
+"""The one training loop every family runs through.
+
+A `TrainingSession` owns a config, a `Method`, a step counter, the learning-rate schedule and the
+loss / quality histories. `run(budget_s)` trains in chunks until the time budget is spent, so a
+page can call it from a timed fragment without ever freezing. After every chunk it checks the
+losses: a non-finite or exploding loss restores the last good weights, pauses, and says why.
+`snapshot()` returns plain CPU numpy arrays for rendering.
+
+Every public method holds `self.lock`, so a training worker thread (`explorer.training.worker`) and the
+UI thread can share one session: the worker trains in short slices and the UI's pause, reset
+or config change lands between two slices.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import functools
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from explorer.configs import TrainingConfig, clamp, learning_rate, needs_reset
+from explorer.data.densities import DENSITIES, Density, get_density
+from explorer.device import DeviceChoice, configure_threads, make_generator, resolve_device
+from explorer.maths.metrics import QualityMeter
+from explorer.methods import FAMILIES, Method
+
+READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "finished", "diverged"
+
+# A loss this many times the untrained model's counts as divergence even while still finite.
+EXPLOSION_FACTOR = 1e4
+CHUNK_S = 0.03  # shortest target duration of one chunk: the lock is held and the GIL mostly released this long
+# A chunk's bookkeeping (history, last good weights, loss checks) is a few dozen small tensor ops; on
+# a busy server each waits for the GIL, and a chunk of 0.03 s could spend ten times that on them.
+# The chunk then grows until they are at most 1/BOOKKEEPING_SHARE of it, up to MAX_CHUNK_S.
+MAX_CHUNK_S = 0.25
+BOOKKEEPING_SHARE = 4
+MAX_CHUNK_STEPS = 2048
+EVOLUTION_POINTS = 500  # samples kept per frame of the training-evolution animation
+EVOLUTION_FRAMES = 120  # frames kept (older ones thinned evenly)
+RATE_WINDOW_S = 2.0
+# Quality is scored every `quality_every` steps, and at least this often for slow configurations.
+QUALITY_PERIOD_S = 2.0  # the steps/s readout averages over this much wall time
+# At most this share of a running session's time (training + evaluation) goes to quality evaluation. Sampling for it
+# is a Python loop of small tensor ops; on a busy server (many sessions rendering in one process)
+# every op waits for the GIL, an evaluation then takes seconds, and without this cap a worker
+# spent ~80% of its turn evaluating instead of training (profiled with py-spy, ten sessions).
+QUALITY_SHARE = 0.2
+QUALITY_POINTS = 15  # quality evaluations over a run of the configured length (plus the time-based ones)
+MIN_QUALITY_EVERY = 50
+
+
+@dataclass
+class History:
+    """Loss per chunk (mean over its steps) and quality metrics every `every` steps."""
+
+    loss_steps: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    quality_steps: list[int] = field(default_factory=list)
+    quality: dict[str, list[float]] = field(default_factory=dict)
+    quality_perfect: dict[str, float] = field(default_factory=dict)
+    quality_names: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, list[float]] = field(default_factory=dict)  # other per-chunk losses (e.g. d_loss)
+    # samples at each quality evaluation, for the training-evolution animation: (step, [n, 2])
+    frames: list[tuple[int, np.ndarray]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a page renders: plain numbers and CPU numpy arrays only."""
+
+    family: str
+    step: int
+    total_steps: int
+    status: str
+    message: str
+    steps_per_s: float
+    lr: float
+    n_params: int
+    device: str
+    device_reason: str
+    loss_steps: np.ndarray
+    loss: np.ndarray
+    quality_steps: np.ndarray
+    quality: dict[str, np.ndarray]
+    quality_perfect: dict[str, float]
+    quality_names: dict[str, str]
+    samples: np.ndarray  # [n, 2] model samples scored at the last quality evaluation ([0, 2] before any)
+    samples_step: int
+    extra_losses: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # aligned with loss_steps
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.step / max(1, self.total_steps))
+
+
+def _clone(state):
+    """A deep copy of a state (tensors cloned, nested dicts and lists copied, other values kept)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().clone()
+    if isinstance(state, dict):
+        return {k: _clone(v) for k, v in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(_clone(v) for v in state)
+    return state
+
+
+def _locked(method):
+    """Run a TrainingSession method while holding the session's lock."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class TrainingSession:
+    """Config + method + counters; `run`, `step`, `pause`, `reset`, `update`, `snapshot`."""
+
+    def __init__(
+        self,
+        family: str,
+        config: TrainingConfig | None = None,
+        custom_densities: dict[str, Density] | None = None,
+        quality_every: int | None = None,
+        quality_samples: int = 1000,
+        quality_period_s: float = QUALITY_PERIOD_S,
+    ) -> None:
+        config_cls, self._method_cls = FAMILIES[family].config, FAMILIES[family].method
+        self.family = family
+        self.custom_densities = custom_densities or {}
+        self._quality_every, self.quality_samples = quality_every, quality_samples
+        self.quality_period_s = quality_period_s
+        self.config = clamp(config if config is not None else config_cls())
+        self.notice = ""
+        self.lock = threading.RLock()
+        # Guards only the history lists, so that rendering never waits for a training chunk.
+        self._history_lock = threading.Lock()
+        self._build()
+
+    @property
+    def quality_every(self) -> int:
+        """Steps between quality evaluations: as given, else about QUALITY_POINTS per run of `config.steps`."""
+        if self._quality_every is not None:
+            return self._quality_every
+        return max(MIN_QUALITY_EVERY, self.config.steps // QUALITY_POINTS)
+
+    @quality_every.setter
+    def quality_every(self, steps: int | None) -> None:
+        self._quality_every = steps
+
+    # --- construction ----------------------------------------------------------------------
+    def _build(self) -> None:
+        self._repair_density_names()
+        cfg = self.config
+        configure_threads()
+        self.device_choice: DeviceChoice = resolve_device(cfg.device)
+        self.density = get_density(cfg.density, self.custom_densities)
+        self.method: Method = self._make_method()
+        self.generator = make_generator(cfg.seed, self.device_choice.device)
+        self.sample_seed = cfg.seed + 1
+        self.meter = QualityMeter(self.density, self.quality_samples, seed=cfg.seed)
+        self.step_count = 0
+        self.status, self.message = READY, ""
+        self.history = History()
+        self._compute_rate = 0.0  # steps per second inside run(), for sizing chunks
+        self._chunk_s = CHUNK_S  # the target duration of one chunk (grows with the bookkeeping's cost)
+        self._marks: collections.deque[tuple[float, int]] = collections.deque()  # (time, step) while running
+        self._reference_loss: float | None = None
+        self._last_good = self._clone_state()
+        self._next_quality, self._last_quality_time = 0, time.perf_counter()
+        self._kernel_s = 0.0  # seconds spent inside train_chunk, in total (run() reads it per chunk)
+        self._quality_s = 0.0  # seconds spent inside evaluate_quality, in total
+        self._quality_credit = 0.0  # training seconds not yet matched by evaluation (QUALITY_SHARE)
+        self.last_samples, self.last_samples_step = np.zeros((0, 2), dtype=np.float32), 0
+
+    def _repair_density_names(self) -> None:
+        """Replace density names that are neither registered nor uploaded (a stale or hand-typed
+        value) by the field's default, with a notice instead of an error."""
+        known = set(DENSITIES) | set(self.custom_densities)
+        for spec in dataclasses.fields(self.config):
+            if spec.name in ("density", "source") and getattr(self.config, spec.name) not in known:
+                bad = getattr(self.config, spec.name)
+                self.config = dataclasses.replace(self.config, **{spec.name: spec.default})
+                self.notice = f"There is no density '{bad}' here: using '{spec.default}' instead."
+
+    def _make_method(self) -> Method:
+        kwargs = {}
+        source = getattr(self.config, "source", None)
+        if source is not None:
+            kwargs["source"] = get_density(source, self.custom_densities)
+        return self._method_cls(self.config, self.density, self.device_choice.device, **kwargs)
+
+    def _clone_state(self) -> dict:
+        return _clone(self.method.state_dict())
+
+    # --- controls --------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.status == RUNNING
+
+    @_locked
+    def start(self) -> None:
+        """Train (again): from ready or paused; from finished only if the step budget grew."""
+        self._marks.clear()
+        if self.step_count >= self.config.steps:
+            self.status, self.message = FINISHED, self._finished_message()
+            return
+        self.status, self.message = RUNNING, ""
+
+    @_locked
+    def pause(self, note: str = "") -> None:
+        """Stop training after the current chunk; `note` says why when it was not the user."""
+        if self.status == RUNNING:
+            self.status, self.message = PAUSED, note
+
+    @_locked
+    def reset(self) -> None:
+        """Fresh weights from the seed; the config is kept."""
+        self._build()
+
+    @_locked
+    def update(self, config: TrainingConfig) -> str:
+        """Adopt a new config: live fields apply in place, others rebuild. Returns a notice ('' if none)."""
+        config = clamp(config)
+        if config == self.config:
+            return ""
+        changed = needs_reset(self.config, config)
+        old_steps, self.config = self.config.steps, config
+        if changed:
+            labels = ", ".join(f.metadata.get("label", f.name) for f in dataclasses.fields(config) if f.name in changed)
+            self._build()
+            self.notice = f"Changed {labels}: the model was reset."
+            return self.notice
+        self.method.apply_live(config)
+        if self.status == FINISHED and config.steps > old_steps:
+            self.status, self.message = PAUSED, ""
+        self.notice = ""
+        return ""
+
+    # --- training --------------------------------------------------------------------------
+    @_locked
+    def run(self, budget_s: float) -> int:
+        """Train for about `budget_s` seconds of wall time if running; returns steps taken."""
+        if not self.running:
+            return 0
+        taken, start = 0, time.perf_counter()
+        if not self._marks:
+            self._marks.append((start, self.step_count))
+        if self.config.slow_motion:  # one step per call; the worker paces the calls
+            taken += self._train(1)
+        while self.running and time.perf_counter() - start < budget_s and not self.config.slow_motion:
+            chunk_start, kernel_s, quality_s = time.perf_counter(), self._kernel_s, self._quality_s
+            steps = self._train(max(1, min(MAX_CHUNK_STEPS, int(self._compute_rate * self._chunk_s) or 8)))
+            taken += steps
+            kernel = self._kernel_s - kernel_s
+            if steps and kernel > 0:
+                # sized on the training call alone: bookkeeping that slows down on a busy server (every
+                # tensor op waits for the GIL) must not shrink the chunks it is amortised over
+                rate = steps / kernel
+                self._compute_rate = rate if self._compute_rate == 0 else 0.7 * self._compute_rate + 0.3 * rate
+            bookkeeping = time.perf_counter() - chunk_start - kernel - (self._quality_s - quality_s)
+            self._chunk_s = min(MAX_CHUNK_S, max(CHUNK_S, 0.5 * self._chunk_s + 0.5 * BOOKKEEPING_SHARE * bookkeeping))
+        now = time.perf_counter()
+        self._marks.append((now, self.step_count))
+        while len(self._marks) > 2 and now - self._marks[1][0] > RATE_WINDOW_S:
+            self._marks.popleft()
+        return taken
+
+    @property
+    def steps_per_s(self) -> float:
+        """Wall-clock training rate over the last few seconds of running (0 when not running)."""
+        if not self.running or len(self._marks) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._marks[0], self._marks[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    @_locked
+    def step_part(self, part: str) -> bool:
+        """One discriminator ("d") or generator ("g") update of a two-player method (GANs); only a
+        generator update counts as a step. Returns False when the method has no such parts."""
+        if not hasattr(self.method, "train_part") or self.status == RUNNING or part not in ("d", "g"):
+            return False
+        result = self.method.train_part(part, learning_rate(self.config, self.step_count), self.generator)
+        values = [float(v.detach().float().abs().max()) for v in result.values()]
+        if not all(math.isfinite(v) for v in values):
+            self._diverged(max(values))
+            return True
+        self._last_good = self._clone_state()
+        if part == "g":
+            self.step_count += 1
+        with self._history_lock:
+            self.history.loss_steps.append(self.step_count)
+            self.history.loss.append(
+                float(result["loss"])
+                if "loss" in result
+                else (self.history.loss[-1] if self.history.loss else math.nan)
+            )
+            for key in {*self.history.extra, *result} - {"loss"}:
+                series = self.history.extra.setdefault(key, [math.nan] * (len(self.history.loss) - 1))
+                series.append(float(result[key].mean()) if key in result else math.nan)
+        if self.status not in (DIVERGED, FINISHED):
+            self.status = PAUSED
+        return True
+
+    @_locked
+    def step(self, n: int = 1) -> int:
+        """Take exactly n steps now (the Step button), whatever the status."""
+        if self.status in (RUNNING, FINISHED) or self.step_count >= self.config.steps:
+            return 0
+        if self.status == DIVERGED:  # stepping on from the kept weights clears the stale fault
+            self.status, self.message = PAUSED, ""
+        taken = self._train(n)
+        if self.status not in (DIVERGED, FINISHED):
+            self.status = PAUSED
+        return taken
+
+    def _train(self, n: int) -> int:
+        n = min(n, self.config.steps - self.step_count)
+        if n <= 0:
+            self.status, self.message = FINISHED, self._finished_message()
+            return 0
+        lrs = [learning_rate(self.config, self.step_count + i) for i in range(n)]
+        start = time.perf_counter()
+        result = self.method.train_chunk(lrs, self.generator)
+        took = time.perf_counter() - start
+        self._kernel_s += took
+        self._quality_credit += took
+        series = {
+            k: v.detach().float().cpu() for k, v in (result if isinstance(result, dict) else {"loss": result}).items()
+        }
+        losses = series["loss"]
+        if self._reference_loss is None and math.isfinite(float(losses[0])):
+            self._reference_loss = max(abs(float(losses[0])), 1.0)  # the untrained model's loss
+        worst = max((float(v.abs().max()) for v in series.values() if v.numel()), default=0.0)
+        if not math.isfinite(worst) or worst > EXPLOSION_FACTOR * (self._reference_loss or 1.0):
+            self._diverged(worst)
+            return 0
+        self.step_count += n
+        self._last_good = self._clone_state()
+        with self._history_lock:
+            self.history.loss_steps.append(self.step_count)
+            self.history.loss.append(float(losses.mean()))
+            for key, values in series.items():
+                if key != "loss":
+                    self.history.extra.setdefault(key, []).append(float(values.mean()))
+        now = time.perf_counter()
+        due = now - self._last_quality_time >= self.quality_period_s
+        capped = self.running and self._quality_credit < 0  # explicit steps always score
+        if (self.step_count >= self._next_quality or due) and not capped:
+            self.evaluate_quality()
+        if self.step_count >= self.config.steps:
+            self.evaluate_quality()
+            self.status, self.message = FINISHED, self._finished_message()
+        return n
+
+    def _diverged(self, worst: float) -> None:
+        self.method.load_state_dict(self._last_good)
+        kind = "not a number" if math.isnan(worst) else ("infinite" if math.isinf(worst) else f"{worst:.3g}")
+        self.status = DIVERGED
+        self.message = (
+            f"Training diverged at step {self.step_count + 1}: the loss became {kind} "
+            f"(learning rate {self.config.lr:g}). The last good weights (step {self.step_count}) are "
+            f"kept. {self.method.divergence_hint()}"
+        )
+
+    @_locked
+    def load_weights(self, state: dict, step: int) -> None:
+        """Adopt weights from a checkpoint (validated by `explorer.training.checkpoint.load`): paused at `step`,
+        histories restarted from there."""
+        self.method.load_state_dict(state)
+        self._last_good = self._clone_state()
+        self.step_count = min(max(0, step), self.config.steps)
+        self.history = History()
+        self._marks.clear()
+        self.status, self.message = PAUSED, f"Loaded a checkpoint trained for {step:,} steps."
+        self.evaluate_quality()
+
+    def evolution(self) -> list[tuple[int, np.ndarray]]:
+        """Samples at each quality evaluation so far: (step, [n, 2]) pairs, oldest first."""
+        with self._history_lock:
+            return list(self.history.frames)
+
+    def _finished_message(self) -> str:
+        return f"Finished {self.config.steps:,} steps. Raise 'Training steps' to train on."
+
+    @_locked
+    def evaluate_quality(self) -> None:
+        """Score fresh model samples against the target; appended to the quality history."""
+        start = self._last_quality_time = time.perf_counter()
+        self._next_quality = self.step_count + self.quality_every
+        if self.history.quality_steps and self.history.quality_steps[-1] == self.step_count:
+            return
+        samples = self.method.sample(self.quality_samples, make_generator(self.sample_seed, self.device_choice.device))
+        metrics = self.meter(samples)
+        took = time.perf_counter() - start
+        self._quality_s += took
+        self._quality_credit = min(self._quality_credit, 0.0) - took * (1 - QUALITY_SHARE) / QUALITY_SHARE
+        h = self.history
+        with self._history_lock:
+            self.last_samples = samples.detach().float().cpu().numpy()
+            self.last_samples_step = self.step_count
+            h.frames.append((self.step_count, self.last_samples[:EVOLUTION_POINTS]))
+            if len(h.frames) > EVOLUTION_FRAMES:  # keep the first frame, thin the rest evenly
+                del h.frames[1::2]
+            h.quality_steps.append(self.step_count)
+            for key, metric in metrics.items():
+                series = h.quality.setdefault(key, [math.nan] * (len(h.quality_steps) - 1))
+                series.append(metric.value)
+                h.quality_perfect[key], h.quality_names[key] = metric.perfect, metric.name
+            for series in h.quality.values():
+                series.extend([math.nan] * (len(h.quality_steps) - len(series)))
+
+    # --- rendering -------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The current state for rendering; takes only the history lock, never waits for training."""
+        h = self.history
+        with self._history_lock:
+            return self._snapshot(h)
+
+    def _snapshot(self, h: History) -> Snapshot:
+        return Snapshot(
+            family=self.family,
+            step=self.step_count,
+            total_steps=self.config.steps,
+            status=self.status,
+            message=self.message or self.notice,
+            steps_per_s=self.steps_per_s,
+            lr=learning_rate(self.config, self.step_count),
+            n_params=self.method.n_params,
+            device=self.device_choice.device.type,
+            device_reason=self.device_choice.reason,
+            loss_steps=np.asarray(h.loss_steps, dtype=np.int64),
+            loss=np.asarray(h.loss, dtype=np.float64),
+            quality_steps=np.asarray(h.quality_steps, dtype=np.int64),
+            quality={k: np.asarray(v, dtype=np.float64) for k, v in h.quality.items()},
+            quality_perfect=dict(h.quality_perfect),
+            quality_names=dict(h.quality_names),
+            samples=self.last_samples,
+            samples_step=self.last_samples_step,
+            extra_losses={k: np.asarray(v, dtype=np.float64) for k, v in h.extra.items()},
+        )
+
+    def sample_generator(self) -> torch.Generator:
+        """A generator seeded the same way every call, so views use the same noise frame to frame."""
+        return make_generator(self.sample_seed, self.device_choice.device)

@@ -1,0 +1,23 @@
+"""Running a page script under AppTest with a prepared session state, failing on any exception it raised."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+
+def ok(at: AppTest) -> AppTest:
+    """`at`, after checking that its last run raised nothing (the exception's text is the failure message)."""
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def run_page(
+    path: str, state: dict | None = None, params: dict[str, str] | None = None, timeout: float = 120
+) -> AppTest:
+    """The page at `path` run once with `state` in st.session_state and `params` in the URL; raising nothing."""
+    at = AppTest.from_file(path, default_timeout=timeout)
+    for name, value in (params or {}).items():
+        at.query_params[name] = value
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    return ok(at.run())
