@@ -8,7 +8,7 @@ from explorer.data.densities import DENSITIES, get_density
 from explorer.methods import FAMILIES
 from explorer.plotting import compare as cplot
 from explorer.training.compare import RUNNING, CompareConfig, Comparison, family_title, parse_families
-from explorer.ui import chart, share, state, widgets
+from explorer.ui import chart, draw, share, state, widgets
 from explorer.views import compare as views
 
 KEY, RUN, STORED, SHOWN = "cmp", "compare:run", "config:compare", "cmp.shown"
@@ -22,6 +22,7 @@ st.caption(
     "what drawing a sample costs. Which model should you use for what?"
 )
 
+draw.before_density_widget(KEY)
 custom = state.custom_densities()
 names = list(DENSITIES) + list(custom)
 titles = {name: get_density(name, custom).title for name in names}
@@ -44,6 +45,8 @@ with st.sidebar:
     config = widgets.config_widgets(
         stored, KEY, ["model"], choices={"density": names}, labels={"density": titles.get}, hide=("families",)
     )
+    draw.draw_button(KEY)
+    draw.publish_link(config.density)
 st.session_state[f"{KEY}.families"] = ",".join(picked)
 config = dataclasses.replace(config, families=",".join(picked))
 st.session_state[STORED] = config

@@ -7,7 +7,7 @@ import streamlit as st
 from explorer.configs import param
 from explorer.data.densities import DENSITIES, get_density
 from explorer.plotting import densities as dplot
-from explorer.ui import chart, share, state, uploads
+from explorer.ui import chart, draw, share, state, uploads
 from explorer.views import densities as views
 
 KEY = "densities"
@@ -39,7 +39,10 @@ class View:
     seed: int = param(0, "Sample seed", lo=0, hi=2**31 - 1)
 
 
+draw.before_density_widget(KEY)
 with upload_box:
+    st.markdown("Draw points with the mouse, or upload a CSV file of them.")
+    draw.draw_button(KEY)
     added = uploads.csv_upload(f"{KEY}.upload")
 custom = state.custom_densities()
 names = list(DENSITIES) + list(custom)
@@ -68,6 +71,7 @@ with chooser:
     options.button("New samples", key=f"{KEY}.resample", on_click=_resample, icon=":material/casino:")
 
 share.publish_view(KEY, View())
+draw.publish_link(name, chooser)
 density = get_density(name, custom)
 view = views.density_view(density, n, seed=st.session_state[SEED])
 with main:

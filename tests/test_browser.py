@@ -391,3 +391,61 @@ def _assert_app_navigation(page, titles: list[str]) -> None:
     assert not RAW_PAGE_NAMES & set(shown), f"the raw page list: {shown}"
     assert not shown or shown == titles, shown
     assert page.locator("[data-testid=stMain]").count() == 1
+
+
+_CANVAS = "[data-testid=stDialog] .explorer-plotly-chart"
+_TRACE_XY = """([selector, prefix]) => {
+    for (const div of document.querySelectorAll(selector)) {
+        for (const trace of div.data || []) {
+            const named = (trace.name || "").startsWith(prefix);
+            if (named && trace.x.length) return [Array.from(trace.x), Array.from(trace.y)];
+        }
+    }
+    return null;
+}"""
+
+
+def _stroke(page, box: dict, y: float) -> None:
+    """Press, drag across the middle of the canvas (a square plot centred in a wide box) at height fraction
+    `y` of its box, release."""
+    left, right = box["x"] + 0.5 * box["width"] - 150, box["x"] + 0.5 * box["width"] + 150
+    top = box["y"] + y * box["height"]
+    page.mouse.move(left, top)
+    page.mouse.down()
+    page.mouse.move(right, top, steps=25)
+    page.mouse.up()
+
+
+def test_drawn_data_trains_flow_matching_where_it_was_drawn(server, browser) -> None:
+    """Two strokes drawn with the mouse become the density; flow matching's samples land on them."""
+    import numpy as np
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/flow_matching")
+    page.get_by_role("button", name="Draw your own data").click()
+    page.locator(_CANVAS).wait_for(timeout=30_000)
+    page.wait_for_function("s => document.querySelector(s)?._fullLayout !== undefined", arg=_CANVAS, timeout=30_000)
+    box = page.locator(_CANVAS).bounding_box()
+    _stroke(page, box, 0.3)
+    page.get_by_text(re.compile(r"^[1-9][\d,]* points")).wait_for(timeout=20_000)  # the first stroke reached Python
+    _stroke(page, box, 0.7)
+    page.wait_for_function(
+        "s => document.querySelector(s).data.some(t => t.name === 'your points' && t.y.some(v => v < 0))",
+        arg=_CANVAS,
+        timeout=20_000,
+    )
+    drawn = np.array(page.evaluate(_TRACE_XY, [_CANVAS, "your points"])).T
+    assert (drawn[:, 1] > 0.5).mean() > 0.3 and (drawn[:, 1] < -0.5).mean() > 0.3, "two strokes, above and below"
+    page.get_by_role("button", name="Use this drawing").click()
+    page.locator("[data-testid=stDialog]").wait_for(state="detached", timeout=30_000)
+    assert "density=drawn" in page.url
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Finished.").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)  # the samples of the last step reach the live chart
+    _no_exception(page)
+    samples = np.array(page.evaluate(_TRACE_XY, [".explorer-plotly-chart", "model"])).T
+    nearest = np.sqrt(((samples[:, None, :] - drawn[None]) ** 2).sum(-1)).min(1)
+    near = float((nearest < 0.5).mean())
+    print(f"drawn {len(drawn)} points in two strokes; {100 * near:.0f}% of {len(samples)} samples within 0.5 of them")
+    assert near > 0.8, f"only {100 * near:.0f}% of the samples lie within 0.5 of the drawn points"
+    page.close()

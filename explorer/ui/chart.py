@@ -25,6 +25,7 @@ import contextlib
 import contextvars
 import functools
 import itertools
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,17 +84,38 @@ def plotly(where: Any, fig: dict, config: dict | None = None, key: str | None = 
         _component()(key=key or place or None, data=payload(fig, config, place), height=height_of(fig))
 
 
-def payload(fig: dict, config: dict | None = None, place: str = "") -> bytes:
-    """What the component gets: JSON bytes {spec, config, height, place, plotly, chunk}; `place` names a live
-    panel's chart ("" for the others). Bytes travel as they are (Streamlit hashes them for a keyless chart's
-    identity instead of re-serialising a dict)."""
-    return b'{"spec":%s,"config":%s,"height":%d,"place":"%s","plotly":"%s","chunk":"%s"}' % (
+def canvas(where: Any, fig: dict, brush: dict, key: str) -> dict | None:
+    """Draw `fig` as the drawing canvas (see plotly_chart.js) with `brush` {tool, radius, count}; returns the
+    stroke drawn since the last run ({tool, points: [[x, y], ...], id}) in the run it arrives, else None.
+    `fig` should hold an empty trace named "current stroke", where a stroke shows while it is drawn."""
+    if CHECK:
+        go.Figure(fig)
+    with where if isinstance(where, DeltaGenerator) else contextlib.nullcontext():
+        result = _component()(
+            key=key,
+            data=payload(fig, {"displayModeBar": False}, draw=brush),
+            height=height_of(fig),
+            on_stroke_change=_ignore,
+        )
+    return result.stroke
+
+
+def _ignore() -> None:
+    """The canvas's stroke callback: the stroke is read from the component's result in the run it triggers."""
+
+
+def payload(fig: dict, config: dict | None = None, place: str = "", draw: dict | None = None) -> bytes:
+    """What the component gets: JSON bytes {spec, config, height, place, plotly, chunk, draw}; `place` names a
+    live panel's chart ("" for the others), `draw` is the canvas's brush (null for the others). Bytes travel
+    as they are (Streamlit hashes them for a keyless chart's identity instead of re-serialising a dict)."""
+    return b'{"spec":%s,"config":%s,"height":%d,"place":"%s","plotly":"%s","chunk":"%s","draw":%s}' % (
         pio.to_json(with_template(fig), validate=False).encode(),
         pio.to_json(config or {}, validate=False).encode(),
         height_of(fig),
         place.encode(),
         f"{assets.PREFIX}/{assets.PLOTLY}".encode(),
         plotly_chunk().encode(),
+        json.dumps(draw).encode(),
     )
 
 

@@ -4,6 +4,10 @@
 // Plotly.react, the newest figure winning when several arrive during one redraw. plotly.js is loaded once
 // per page for every chart: the app's cartesian bundle (`plotly`, served by app.py with long-lived caching),
 // else, where the app runs without that route, the plotly.js inside Streamlit's own PlotlyChart chunk.
+// A chart whose payload has `draw` ({tool, radius, count}) is the drawing canvas (explorer/ui/draw.py): a
+// press or drag over the plot area sprays `count` points uniformly in a disc of `radius` (data units) at
+// every dab, shown at once in the trace named "current stroke"; on release the stroke goes to Python as the
+// trigger value "stroke" ({tool, points, id}). The erase tool sends the brush's path the same way.
 // `styled` gives a figure the look st.plotly_chart's "streamlit" theme gives it, from the theme's CSS
 // variables, so that the charts look like Streamlit's own.
 
@@ -123,6 +127,67 @@ async function draw(div) {
   }
 }
 
+const STROKE_TRACE = "current stroke";
+let strokeId = 0;
+
+function dataPoint(div, event) {
+  // the pointer's position in data units, or null outside the plot area
+  const full = div._fullLayout;
+  if (!full || !full.xaxis || !full.yaxis) return null;
+  const xa = full.xaxis, ya = full.yaxis, rect = div.getBoundingClientRect();
+  const px = event.clientX - rect.left - xa._offset, py = event.clientY - rect.top - ya._offset;
+  if (px < 0 || py < 0 || px > xa._length || py > ya._length) return null;
+  return [xa.p2d(px), ya.p2d(py)];
+}
+
+function drawable(div) {
+  // pointer handlers for the canvas, attached once per chart; `div.brush` and `div.component` are the newest
+  if (div.drawHandlers) return;
+  div.drawHandlers = true;
+  div.style.touchAction = "none";
+  div.style.cursor = "crosshair";
+  let stroke = null;
+  const dab = (at) => {
+    const brush = div.brush, added = [];
+    if (brush.tool === "erase") {
+      added.push(at);
+    } else {
+      for (let i = 0; i < brush.count; i++) {
+        const r = brush.radius * Math.sqrt(Math.random()), a = 2 * Math.PI * Math.random();
+        added.push([at[0] + r * Math.cos(a), at[1] + r * Math.sin(a)]);
+      }
+    }
+    stroke.points.push(...added);
+    stroke.last = at;
+    const index = (div.data || []).findIndex((trace) => trace.name === STROKE_TRACE);
+    if (index >= 0 && window.Plotly) {
+      window.Plotly.extendTraces(div, { x: [added.map((p) => p[0])], y: [added.map((p) => p[1])] }, [index]);
+    }
+  };
+  div.addEventListener("pointerdown", (event) => {
+    const at = dataPoint(div, event);
+    if (!at || !div.brush || event.button !== 0) return;
+    event.preventDefault();
+    event.stopPropagation();
+    stroke = { tool: div.brush.tool, points: [], last: at };
+    dab(at);
+  }, true);
+  window.addEventListener("pointermove", (event) => {
+    if (!stroke) return;
+    const at = dataPoint(div, event);
+    if (!at) return;
+    const step = Math.hypot(at[0] - stroke.last[0], at[1] - stroke.last[1]);
+    if (step >= 0.5 * div.brush.radius) dab(at);
+  });
+  window.addEventListener("pointerup", () => {
+    if (!stroke) return;
+    const done = stroke;
+    stroke = null;
+    strokeId += 1;
+    div.component.setTriggerValue("stroke", { tool: done.tool, points: done.points, id: Date.now() + "-" + strokeId });
+  });
+}
+
 export default function (component) {
   const { parentElement, data } = component;
   let div = parentElement.querySelector(":scope > div.explorer-plotly-chart");
@@ -138,6 +203,11 @@ export default function (component) {
   div.pending = decoded(data);
   div.style.height = div.pending.height + "px"; // the room is kept before the first draw
   if (div.pending.place) div.dataset.place = div.pending.place; // a live panel's chart
+  if (div.pending.draw) {
+    div.brush = div.pending.draw;
+    div.component = component;
+    drawable(div);
+  }
   draw(div);
   return () => { if (window.Plotly) window.Plotly.purge(div); };
 }

@@ -12,7 +12,7 @@ import streamlit as st
 from explorer.configs import TrainingConfig, clamp
 from explorer.data.densities import DENSITIES
 from explorer.training.session import Snapshot, TrainingSession
-from explorer.ui import controls, live, share, state, widgets
+from explorer.ui import controls, draw, live, share, state, widgets
 
 
 def sidebar_config(
@@ -31,11 +31,13 @@ def sidebar_config(
 
     `choices(config)` adds options decided at run time and `labels` (a dict, or a function of the
     config) formats them; both see the groups rendered so far. Every density field offers the
-    registered densities plus the user's uploads. `hide(config)` names fields not to show (e.g. the
+    registered densities plus the user's uploads and drawings, with the *Draw your own data* button under it
+    (`explorer.ui.draw`). `hide(config)` names fields not to show (e.g. the
     parameters of another loss); it sees the values the widgets hold in this run, so a field shown
     or hidden by a widget of its own group follows that widget at once. Hidden fields keep their values.
     `view` is the page's own widgets as a dataclass of defaults (see `share.seed`): the URL sets them too.
     """
+    draw.before_density_widget(key)
     densities = list(DENSITIES) + list(state.custom_densities())
     config = state.stored_config(family, default)
     if view is not None:
@@ -43,6 +45,7 @@ def sidebar_config(
     if linked := share.restore(key, default, *([view] if view is not None else []), densities=densities):
         config = replace(config, **{k: v for k, v in linked.items() if k in {f.name for f in fields(default)}})
     share.notices(key)
+    density_group = next((f.metadata.get("group") for f in fields(default) if f.name == "density"), None)
     with st.sidebar:
         for group, title in groups.items():
             options = {"density": densities, **(choices(config) if choices else {})}
@@ -50,6 +53,9 @@ def sidebar_config(
             hidden = tuple(hide(_with_widget_values(config, key))) if hide else ()
             with st.expander(title, expanded=group in expanded):
                 config = widgets.config_widgets(config, key, [group], choices=options, labels=formats, hide=hidden)
+                if group == density_group:
+                    draw.draw_button(key)
+                    draw.publish_link(config.density)
     state.store_config(family, config)
     share.publish((config, default))
     return config

@@ -27,6 +27,7 @@ import streamlit as st
 from explorer.configs import clamp_value
 
 RESERVED = ("embed", "embed_options")  # Streamlit's own query parameters
+ANY_PAGE = ("drawing",)  # read by explorer.ui.draw on every page that chooses a density
 
 
 def _parse(field: dataclasses.Field, raw: str, names: Collection[str]) -> tuple[Any, str]:
@@ -81,7 +82,7 @@ def restore(key: str, *defaults: Any, densities: Collection[str] = ()) -> dict[s
     fields = {f.name: f for d in defaults for f in dataclasses.fields(d)}
     values, notes = {}, []
     for name, raw in st.query_params.to_dict().items():
-        if name in RESERVED:
+        if name in RESERVED or name in ANY_PAGE:
             continue
         if name not in fields:
             notes.append(f"`{name}` is not a setting of this page: ignored.")
