@@ -121,6 +121,7 @@ if source is not None:
     chart.plotly(left, chains_fig, key=f"{KEY}.chains")
     with left:
         export.animation_downloads(chains_fig, "langevin-chains", f"{KEY}.chains")
+        export.notebook_button(FAMILY, config, density, KEY)
     left.caption("Press ▶ Play or drag the slider: orange dots are chains, purple lines their recent trails.")
     with right:
         for dim in (0, 1):

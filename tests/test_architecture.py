@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -155,8 +156,9 @@ ALLOWED = {
     "training": {"methods", "kernels", "maths", "data", "configs", "device"},
     "views": {"training", "methods", "kernels", "maths", "data", "configs", "device"},
     "plotting": {"views"},  # annotations only: the runtime check is test_plotting_imports_neither_torch_nor_streamlit
+    "notebook": {"methods", "data", "configs"},
     "bench": {"training", "views", "plotting", "methods", "kernels", "maths", "data", "configs", "device"},
-    "ui": {"training", "views", "plotting", "methods", "kernels", "maths", "data", "configs", "device"},
+    "ui": {"training", "views", "plotting", "notebook", "methods", "kernels", "maths", "data", "configs", "device"},
 }
 
 
@@ -204,6 +206,8 @@ def test_adding_a_family_is_one_registry_line_away_from_everything():
         hooks = family.bench_module
         assert callable(hooks.figures) and callable(hooks.plain_steps_per_s), family.name
         assert family.method.evaluations_per_sample(family.config())[0] >= 1
+        notebook = importlib.import_module(family.notebook)
+        assert callable(notebook.cells) and callable(notebook.constants), family.notebook
     sources = [p for p in EXPLORER.rglob("*.py") if p.parent.name in ("bench", "training")] + [ROOT / "router.py"]
     for path in sources:
         text = path.read_text()

@@ -6,6 +6,7 @@ installs both. Nothing here asserts on timing; the figures it reads are printed 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -448,4 +449,10 @@ def test_drawn_data_trains_flow_matching_where_it_was_drawn(server, browser) -> 
     near = float((nearest < 0.5).mean())
     print(f"drawn {len(drawn)} points in two strokes; {100 * near:.0f}% of {len(samples)} samples within 0.5 of them")
     assert near > 0.8, f"only {100 * near:.0f}% of the samples lie within 0.5 of the drawn points"
+    page.get_by_text("Export and share").first.click()
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Download as notebook").click()
+    notebook = json.loads(Path(download.value.path()).read_text())
+    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    assert "SAMPLE_DATA_POINTS" in code and code.count("],") >= len(drawn) - 1, "the drawing is in the notebook"
     page.close()

@@ -2,10 +2,11 @@
 registry that everything else asks about a family.
 
 A family's registry entry reaches everything it contributes: its config and method classes here, its page
-script, its views module (with the lecture `PRESETS`) and its benchmark module (figures and the plain
-PyTorch baseline), the last two by module path so that nothing below imports upward. The session, the
-Compare page, the router's navigation, the warm-up and `python -m explorer.bench` all read `FAMILIES`:
-adding a family is its own files and one line below.
+script, its views module (with the lecture `PRESETS`), its benchmark module (figures and the plain
+PyTorch baseline) and its notebook part (`explorer.notebook`), the last three by module path so that
+nothing below imports upward. The session, the Compare page, the router's navigation, the warm-up,
+`python -m explorer.bench` and the notebook export all read `FAMILIES`: adding a family is its own files
+and one line below.
 
 May import: `explorer.kernels`, `explorer.maths`, `explorer.data`, `explorer.configs`, `explorer.device`.
 """
@@ -39,6 +40,11 @@ class Family:
     bench: str  # module with `figures(session, samples, args)` and `plain_steps_per_s(session, seconds)`
     bench_density: str  # the density `python -m explorer.bench` trains on by default
     course: int  # its place in the lecture notes' order (the navigation's)
+    notebook: str = ""  # module writing its experiment as a notebook (explorer.notebook); default by name
+
+    def __post_init__(self) -> None:
+        if not self.notebook:
+            object.__setattr__(self, "notebook", f"explorer.notebook.{self.name}")
 
     @property
     def views_module(self) -> ModuleType:
@@ -66,7 +72,7 @@ FAMILIES: dict[str, Family] = {
                "explorer.views.gan", "explorer.bench.gan", "eight_gaussians", 1),
         Family("flow", "Normalizing flow (RealNVP)", FlowConfig, NormalizingFlow, "app_pages/normalizing_flows.py",
                "Normalizing flows", ":material/swap_horiz:", "explorer.views.realnvp", "explorer.bench.realnvp",
-               "checkerboard", 3),
+               "checkerboard", 3, "explorer.notebook.realnvp"),
         Family("vae", "VAE", VAEConfig, VAE, "app_pages/vae.py", "VAEs", ":material/hub:",
                "explorer.views.vae", "explorer.bench.vae", "two_moons", 2),
     )

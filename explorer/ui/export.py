@@ -1,5 +1,6 @@
-"""Downloads on every training page: the animation (HTML that plays offline, GIF), pictures (PNG),
-and the trained model (a checkpoint to save and load back).
+"""Downloads on every training page: the experiment as a Jupyter notebook (plain PyTorch, from
+`explorer.notebook`), the animation (HTML that plays offline, GIF), pictures (PNG), and the trained model
+(a checkpoint to save and load back).
 
 Every file is made only when its button is pressed (`st.download_button` with a callable), so
 the page does not build megabytes of HTML on each rerun. The HTML embeds plotly.js itself; the
@@ -11,10 +12,13 @@ from __future__ import annotations
 import plotly.io as pio
 import streamlit as st
 
+from explorer.data.densities import Density, get_density
+from explorer.notebook import notebook_bytes
 from explorer.plotting import raster
 from explorer.plotting.evolution import evolution_figure
 from explorer.training import checkpoint
 from explorer.training.session import TrainingSession
+from explorer.ui import state
 
 
 def standalone_html(fig: dict) -> str:
@@ -57,14 +61,31 @@ def figure_png(fig: dict, name: str, key: str, label: str = "Figure (PNG)") -> N
     )
 
 
+def notebook_button(name: str, config, density: Density, key: str) -> None:
+    """*Download as notebook*: this page's configuration as a notebook that trains it in plain PyTorch."""
+    st.download_button(
+        "Download as notebook (.ipynb)",
+        lambda: notebook_bytes(name, config, density, lambda other: get_density(other, state.custom_densities())),
+        file_name=f"{name}-{density.name.replace(':', '').replace(' ', '-')}.ipynb",
+        mime="application/x-ipynb+json",
+        key=f"{key}.notebook",
+        icon=":material/code_blocks:",
+        on_click="ignore",
+        help="This page's settings written out in plain PyTorch, NumPy and matplotlib (Jupyter, Colab, VS Code): "
+        "the data, the networks, the objective in a textbook training loop, the sampler and a figure.",
+    )
+
+
 def export_panel(session: TrainingSession, key: str) -> None:
-    """The page's export expander: training evolution (GIF, HTML), samples picture, model checkpoint."""
+    """The page's export expander: the notebook, training evolution (GIF, HTML), samples picture, model checkpoint."""
     family = session.family
-    with st.expander("Export and share: animation, pictures, model", icon=":material/ios_share:"):
+    with st.expander("Export and share: notebook, animation, pictures, model", icon=":material/ios_share:"):
         st.caption(
             "The address bar holds every setting of this page: copy it to share the exact view. "
             "Downloads are made when you press them."
         )
+        st.markdown("**The experiment as a notebook** (runs anywhere with torch, numpy and matplotlib)")
+        notebook_button(family, session.config, session.density, key)
         frames = session.evolution()
         if frames:
             data = session.density.sample(500, session.sample_generator()).cpu().numpy()

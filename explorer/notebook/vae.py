@@ -1,0 +1,108 @@
+"""The VAE's notebook: encoder and decoder, the ELBO (or the AE's and VQ-VAE's objectives), prior samples."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from explorer.data.densities import Density
+from explorer.methods.vae import VAEConfig
+from explorer.notebook.cells import MLP, code, lr_schedule, md
+
+TITLE, PAGE = "Variational autoencoder", "VAEs"
+SUMMARY = "An encoder maps data to a distribution over a latent z, a decoder maps z back; samples decode the prior."
+LOSS = "training loss (−ELBO for the VAE)"
+MATHS = {
+    "vae": """
+$$-\\text{ELBO}(x) = \\mathbb E_{q(z|x)}\\big[-\\log p(x | z)\\big] + \\beta\\, \\mathrm{KL}\\big(q(z | x) \\,\\|\\, \\mathcal N(0, I)\\big)$$
+
+with q(z | x) = N(μ(x), diag σ²(x)), the KL in closed form, ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²), and z = μ + σ ε
+(the reparametrisation trick) so that the gradient flows through the sample.""",
+    "ae": "\n\nThe plain autoencoder: z = e(x), no noise and no KL; the loss is the reconstruction term −log p(x | z).",
+    "vqvae": """
+The VQ-VAE snaps each encoding z_e(x) to its nearest codebook vector e_k and decodes that; the loss is
+the reconstruction, plus ‖sg[z_e] − e_k‖² (moves the codes) and β_c ‖z_e − sg[e_k]‖² (the commitment), with
+the straight-through estimator z = z_e + sg[e_k − z_e]. Samples decode codes drawn with their usage.""",
+}
+
+
+def constants(c: VAEConfig, density: Density) -> str:
+    learned = c.decoder_variance == "learned"
+    return (
+        f'KIND = "{c.kind}"  # vae, ae or vqvae\n'
+        f"BATCH, LR, HIDDEN, DEPTH, LATENT = {c.batch_size}, {c.lr!r}, {c.hidden}, {c.depth}, {c.latent_dim}\n"
+        f"BETA, CODEBOOK, COMMITMENT = {c.beta!r}, {c.codebook_size}, {c.commitment!r}\n"
+        f"LEARNED_VARIANCE, DECODER_STD = {learned}, {c.decoder_std!r}  # the decoder's σ: learned, or fixed\n"
+        f"SAMPLE_NOISE = {c.sample_noise}  # samples are m(z) + σ ε (True) or the decoder mean m(z)"
+    )
+
+
+def cells(c: VAEConfig, density: Density, lookup: Callable[[str], Density]) -> list:
+    return [
+        md("## The model and its objective\n\nThe decoder is p(x | z) = N(m(z), diag s²)." + MATHS[c.kind]),
+        code(
+            MLP
+            + '''
+
+
+encoder = mlp(2, 2 * LATENT if KIND == "vae" else LATENT, HIDDEN, DEPTH)
+decoder = mlp(LATENT, 2, HIDDEN, DEPTH)
+log_var = nn.Parameter(torch.full((2,), 0.0 if LEARNED_VARIANCE else 2 * math.log(DECODER_STD)), requires_grad=LEARNED_VARIANCE)
+with torch.no_grad():  # VQ-VAE: the codebook starts as the encodings of CODEBOOK data points
+    codebook = nn.Parameter(encoder(sample_data(CODEBOOK)[0]) if KIND == "vqvae" else torch.zeros(0, LATENT))
+parameters = [*encoder.parameters(), *decoder.parameters()] + [log_var] * LEARNED_VARIANCE + [codebook] * (KIND == "vqvae")
+
+
+def gaussian_nll(x, mean):
+    """-log N(x; mean, diag exp(log_var)) [n]."""
+    return 0.5 * ((x - mean).pow(2) * (-log_var).exp() + log_var + math.log(2 * math.pi)).sum(1)
+
+
+def objective(x):
+    """The batch's loss (a scalar)."""
+    h = encoder(x)
+    if KIND == "vae":
+        mu, lv = h[:, :LATENT], h[:, LATENT:]
+        kl = 0.5 * (mu.pow(2) + lv.exp() - 1 - lv).sum(1)
+        z = mu + (0.5 * lv).exp() * torch.randn_like(mu)
+        return (gaussian_nll(x, decoder(z)) + BETA * kl).mean()
+    if KIND == "vqvae":
+        z_q = codebook[torch.cdist(h, codebook).argmin(1)]
+        vq = (h.detach() - z_q).pow(2).sum(1) + COMMITMENT * (h - z_q.detach()).pow(2).sum(1)
+        z = h + (z_q - h).detach()  # straight through
+        return (gaussian_nll(x, decoder(z)) + vq).mean()
+    return gaussian_nll(x, decoder(h)).mean()'''
+            + lr_schedule(c.schedule)
+        ),
+        md("## Sampling: decode the prior"),
+        code(
+            """
+@torch.no_grad()
+def sample_model(n):
+    if KIND == "vqvae":  # codes drawn with the frequency the encoder uses them
+        used = torch.cdist(encoder(sample_data(4000)[0]), codebook).argmin(1)
+        z = codebook[torch.multinomial(torch.bincount(used, minlength=CODEBOOK).float(), n, replacement=True)]
+    else:
+        z = torch.randn(n, LATENT)
+    x = decoder(z)
+    return x + (0.5 * log_var).exp() * torch.randn_like(x) if SAMPLE_NOISE else x
+
+
+RESULTS["metric_before"] = energy_distance(sample_model(2000), sample_data(2000)[0])"""
+        ),
+        md("## Training"),
+        code(
+            """
+optimizer = torch.optim.Adam(parameters, lr=LR)
+losses = []
+for step in range(STEPS):
+    for group in optimizer.param_groups:
+        group["lr"] = lr_at(step)
+    loss = objective(sample_data(BATCH)[0])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    losses.append(loss.item())
+
+samples = sample_model(2000)"""
+        ),
+    ]
