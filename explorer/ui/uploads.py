@@ -80,7 +80,7 @@ def csv_upload(key: str = "uploads") -> str | None:
             elif name in custom:
                 st.success(message, icon=":material/check_circle:")
     if custom:
-        st.markdown("**Your uploads** (kept while this browser tab is open)")
+        st.markdown("**Your uploads and drawings** (kept while this browser tab is open)")
         for name, density in list(custom.items()):
             text, button = st.columns([5, 1], vertical_alignment="center")
             text.markdown(f"`{name}`: {_escape(getattr(density, 'note', density.title))}")
