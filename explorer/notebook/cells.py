@@ -250,3 +250,36 @@ print(f"energy distance: {{RESULTS['metric_before']:.4f}} untrained -> {{RESULTS
 def fmt(value: float) -> str:
     """A float as Python source."""
     return repr(float(value)) if math.isfinite(value) else "float('nan')"
+
+
+def metric_before(call: str = "sample_model(2000)") -> str:
+    """The line recording the untrained model's energy distance to the data."""
+    return f'RESULTS["metric_before"] = energy_distance({call}, sample_data(2000)[0])'
+
+
+def training(parameters: str, loss: str, after_step: str = "", then: str = "samples = sample_model(2000)") -> list:
+    """The textbook loop: Adam on `parameters`, the schedule's rate set each step, `loss` (lines computing
+    `loss` from fresh batches), backward, step, `after_step` (e.g. the moving average), the loss recorded."""
+
+    def indent(lines: str) -> str:
+        return "\n".join("    " + line if line else line for line in lines.strip("\n").splitlines())
+
+    after = f"\n{indent(after_step)}" if after_step else ""
+    return [
+        md("## Training"),
+        code(
+            f"""
+optimizer = torch.optim.Adam({parameters}, lr=LR)
+losses = []
+for step in range(STEPS):
+    for group in optimizer.param_groups:
+        group["lr"] = lr_at(step)
+{indent(loss)}
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step(){after}
+    losses.append(loss.item())
+
+{then}"""
+        ),
+    ]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from explorer.data.densities import Density
 from explorer.methods.diffusion import DiffusionConfig
-from explorer.notebook.cells import EMA, MLP, code, lr_schedule, md
+from explorer.notebook.cells import EMA, MLP, code, lr_schedule, md, metric_before, training
 
 TITLE, PAGE = "Diffusion and score", "Diffusion and score"
 SUMMARY = "Data is noised by a variance-preserving SDE; a network learns to denoise it and sampling runs the reverse."
@@ -133,29 +133,18 @@ def sample_model(n, model=None):
     return x
 
 
-RESULTS["metric_before"] = energy_distance(sample_model(2000, net), sample_data(2000)[0])'''
+'''
+            + metric_before("sample_model(2000, net)")
         ),
-        md("## Training"),
-        code(
+        *training(
+            "net.parameters()",
             f"""
-optimizer = torch.optim.Adam(net.parameters(), lr=LR)
-losses = []
-for step in range(STEPS):
-    for group in optimizer.param_groups:
-        group["lr"] = lr_at(step)
-    x0, _ = sample_data(BATCH)
-    eps = torch.randn(BATCH, 2)
-    t = T_MIN + (1 - T_MIN) * torch.rand(BATCH, 1)
-    xt = abar(t).sqrt() * x0 + sigma(t) * eps
-    prediction = net(torch.cat([xt, t], 1))
-    loss = (prediction - {target}).pow(2).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    if EMA_DECAY:
-        ema_update(average, net, step)
-    losses.append(loss.item())
-
-samples = sample_model(2000)"""
+x0, _ = sample_data(BATCH)
+eps = torch.randn(BATCH, 2)
+t = T_MIN + (1 - T_MIN) * torch.rand(BATCH, 1)
+xt = abar(t).sqrt() * x0 + sigma(t) * eps
+prediction = net(torch.cat([xt, t], 1))
+loss = (prediction - {target}).pow(2).mean()""",
+            "if EMA_DECAY:\n    ema_update(average, net, step)",
         ),
     ]

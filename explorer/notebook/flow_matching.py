@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from explorer.data.densities import Density
 from explorer.methods.flow_matching import FlowMatchingConfig
-from explorer.notebook.cells import EMA, MLP, code, data, lr_schedule, md
+from explorer.notebook.cells import EMA, MLP, code, data, lr_schedule, md, metric_before, training
 
 TITLE, PAGE = "Flow matching", "Flow matching"
 SUMMARY = "A network v(x, t) learns to move noise (t = 0) onto data (t = 1); samples follow its ODE."
@@ -131,35 +131,25 @@ def sample_model(n, model=None, label=None, scale=0.0):
     return x
 
 
-RESULTS["metric_before"] = energy_distance(sample_model(2000, net), sample_data(2000)[0])'''
+'''
+            + metric_before("sample_model(2000, net)")
         ),
-        md("## Training"),
-        code(
+        *training(
+            "net.parameters()",
             f"""
-optimizer = torch.optim.Adam(net.parameters(), lr=LR)
-losses = []
-for step in range(STEPS):
-    for group in optimizer.param_groups:
-        group["lr"] = lr_at(step)
-    x1, y = sample_data(BATCH)
-    x0 = sample_source(BATCH)[0]
-    t = torch.rand(BATCH, 1){".sqrt()" if late else ""}
-    xt = alpha(t) * x1 + sigma(t) * x0
-    target = d_alpha(t) * x1 + d_sigma(t) * x0
-    if N_CLASSES:
-        y = torch.where(torch.rand(BATCH) < LABEL_DROPOUT, N_CLASSES, y)
-    loss = (velocity(net, xt, t, y if N_CLASSES else None) - target).pow(2).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    if EMA_DECAY:
-        ema_update(average, net, step)
-    losses.append(loss.item())
-
-samples = sample_model(2000)
+x1, y = sample_data(BATCH)
+x0 = sample_source(BATCH)[0]
+t = torch.rand(BATCH, 1){".sqrt()" if late else ""}
+xt = alpha(t) * x1 + sigma(t) * x0
+target = d_alpha(t) * x1 + d_sigma(t) * x0
+if N_CLASSES:
+    y = torch.where(torch.rand(BATCH) < LABEL_DROPOUT, N_CLASSES, y)
+loss = (velocity(net, xt, t, y if N_CLASSES else None) - target).pow(2).mean()""",
+            "if EMA_DECAY:\n    ema_update(average, net, step)",
+            """samples = sample_model(2000)
 if N_CLASSES:
     guided = sample_model(2000, label=GUIDANCE_CLASS, scale=GUIDANCE_SCALE)
-    print(f"guided towards class {{GUIDANCE_CLASS}} with w = {{GUIDANCE_SCALE}}: see `guided`")"""
+    print(f"guided towards class {GUIDANCE_CLASS} with w = {GUIDANCE_SCALE}: see `guided`")""",
         ),
     ]
     return out

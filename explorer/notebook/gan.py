@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from explorer.data.densities import Density
 from explorer.methods.gan import GANConfig
-from explorer.notebook.cells import MLP, code, lr_schedule, md
+from explorer.notebook.cells import MLP, code, lr_schedule, md, metric_before
 
 TITLE, PAGE = "Generative adversarial network", "GANs"
 SUMMARY = "A generator G maps noise to samples; a discriminator D tells them from data; each trains against the other."
@@ -104,7 +104,8 @@ def sample_model(n):
     return generate(n)[0]
 
 
-RESULTS["metric_before"] = energy_distance(sample_model(2000), sample_data(2000)[0])"""
+"""
+            + metric_before()
         ),
         md("## Training: alternate D and G updates"),
         code(

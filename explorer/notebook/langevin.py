@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from explorer.data.densities import Density, GaussianMixture
 from explorer.methods.langevin import LangevinConfig
-from explorer.notebook.cells import MLP, code, md
+from explorer.notebook.cells import MLP, code, md, metric_before
 
 TITLE, PAGE = "Langevin dynamics", "Langevin dynamics"
 SUMMARY = "Chains follow the score ∇ log p(x) plus noise: x ← x + ε ∇ log p(x) + τ √(2ε) ξ samples p."
@@ -139,7 +139,8 @@ def run_chains(x, record=None):
     return x
 
 
-RESULTS["metric_before"] = energy_distance(start(2000), sample_data(2000)[0])'''
+'''
+            + metric_before("start(2000)")
         ),
         md("## Running the chains"),
         code(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from explorer.data.densities import Density
 from explorer.methods.realnvp import FlowConfig
-from explorer.notebook.cells import code, lr_schedule, md
+from explorer.notebook.cells import code, lr_schedule, md, metric_before, training
 
 TITLE, PAGE = "Normalizing flow (RealNVP)", "Normalizing flows"
 SUMMARY = "An invertible map from N(0, I) to the data, trained by exact maximum likelihood (change of variables)."
@@ -94,23 +94,8 @@ def sample_model(n):
     return x
 
 
-RESULTS["metric_before"] = energy_distance(sample_model(2000), sample_data(2000)[0])"""
+"""
+            + metric_before()
         ),
-        md("## Training: maximum likelihood"),
-        code(
-            """
-optimizer = torch.optim.Adam(flow.parameters(), lr=LR)
-losses = []
-for step in range(STEPS):
-    for group in optimizer.param_groups:
-        group["lr"] = lr_at(step)
-    x, _ = sample_data(BATCH)
-    loss = -log_prob(x).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    losses.append(loss.item())
-
-samples = sample_model(2000)"""
-        ),
+        *training("flow.parameters()", "x, _ = sample_data(BATCH)\nloss = -log_prob(x).mean()"),
     ]

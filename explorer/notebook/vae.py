@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from explorer.data.densities import Density
 from explorer.methods.vae import VAEConfig
-from explorer.notebook.cells import MLP, code, lr_schedule, md
+from explorer.notebook.cells import MLP, code, lr_schedule, md, metric_before, training
 
 TITLE, PAGE = "Variational autoencoder", "VAEs"
 SUMMARY = "An encoder maps data to a distribution over a latent z, a decoder maps z back; samples decode the prior."
@@ -87,22 +87,8 @@ def sample_model(n):
     return x + (0.5 * log_var).exp() * torch.randn_like(x) if SAMPLE_NOISE else x
 
 
-RESULTS["metric_before"] = energy_distance(sample_model(2000), sample_data(2000)[0])"""
+"""
+            + metric_before()
         ),
-        md("## Training"),
-        code(
-            """
-optimizer = torch.optim.Adam(parameters, lr=LR)
-losses = []
-for step in range(STEPS):
-    for group in optimizer.param_groups:
-        group["lr"] = lr_at(step)
-    loss = objective(sample_data(BATCH)[0])
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    losses.append(loss.item())
-
-samples = sample_model(2000)"""
-        ),
+        *training("parameters", "loss = objective(sample_data(BATCH)[0])"),
     ]
