@@ -262,7 +262,7 @@ def parse_points_csv(
             f"Line {linenos[r]}, column {c + 1} ({'xy'[c]}) is {what}{others}. Remove or fill missing values."
         )
     if len(points) < MIN_POINTS:
-        raise UserDataError(f"The file has only {len(points)} points; at least {MIN_POINTS} are needed.")
+        raise UserDataError(f"There are only {len(points)} points; at least {MIN_POINTS} are needed.")
     if float(np.abs(points).max()) > 1e15:
         raise UserDataError("Some values are larger than 1e15 in size; the explorer cannot plot or train on these.")
     if np.ptp(points, axis=0).max() == 0:

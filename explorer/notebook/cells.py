@@ -7,8 +7,6 @@ with torch, numpy and matplotlib only: nothing of the explorer is imported by a 
 
 from __future__ import annotations
 
-import math
-
 import nbformat.v4 as nbf
 import numpy as np
 
@@ -245,11 +243,6 @@ print(f"energy distance: {{RESULTS['metric_before']:.4f}} untrained -> {{RESULTS
         ),
         code("print(json.dumps(RESULTS))"),
     ]
-
-
-def fmt(value: float) -> str:
-    """A float as Python source."""
-    return repr(float(value)) if math.isfinite(value) else "float('nan')"
 
 
 def metric_before(call: str = "sample_model(2000)") -> str:

@@ -74,30 +74,27 @@ def in_place(prefix: str) -> Iterator[None]:
 def plotly(where: Any, fig: dict, config: dict | None = None, key: str | None = None) -> None:
     """Draw the figure dict `fig` in `where` (st, a column, a container) at full width. `key` tells apart
     two equal figures in one run; in a live panel each chart is keyed by its place unless given one."""
-    if CHECK:
-        go.Figure(fig)  # raises on anything plotly would reject
     places, place = _PLACES.get(), ""
     if places is not None:
         prefix, counter = places
         place = f"{prefix}.{next(counter)}"
-    with where if isinstance(where, DeltaGenerator) else contextlib.nullcontext():  # `st`: where st.* would go
-        _component()(key=key or place or None, data=payload(fig, config, place), height=height_of(fig))
+    _mount(where, fig, key or place or None, payload(fig, config, place))
 
 
 def canvas(where: Any, fig: dict, brush: dict, key: str) -> dict | None:
     """Draw `fig` as the drawing canvas (see plotly_chart.js) with `brush` {tool, radius, count}; returns the
     stroke drawn since the last run ({tool, points: [[x, y], ...], id}) in the run it arrives, else None.
     `fig` should hold an empty trace named "current stroke", where a stroke shows while it is drawn."""
+    data = payload(fig, {"displayModeBar": False}, draw=brush)
+    return _mount(where, fig, key, data, on_stroke_change=_ignore).stroke
+
+
+def _mount(where: Any, fig: dict, key: str | None, data: bytes, **callbacks: Any) -> Any:
+    """The component in `where` (`st`: where st.* would go) with `data`; its result (state and triggers)."""
     if CHECK:
-        go.Figure(fig)
+        go.Figure(fig)  # raises on anything plotly would reject
     with where if isinstance(where, DeltaGenerator) else contextlib.nullcontext():
-        result = _component()(
-            key=key,
-            data=payload(fig, {"displayModeBar": False}, draw=brush),
-            height=height_of(fig),
-            on_stroke_change=_ignore,
-        )
-    return result.stroke
+        return _component()(key=key, data=data, height=height_of(fig), **callbacks)
 
 
 def _ignore() -> None:

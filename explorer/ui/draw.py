@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.data.drawing import (
+    CANVAS_LIM,
     DRAWN_PREFIX,
     LINK_MAX_POINTS,
     Stroke,
@@ -68,7 +69,7 @@ def use_drawing(key: str, name: str) -> str | None:
     try:
         density = drawn_density(points, labels, name.strip() or "my drawing", taken=custom.keys())
     except UserDataError as err:
-        return f"This drawing cannot be used yet: {err}".replace("The file has only", "It has only")
+        return f"This drawing cannot be used yet: {err}"
     custom[density.name] = density
     st.session_state[PENDING] = (key, density.name)
     return None
@@ -92,7 +93,7 @@ def _dialog(key: str) -> None:
         help="For the conditional GAN and classifier-free guidance: strokes of two or more classes.",
     )
     points, labels = replay(_strokes())
-    figure = canvas_figure(points, labels, tool == "erase", LABELS if len(set(labels.tolist())) > 1 else 1)
+    figure = canvas_figure(points, labels, tool == "erase", LABELS if len(set(labels.tolist())) > 1 else 1, CANVAS_LIM)
     brush = {"tool": tool, "radius": radius, "count": count}
     if add_stroke(chart.canvas(st, figure, brush, key="drawing.canvas"), label, radius):
         st.rerun(scope="fragment")
@@ -155,18 +156,14 @@ def before_density_widget(key: str) -> None:
 def publish_link(density_name: str, where=st) -> None:
     """The URL's `drawing` parameter follows the chosen density: set for a small drawing, else removed."""
     density = state.custom_densities().get(density_name)
-    if density is None or not density_name.startswith(DRAWN_PREFIX):
-        if LINK_PARAM in st.query_params:
-            del st.query_params[LINK_PARAM]
-        return
-    points = density.points.numpy()
-    text = encode_link(points, density.labels.numpy())
+    drawn = density is not None and density_name.startswith(DRAWN_PREFIX)
+    text = encode_link(density.points.numpy(), density.labels.numpy()) if drawn else None
     if text is None:
-        if LINK_PARAM in st.query_params:
-            del st.query_params[LINK_PARAM]
-        where.caption(
-            f"This drawing has {len(points):,} points: a share link carries at most {LINK_MAX_POINTS}, so it "
-            "does not travel in this page's link (download it as CSV)."
-        )
+        st.query_params.pop(LINK_PARAM, None)
+        if drawn:
+            where.caption(
+                f"This drawing has {len(density.points):,} points: a share link carries at most {LINK_MAX_POINTS}, "
+                "so it does not travel in this page's link (download it as CSV)."
+            )
     elif st.query_params.get(LINK_PARAM) != text:
         st.query_params[LINK_PARAM] = text

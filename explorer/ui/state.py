@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.configs import TrainingConfig
-from explorer.data.densities import Density
+from explorer.data.densities import Density, get_density
 from explorer.training.session import TrainingSession
 
 CUSTOM_KEY = "custom_densities"
@@ -18,8 +18,6 @@ def custom_densities() -> dict[str, Density]:
 
 def class_names(density: str) -> tuple[str, ...]:
     """The class names of a built-in or this user's density (empty when it has no classes)."""
-    from explorer.data.densities import get_density
-
     return get_density(density, custom_densities()).class_names
 
 
