@@ -213,3 +213,17 @@ def test_adding_a_family_is_one_registry_line_away_from_everything():
         text = path.read_text()
         for name in FAMILIES:
             assert f'family == "{name}"' not in text and f"family == '{name}'" not in text, (path, name)
+
+
+def test_the_warm_up_imports_every_module_of_the_explorer(caplog):
+    """A module the warm-up names but cannot import (e.g. after a move) would be skipped silently, and a
+    subpackage it does not name would be imported by a visitor's first page run instead."""
+    import logging
+
+    from explorer.training import warmup
+
+    subpackages = {p.name for p in EXPLORER.iterdir() if (p / "__init__.py").exists()} - {"bench"}
+    assert {name.split(".")[1] for name in warmup.PACKAGES} == subpackages
+    with caplog.at_level(logging.INFO, logger=warmup.__name__):
+        warmup.import_modules()
+    assert [r.getMessage() for r in caplog.records if "does not import" in r.getMessage()] == []

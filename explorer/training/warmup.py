@@ -18,7 +18,17 @@ import pkgutil
 import time
 
 MODULES = ("pandas", "plotly.graph_objects", "altair", "ot", "scipy.stats", "scipy.integrate", "PIL.Image", "torch")
-PACKAGES = ("explorer.methods", "explorer.views", "explorer.plotting", "explorer.ui")
+PACKAGES = (
+    "explorer.data",
+    "explorer.maths",
+    "explorer.kernels",
+    "explorer.methods",
+    "explorer.training",
+    "explorer.views",
+    "explorer.plotting",
+    "explorer.notebook",
+    "explorer.ui",
+)
 WARMUP_STEPS = 3
 
 _LOG = logging.getLogger(__name__)
@@ -27,10 +37,8 @@ _LOG = logging.getLogger(__name__)
 def import_modules() -> float:
     """Import the libraries and every module of the explorer a page uses, in this thread; seconds taken.
     A module that does not import is logged and skipped: the page that needs it says so itself."""
-    import explorer
-
     start = time.perf_counter()
-    names = list(MODULES) + [f"explorer.{p}" for p in ("session", "worker", "compare")]
+    names = list(MODULES)
     for package in PACKAGES:
         module = importlib.import_module(package)
         names += [info.name for info in pkgutil.iter_modules(module.__path__, f"{package}.")]
@@ -39,7 +47,6 @@ def import_modules() -> float:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - e.g. an optional library missing
             _LOG.info("warm-up: %s does not import", name, exc_info=True)
-    del explorer
     return time.perf_counter() - start
 
 
