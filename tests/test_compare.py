@@ -61,7 +61,7 @@ def test_network_evaluations_per_sample_as_documented(tiny: list[FamilyResult]) 
     assert evaluations_per_sample("diffusion", DiffusionConfig())[0] == 100  # 50 Heun steps of the ODE
     assert evaluations_per_sample("diffusion", DiffusionConfig(sampler="ddpm", sampler_steps=30))[0] == 30
     assert evaluations_per_sample("gan", GANConfig()) == (1, "generator, once")
-    assert "8 couplings" in evaluations_per_sample("flow", FAMILIES["flow"].config())[1]
+    assert "16 couplings" in evaluations_per_sample("flow", FAMILIES["flow"].config())[1]
 
 
 # the callable each family's sampler evaluates once per network evaluation

@@ -25,7 +25,7 @@ PAGES = {
     "diffusion": (
         "config:diffusion",
         "df",
-        {"target": "score", "noise_schedule": "cosine", "sampler": "ddim", "tw": 0.6},
+        {"target": "score", "noise_schedule": "linear", "sampler": "ddim", "tw": 0.6},
     ),
     "gan": (
         "config:gan",

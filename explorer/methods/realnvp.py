@@ -35,7 +35,7 @@ class FlowConfig(TrainingConfig):
         help="The 2D distribution to learn (or a CSV you uploaded on the Densities page).",
     )
     n_layers: int = param(
-        8,
+        16,
         "Coupling layers K",
         lo=1,
         hi=64,
@@ -43,7 +43,7 @@ class FlowConfig(TrainingConfig):
         slider=True,
         help="Each coupling moves one coordinate given the other; the masks alternate.",
     )
-    hidden: int = param(64, "Width", lo=4, hi=512, group="model", presets=(8, 16, 32, 64, 96, 128, 192, 256, 512))
+    hidden: int = param(32, "Width", lo=4, hi=512, group="model", presets=(8, 16, 32, 64, 96, 128, 192, 256, 512))
     depth: int = param(2, "Hidden layers per coupling", lo=1, hi=8, group="model", slider=True)
     scale_bound: float = param(
         2.0,
@@ -60,10 +60,11 @@ class FlowConfig(TrainingConfig):
         group="model",
         help="ReLU makes s and t piecewise linear: sharp edges come easily (measured on the checkerboard).",
     )
-    # Measured on the checkerboard (2-core AMD EPYC, 205 steps/s): 3,000 steps at 4e-3 leave 6.8-7.6% of
-    # samples outside the cells in 14.5 s; the earlier 18,000 steps at 2e-3 were at 14-32% after 15 s.
+    # Measured on the checkerboard (2-core AMD EPYC, seeds 0-2): 16 couplings of width 32, 4,000 steps at 4e-3,
+    # leave 4.6-5.7% of samples outside the cells in 6-8 s; 8 of width 64 over 3,000 steps left 6.8-7.6% in
+    # 5.2 s and still 5.7% after 12,000 (depth helps the sharp edges more than width: README.md, Performance).
     lr: float = lr_param(4e-3)
-    steps: int = steps_param(3000)
+    steps: int = steps_param(4000)
 
 
 class NormalizingFlow(Method):

@@ -130,28 +130,30 @@ def tweedie_view(method: Diffusion, t: float, generator: torch.Generator, n: int
     return TweedieView(t, _np(xt), _np(method.denoise(xt, t)), exact)
 
 
-# Measured on the 2-core machine (seed 0, eight_gaussians, 8,000 steps, 4,000 samples): log-density
-# gap with 8 steps: reverse SDE 3.6 nats, DDPM 1.0, DDIM 1.1, probability-flow ODE (Heun) -0.09;
-# score error at t = 0.05 with the score target 73% (ε target 9%), gap 4.8 nats with the ODE.
+# Measured at the page defaults (seed 0, eight_gaussians, cosine schedule, 3,000 steps, 4,000 samples):
+# log-density gap / mode TV with 8 steps: reverse SDE 0.98 / 0.016, DDPM 0.08 / 0.055, DDIM 0.39 / 0.15,
+# probability-flow ODE (Heun) -0.04 / 0.022 (50 steps: 0.12, 0.005, 0.23, 0.05); score error at t = 0.05
+# with the score target 74% (ε target 34%; at t = 0.1: 73% and 13%), gap 4.1 nats with the ODE.
 PRESETS: dict[str, Preset] = {
     "sde_few": Preset(
         "Reverse SDE, 8 steps",
         {"sampler": "sde", "sampler_steps": 8},
         "With only 8 Euler–Maruyama steps the noise injected along the way is never removed: the samples stay "
-        "blurred around the modes (gap about 3.6 nats). Raise Sampler steps while it trains: no reset.",
+        "blurred around the modes (gap about 1 nat, against 0.1 at 50 steps). Raise Sampler steps while it "
+        "trains: no reset.",
     ),
     "ode_few": Preset(
         "Probability-flow ODE, 8 steps",
         {"sampler": "ode", "sampler_steps": 8},
-        "The same network, sampled by the deterministic ODE with 8 Heun steps, already reaches the "
-        "perfect-sampler level; the Samplers tab runs all four from the same noise (DDPM and DDIM about 1 nat "
-        "off at 8 steps).",
+        "The same network, sampled by the deterministic ODE with 8 Heun steps, already lands on the modes (gap "
+        "within 0.1 nats of its 50-step samples); the Samplers tab runs all four from the same noise (at 8 steps "
+        "DDIM puts the wrong mass on the modes, mode TV about 0.15, and the SDE blurs them).",
     ),
     "score_target": Preset(
         "Predicting the score",
         {"target": "score"},
         "The target −ε/σ_t grows without bound as t → 0, so the network fits small noise levels badly: drag the "
-        "noise level t towards 0 and the error map lights up (score error about 73% at t = 0.05, against 9% "
-        "for the ε target), and the samples come out smeared.",
+        "noise level t towards 0 and the error map lights up (score error about 74% at t = 0.05, against 34% "
+        "for the ε target, and 73% against 13% at t = 0.1), and the samples come out smeared (gap about 4 nats).",
     ),
 }

@@ -233,33 +233,33 @@ def setting_notes(config: FlowConfig, has_log_prob: bool) -> list[str]:
     return notes
 
 
-# Measured on the 2-core machine at these settings and seed 0 (README, Normalizing flows).
+# Measured on the 2-core machine at these settings over the page defaults, seed 0 (README, Normalizing flows).
 PRESETS: dict[str, Preset] = {
     "one_coupling": Preset(
         "One coupling",
         {"density": "two_gaussians", "n_layers": 1, "steps": 5000},
         "A single coupling never moves x₁, so x₁ stays N(0, 1): the two modes at x₁ = ±3 cannot appear and the "
         "NLL stalls about 4 nats above its floor H(p). Set K = 2 (0.3 nats above after 5,000 steps), then K = 4 "
-        "(0.01): each pair of couplings moves both coordinates once more.",
+        "(0.04): each pair of couplings moves both coordinates once more.",
     ),
     "sharp": Preset(
         "Checkerboard, ReLU couplings",
         {"density": "checkerboard", "activation": "relu"},
-        "The page's default: piecewise-linear s and t cut sharp cell edges. After 18,000 steps (about 30 s here) "
-        "3-8% of the samples fall outside the black cells and the NLL ends 0.07-0.15 nats above log 32. Watch "
-        "the noise grid fold, coupling after coupling.",
+        "The page's default: piecewise-linear s and t cut sharp cell edges. After the 4,000 steps 4.5-6% of the "
+        "samples fall outside the black cells and the NLL ends about 0.1 nats above log 32. Watch the noise grid "
+        "fold, coupling after coupling.",
     ),
     "smooth": Preset(
         "Checkerboard, SiLU couplings",
         {"density": "checkerboard", "activation": "silu"},
-        "The same flow with smooth SiLU conditioners: the cell edges stay slanted and blurred, and 10-15% of the "
-        "samples fall outside the cells after as many steps (ReLU: 3-8%).",
+        "The same flow with smooth SiLU conditioners: the cell edges stay slanted and blurred, and about 15% of the "
+        "samples fall outside the cells after as many steps (ReLU: 4.5-6%).",
     ),
     "bridges": Preset(
         "Eight modes: bridges",
         {"density": "eight_gaussians"},
         "An invertible, continuous f cannot tear N(0, I) into eight pieces: thin bridges of mass stay between "
-        "the modes. Each mode gets its share (mode TV about 0.015) and the NLL comes within 0.1 nats of H(p), "
-        "yet the log-density gap stays near 0.4 nats: those bridges.",
+        "the modes. Each mode gets its share (mode TV about 0.025) and the NLL comes within 0.15 nats of H(p), "
+        "yet the log-density gap stays near 0.6 nats: those bridges.",
     ),
 }
