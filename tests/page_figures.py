@@ -15,7 +15,7 @@ def chart_payloads(at) -> list[dict]:
 
 def plotly_figures(at) -> list[dict]:
     """Every Plotly figure dict on the page, in page order; each of its traces is one the page's plotly.js
-    (the cartesian bundle, `explorer.ui.assets`) can draw."""
+    (the partial bundle, `explorer.ui.assets`) can draw."""
     figures = [p["spec"] for p in chart_payloads(at)]
     kinds = {trace.get("type", "scatter") for fig in figures for trace in fig.get("data", [])}
     assert kinds <= assets.TRACE_TYPES, f"traces the page's plotly.js cannot draw: {kinds - assets.TRACE_TYPES}"

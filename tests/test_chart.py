@@ -188,8 +188,9 @@ def test_plotly_js_is_served_once_per_browser_with_long_lived_caching() -> None:
         assert status == 200 and head["cache-control"] == "public, max-age=31536000, immutable"
         assert head["content-encoding"] == "gzip" and head["content-type"].startswith("text/javascript")
         text = gzip.decompress(body).decode()
-        assert "plotly.js (cartesian - minified) v4.1.1" in text[:200] and "window.Plotly = Plotly" in text
-        assert len(body) < 0.4 * len(text)  # 1.5 MB as about 0.5 MB on the wire
+        assert "plotly.js (explorer: scatter, bar, heatmap - minified) v4.1.1" in text[:200]
+        assert '"use strict";var Plotly=' in text[:400]  # a classic script's top-level var: window.Plotly
+        assert len(body) < 0.4 * len(text)  # 1.2 MB as about 0.4 MB on the wire
     status, head, body = _get(f"/{assets.PREFIX}/{assets.PLOTLY}")
     assert status == 200 and "content-encoding" not in head and body.startswith(b"/**")
     assert _get(f"/{assets.PREFIX}/secrets.txt")[0] == 404

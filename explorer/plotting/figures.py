@@ -68,7 +68,7 @@ def scatter(
     x, y = _xy(points)
     marker = {"size": size, "opacity": opacity, "color": color if isinstance(color, str) else list(color)}
     return {
-        "type": "scatter",  # SVG at any size: the page's plotly.js is the cartesian bundle (no WebGL traces)
+        "type": "scatter",  # SVG at any size: the page's plotly.js has no WebGL traces (explorer.ui.assets)
         "mode": "markers",
         "x": x,
         "y": y,
@@ -261,11 +261,11 @@ def animated(
     fig["layout"]["sliders"] = [
         {
             "active": 0,
-            "x": 0.22,
-            "len": 0.78,
+            "x": 0.3,  # clear of the Play / Pause buttons (about 150 px) down to a plot 500 px wide
+            "len": 0.7,
             "y": -0.06,
             "yanchor": "top",
-            "currentvalue": {"prefix": slider_prefix, "font": {"size": 12}},
+            "currentvalue": {"prefix": slider_prefix, "font": {"size": 12}, "xanchor": "right"},
             "steps": [
                 {
                     "label": name,

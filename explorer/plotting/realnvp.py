@@ -187,9 +187,7 @@ def layers_animation(view: LayersView, inverse: bool = False, lim: float = 6.0, 
     labels = [f"{p:.2f}".rstrip("0").rstrip(".") for p in stops]
     title = "Data → noise through f⁻¹ (couplings K … 1)" if inverse else "Noise → data through f (couplings 1 … K)"
     prefix = "undone: " if inverse else "layers: "
-    fig = animated(base, [frame(p) for p in stops], labels, title, lim, 560, duration_ms, prefix)
-    fig["layout"]["sliders"][0]["currentvalue"]["xanchor"] = "right"  # clear of the Play / Pause buttons
-    return fig
+    return animated(base, [frame(p) for p in stops], labels, title, lim, 560, duration_ms, prefix)
 
 
 def nll_chart(

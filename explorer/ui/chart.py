@@ -12,9 +12,9 @@ Every Plotly figure of the app goes to `plotly_chart.js` (Streamlit's components
   (`in_place`) each chart is keyed by its place, so the component keeps its Plotly chart and redraws it
   with `Plotly.react`.
 - **One plotly.js per page, cached.** The component runs in the app's page (no iframe) and loads the
-  cartesian plotly.js bundle once for all charts, from the app's own route with long-lived caching
-  (`explorer.ui.assets`). Before: an iframe per live chart fetched the full 4.8 MB plotly.js, uncached, and
-  parsed it once per chart; the static charts loaded Streamlit's own copy beside them.
+  app's partial plotly.js bundle (scatter, bar, heatmap) once for all charts, from the app's own route with
+  long-lived caching (`explorer.ui.assets`). Before: an iframe per live chart fetched the full 4.8 MB
+  plotly.js, uncached, and parsed it once per chart; the static charts loaded Streamlit's own copy beside them.
 
 With EXPLORER_CHECK_FIGURES=1 (the test suite sets it) every figure goes through plotly's validation.
 """

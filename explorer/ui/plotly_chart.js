@@ -2,7 +2,7 @@
 // components-v2 module, run in the app's own page (no iframe). Each call brings the newest figure as
 // bytes of JSON {spec, config, height, place, plotly, chunk}; the chart's div is created once per element and redrawn with
 // Plotly.react, the newest figure winning when several arrive during one redraw. plotly.js is loaded once
-// per page for every chart: the app's cartesian bundle (`plotly`, served by app.py with long-lived caching),
+// per page for every chart: the app's partial bundle (`plotly`, served by app.py with long-lived caching),
 // else, where the app runs without that route, the plotly.js inside Streamlit's own PlotlyChart chunk.
 // A chart whose payload has `draw` ({tool, radius, count}) is the drawing canvas (explorer/ui/draw.py): a
 // press or drag over the plot area sprays `count` points uniformly in a disc of `radius` (data units) at

@@ -1,0 +1,22 @@
+// Bundles entry.js as plotly.js's own build does (esbuild-config.js of plotly.js 4.1.1), minified, into argv[2].
+const esbuild = require('esbuild');
+const version = require('plotly.js/package.json').version;
+
+esbuild
+  .build({
+    entryPoints: ['./entry.js'],
+    outfile: process.argv[2],
+    format: 'iife',
+    globalName: 'Plotly',
+    bundle: true,
+    minify: true,
+    legalComments: 'none',
+    banner: {
+      js: `/**\n* plotly.js (explorer: scatter, bar, heatmap - minified) v${version}\n* Copyright 2012-2026, Plotly, Inc.\n* All rights reserved.\n* Licensed under the MIT license (plotly.js-LICENSE)\n*/`,
+    },
+    define: { global: 'window', 'define.amd': 'false', 'process.env.NODE_DEBUG': 'false' },
+    loader: { '.css': 'empty' }, // maplibre's stylesheet, for map traces only
+    target: 'es2016',
+    logLevel: 'info',
+  })
+  .catch(() => process.exit(1));
