@@ -439,7 +439,8 @@ def test_drawn_data_trains_flow_matching_where_it_was_drawn(server, browser) -> 
     assert (drawn[:, 1] > 0.5).mean() > 0.3 and (drawn[:, 1] < -0.5).mean() > 0.3, "two strokes, above and below"
     page.get_by_role("button", name="Use this drawing").click()
     page.locator("[data-testid=stDialog]").wait_for(state="detached", timeout=30_000)
-    assert "density=drawn" in page.url
+    # the share link follows with the rerun's query parameters, which may land after the dialog has closed
+    page.wait_for_function("() => location.search.includes('density=drawn')", timeout=30_000)
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Finished.").first.wait_for(timeout=120_000)
     page.wait_for_timeout(1500)  # the samples of the last step reach the live chart

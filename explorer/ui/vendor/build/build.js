@@ -10,7 +10,7 @@ esbuild
     globalName: 'Plotly',
     bundle: true,
     minify: true,
-    legalComments: 'none',
+    legalComments: 'eof', // keeps the bundled packages' own license notices
     banner: {
       js: `/**\n* plotly.js (explorer: scatter, bar, heatmap - minified) v${version}\n* Copyright 2012-2026, Plotly, Inc.\n* All rights reserved.\n* Licensed under the MIT license (plotly.js-LICENSE)\n*/`,
     },
