@@ -1,11 +1,13 @@
-// Bundles entry.js as plotly.js's own build does (esbuild-config.js of plotly.js 4.1.1), minified, into argv[2].
+// Bundles entry.js as plotly.js's own build does (esbuild-config.js of plotly.js 4.1.1), minified, into
+// ../plotly-explorer-<version>.min.js: a new version gets a new name (explorer/ui/assets.py, PLOTLY, must follow).
+const path = require('path');
 const esbuild = require('esbuild');
 const version = require('plotly.js/package.json').version;
 
 esbuild
   .build({
     entryPoints: ['./entry.js'],
-    outfile: process.argv[2],
+    outfile: path.join(__dirname, '..', `plotly-explorer-${version}.min.js`),
     format: 'iife',
     globalName: 'Plotly',
     bundle: true,
