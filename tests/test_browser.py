@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 from serve import server_log, streamlit_server
 
+from explorer.methods import FlowMatchingConfig
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
@@ -395,8 +397,9 @@ def _assert_app_navigation(page, titles: list[str]) -> None:
 
 
 _CANVAS = "[data-testid=stDialog] .explorer-plotly-chart"
-_TRACE_XY = """([selector, prefix]) => {
+_TRACE_XY = """([selector, prefix, title]) => {
     for (const div of document.querySelectorAll(selector)) {
+        if (title && !(div._fullLayout?.title?.text || "").includes(title)) continue;
         for (const trace of div.data || []) {
             const named = (trace.name || "").startsWith(prefix);
             if (named && trace.x.length) return [Array.from(trace.x), Array.from(trace.y)];
@@ -443,9 +446,12 @@ def test_drawn_data_trains_flow_matching_where_it_was_drawn(server, browser) -> 
     page.wait_for_function("() => location.search.includes('density=drawn')", timeout=30_000)
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Finished.").first.wait_for(timeout=120_000)
-    page.wait_for_timeout(1500)  # the samples of the last step reach the live chart
+    # the live samples chart of the last step (not another chart's model trace, such as the probability
+    # path's particles at t = 0, which a chart still being redrawn by the final rerun would let through)
+    last = [".explorer-plotly-chart", "model", f"Samples at step {FlowMatchingConfig().steps:,}"]
+    page.wait_for_function(f"() => ({_TRACE_XY})({json.dumps(last)}) !== null", timeout=30_000)
     _no_exception(page)
-    samples = np.array(page.evaluate(_TRACE_XY, [".explorer-plotly-chart", "model"])).T
+    samples = np.array(page.evaluate(_TRACE_XY, last)).T
     nearest = np.sqrt(((samples[:, None, :] - drawn[None]) ** 2).sum(-1)).min(1)
     near = float((nearest < 0.5).mean())
     print(f"drawn {len(drawn)} points in two strokes; {100 * near:.0f}% of {len(samples)} samples within 0.5 of them")
