@@ -58,7 +58,8 @@ def test_network_evaluations_per_sample_as_documented(tiny: list[FamilyResult]) 
     assert {r.family: r.nfe for r in tiny} == {"flow_matching": 100, "gan": 1, "flow": 1}
     assert evaluations_per_sample("flow_matching", FlowMatchingConfig(integrator="euler", sampler_steps=10))[0] == 10
     assert evaluations_per_sample("flow_matching", FlowMatchingConfig(integrator="heun", sampler_steps=8))[0] == 16
-    assert evaluations_per_sample("diffusion", DiffusionConfig())[0] == 100  # 50 Heun steps of the ODE
+    assert evaluations_per_sample("diffusion", DiffusionConfig())[0] == 200  # 200 reverse-SDE steps, one each
+    assert evaluations_per_sample("diffusion", DiffusionConfig(sampler="ode", sampler_steps=50))[0] == 100  # Heun
     assert evaluations_per_sample("diffusion", DiffusionConfig(sampler="ddpm", sampler_steps=30))[0] == 30
     assert evaluations_per_sample("gan", GANConfig()) == (1, "generator, once")
     assert "16 couplings" in evaluations_per_sample("flow", FAMILIES["flow"].config())[1]

@@ -52,7 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (the app uses 1)")
-    parser.add_argument("--n-samples", type=int, default=4000)
+    parser.add_argument("--n-samples", type=int, default=4000, help="samples for the energy distance, --samples-out")
+    parser.add_argument(
+        "--quality-samples",
+        type=int,
+        default=20_000,
+        help="samples for the exact metrics (log-density gap, mode TV, checkerboard cells)",
+    )
     parser.add_argument("--n-chains", type=int, default=4000, help="langevin: number of chains")
     parser.add_argument("--samples-out", default="")
     parser.add_argument("--field-out", default="")
