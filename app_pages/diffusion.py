@@ -105,10 +105,7 @@ if tab_samp.open:
         chart.plotly(st, samplers_fig)
         export.animation_downloads(samplers_fig, "diffusion-samplers", f"{KEY}.samplers")
         st.dataframe(dplot.samplers_table(sv), hide_index=True)
-        st.caption(
-            "All four start from the same noise. Quality on 1,000 samples; the perfect-sampler levels are on "
-            "the quality curves above. DDIM uses the sidebar's eta."
-        )
+        st.caption(views.samplers_caption(config.noise_schedule))
 if tab_tw.open:
     with tab_tw:
         t_tw = st.slider("noise level t", 0.05, 1.0, step=0.05, key=f"{KEY}.tw")

@@ -51,3 +51,15 @@ def test_changing_the_target_resets_with_a_notice() -> None:
     assert not at.exception
     assert _session(at).step_count == 0
     assert any("reset" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(("schedule", "explained"), [("cosine", True), ("linear", False)])
+def test_the_samplers_tab_says_why_ddim_trails_under_the_cosine_schedule(schedule: str, explained: bool) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["df.tab"] = "Samplers side by side"
+    at.query_params["noise_schedule"] = schedule
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = " ".join(c.value for c in at.caption)
+    assert "All four start from the same noise" in captions
+    assert ("DDIM's first steps divide" in captions) is explained
