@@ -75,9 +75,16 @@ def resolve_device(requested: str) -> DeviceChoice:
 
 
 def configure_threads(threads: int = TRAINING_THREADS) -> None:
-    """Set torch's intra-op thread count (process-wide) to the training policy."""
+    """The CPU policy of a thread that trains: torch's intra-op thread count (process-wide) set to the training
+    policy, and denormal floats flushed to zero on the calling thread (`torch.set_flush_denormal`, x86 FTZ/DAZ;
+    it returns False and changes nothing where unsupported).
+
+    Denormals: values below 1.2e-38 in float32 (in Adam's second moments, in SiLU's far tails) run many times
+    slower on x86. Measured on the diffusion defaults, seed 2, on a 2-core AMD EPYC: 1,457-1,471 steps/s
+    flushed against 1,212-1,375 not, with the same samples to the digit (README.md, Performance)."""
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
 
 
 def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import torch
 
 from explorer.device import (
     DEVICE_OPTIONS,
     available_devices,
+    configure_threads,
     describe_device,
     make_generator,
     resolve_device,
@@ -79,3 +82,24 @@ def test_make_generator_lives_on_the_requested_device(device):
     x = torch.rand(4, generator=generator, device=device)
     y = torch.rand(4, generator=make_generator(0, device), device=device)
     assert torch.equal(x, y)
+
+
+def test_a_training_thread_flushes_denormals_to_zero() -> None:
+    """configure_threads() turns on FTZ/DAZ in the thread that calls it (each training thread does): a float32
+    denormal then reads as zero. The thread starts with the flush off, to show the check can fail."""
+    seen: dict[str, float] = {}
+
+    def train_thread() -> None:
+        if not torch.set_flush_denormal(False):
+            seen["unsupported"] = 1.0
+            return
+        seen["before"] = float(torch.tensor([1e-39]) * 1.0)
+        configure_threads()
+        seen["after"] = float(torch.tensor([1e-39]) * 1.0)
+
+    thread = threading.Thread(target=train_thread)
+    thread.start()
+    thread.join()
+    if "unsupported" in seen:
+        pytest.skip("this CPU has no denormal flushing (not x86 with SSE3)")
+    assert seen["before"] > 0.0 and seen["after"] == 0.0
