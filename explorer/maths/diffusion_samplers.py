@@ -44,16 +44,17 @@ def _noise(x: Tensor, generator: torch.Generator | None) -> Tensor:
     return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
 
 
-def _abar(schedule: VPSchedule, t: float) -> float:
-    return float(schedule.abar(t))
+def _grid(schedule: VPSchedule, steps: int) -> tuple[list[float], list[float]]:
+    """The times 1 = t_0 > ... > t_steps = 0 and abar at each, in one vectorised call (not one per step)."""
+    times = torch.linspace(1.0, 0.0, steps + 1)
+    return times.tolist(), schedule.abar(times).tolist()
 
 
 @torch.no_grad()
 def ddpm(eps_fn: EpsFn, schedule: VPSchedule, x_T: Tensor, steps: int, generator: torch.Generator | None) -> Tensor:
-    times = torch.linspace(1.0, 0.0, steps + 1).tolist()
+    times, abars = _grid(schedule, steps)
     x, path = x_T, [x_T]
-    for t, s in zip(times[:-1], times[1:], strict=True):
-        ab_t, ab_s = _abar(schedule, t), _abar(schedule, s)
+    for t, ab_t, ab_s in zip(times[:-1], abars[:-1], abars[1:], strict=True):
         a_ts = ab_t / ab_s
         b_ts = 1.0 - a_ts
         mean = (x - b_ts / math.sqrt(1.0 - ab_t) * eps_fn(x, t)) / math.sqrt(a_ts)
@@ -67,10 +68,9 @@ def ddpm(eps_fn: EpsFn, schedule: VPSchedule, x_T: Tensor, steps: int, generator
 def ddim(
     eps_fn: EpsFn, schedule: VPSchedule, x_T: Tensor, steps: int, generator: torch.Generator | None, eta: float = 0.0
 ) -> Tensor:
-    times = torch.linspace(1.0, 0.0, steps + 1).tolist()
+    times, abars = _grid(schedule, steps)
     x, path = x_T, [x_T]
-    for t, s in zip(times[:-1], times[1:], strict=True):
-        ab_t, ab_s = _abar(schedule, t), _abar(schedule, s)
+    for t, ab_t, ab_s in zip(times[:-1], abars[:-1], abars[1:], strict=True):
         eps = eps_fn(x, t)
         x0 = (x - math.sqrt(1.0 - ab_t) * eps) / math.sqrt(ab_t)
         c = eta * math.sqrt((1.0 - ab_s) / (1.0 - ab_t)) * math.sqrt(max(1.0 - ab_t / ab_s, 0.0))
@@ -86,10 +86,11 @@ def reverse_sde(
     eps_fn: EpsFn, schedule: VPSchedule, x_T: Tensor, steps: int, generator: torch.Generator | None
 ) -> Tensor:
     h = (1.0 - T_MIN) / steps
+    times = [1.0 - i * h for i in range(steps)]
+    grid = torch.tensor(times)
+    betas, sigmas = schedule.beta(grid).tolist(), schedule.sigma(grid).tolist()
     x, path = x_T, [x_T]
-    for i in range(steps):
-        t = 1.0 - i * h
-        beta, sigma = float(schedule.beta(t)), float(schedule.sigma(t))
+    for t, beta, sigma in zip(times, betas, sigmas, strict=True):
         score = -eps_fn(x, t) / sigma
         x = x + h * (0.5 * beta * x + beta * score) + math.sqrt(beta * h) * _noise(x, generator)
         path.append(x)
