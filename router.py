@@ -4,11 +4,11 @@ server around it is app.py."""
 
 import streamlit as st
 
-from explorer.device import configure_threads
+from explorer.device import configure_training_thread
 from explorer.methods import FAMILIES
 from explorer.ui.presentation import presentation_switch
 
-configure_threads()
+configure_training_thread()
 st.set_page_config(page_title="Generative Models Explorer", page_icon=":material/blur_on:", layout="wide")
 
 PAGES = {

@@ -74,7 +74,7 @@ def resolve_device(requested: str) -> DeviceChoice:
     return DeviceChoice(choice, torch.device("cpu"), f"{prefix} on this machine: running on the CPU instead.")
 
 
-def configure_threads(threads: int = TRAINING_THREADS) -> None:
+def configure_training_thread(threads: int = TRAINING_THREADS) -> None:
     """The CPU policy of a thread that trains: torch's intra-op thread count (process-wide) set to the training
     policy, and denormal floats flushed to zero on the calling thread (`torch.set_flush_denormal`, x86 FTZ/DAZ;
     it returns False and changes nothing where unsupported).

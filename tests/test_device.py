@@ -10,7 +10,7 @@ import torch
 from explorer.device import (
     DEVICE_OPTIONS,
     available_devices,
-    configure_threads,
+    configure_training_thread,
     describe_device,
     make_generator,
     resolve_device,
@@ -85,7 +85,7 @@ def test_make_generator_lives_on_the_requested_device(device):
 
 
 def test_a_training_thread_flushes_denormals_to_zero() -> None:
-    """configure_threads() turns on FTZ/DAZ in the thread that calls it (each training thread does): a float32
+    """configure_training_thread() turns on FTZ/DAZ in the thread that calls it (each training thread does): a float32
     denormal then reads as zero. The thread starts with the flush off, to show the check can fail."""
     seen: dict[str, float] = {}
 
@@ -94,7 +94,7 @@ def test_a_training_thread_flushes_denormals_to_zero() -> None:
             seen["unsupported"] = 1.0
             return
         seen["before"] = float(torch.tensor([1e-39]) * 1.0)
-        configure_threads()
+        configure_training_thread()
         seen["after"] = float(torch.tensor([1e-39]) * 1.0)
 
     thread = threading.Thread(target=train_thread)

@@ -22,14 +22,14 @@ import json
 import math
 import sys
 
-from explorer.device import configure_threads
+from explorer.device import configure_training_thread
 from explorer.methods import FAMILIES
 
 UNTRAINED = {"langevin": "explorer.bench.langevin"}  # benches of pages that train nothing: `run_from_args(args)`
 
 
 def run(args: argparse.Namespace) -> dict:
-    configure_threads(args.threads)
+    configure_training_thread(args.threads)
     if args.family in FAMILIES:
         from explorer.bench import trained
 

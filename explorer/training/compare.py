@@ -31,7 +31,7 @@ import numpy as np
 
 from explorer.configs import TrainingConfig, param
 from explorer.data.densities import Density
-from explorer.device import DEVICE_OPTIONS, configure_threads
+from explorer.device import DEVICE_OPTIONS, configure_training_thread
 from explorer.methods import FAMILIES, Method
 from explorer.training.sampling_cost import evaluations_per_sample, sampling_seconds, synchronize
 from explorer.training.session import DIVERGED, FINISHED, RUNNING, TrainingSession
@@ -204,7 +204,7 @@ class Comparison:
 
         The whole comparison holds one of the server's training slots (`explorer.training.slots`), so that
         every family's budget is uninterrupted time; it waits its turn first, like a page does."""
-        configure_threads()
+        configure_training_thread()
         self._status = RUNNING
         while not self.slots.acquire(self, timeout=SLICE_S):
             if self._stop.is_set() or self._unwatched():

@@ -26,7 +26,7 @@ import torch
 
 from explorer.configs import TrainingConfig, clamp, learning_rate, needs_reset
 from explorer.data.densities import DENSITIES, Density, get_density
-from explorer.device import DeviceChoice, configure_threads, make_generator, resolve_device
+from explorer.device import DeviceChoice, configure_training_thread, make_generator, resolve_device
 from explorer.maths.metrics import QualityMeter
 from explorer.methods import FAMILIES, Method
 
@@ -160,7 +160,7 @@ class TrainingSession:
     def _build(self) -> None:
         self._repair_density_names()
         cfg = self.config
-        configure_threads()
+        configure_training_thread()
         self.device_choice: DeviceChoice = resolve_device(cfg.device)
         self.density = get_density(cfg.density, self.custom_densities)
         self.method: Method = self._make_method()

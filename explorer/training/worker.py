@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 
-from explorer.device import configure_threads
+from explorer.device import configure_training_thread
 from explorer.training.session import TrainingSession
 from explorer.training.slots import QUANTUM_S, SLOTS, TrainingSlots
 
@@ -65,7 +65,7 @@ class TrainingWorker:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
-        configure_threads()
+        configure_training_thread()
         try:
             while self.session.running and not self._idle():
                 if self.slots.acquire(self, timeout=self.slice_s):
