@@ -122,12 +122,12 @@ class Diffusion(RegressionMethod):
     def eps(self, x: Tensor, t: float) -> Tensor:
         """eps_hat(x, t) `[n, 2]`, converted from whatever the network predicts."""
         out = self.optimizer.predict(self.net.features(x, t), ema=self.config.ema)
-        alpha, sigma = float(self.schedule.alpha(t)), float(self.schedule.sigma(t))
+        if self.config.target == "eps":  # the default: no schedule lookup in the samplers' inner loop
+            return out
+        sigma = float(self.schedule.sigma(t))
         if self.config.target == "score":
             return -sigma * out
-        if self.config.target == "x0":
-            return x0_to_eps(x, out, alpha, sigma)
-        return out
+        return x0_to_eps(x, out, float(self.schedule.alpha(t)), sigma)
 
     def score(self, x: Tensor, t: float) -> Tensor:
         """Learned grad log p_t(x) = -eps_hat / sigma_t, `[n, 2]`."""
