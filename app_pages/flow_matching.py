@@ -54,6 +54,12 @@ config = scaffold.sidebar_config(
 presets.preset_bar(FAMILY, KEY, FlowMatchingConfig(), views.PRESETS, config)
 session = scaffold.training_session(FAMILY, KEY, config)
 method = session.method
+SAMPLER = "SDE" if method.stochastic else "ODE"
+if config.sampler == "sde" and not method.stochastic:
+    st.info(
+        "The SDE sampler needs the N(0, I) source and independent coupling (its score is Tweedie's formula, "
+        "−E[x₀ | x] / σ_t); these samples follow the ODE."
+    )
 
 
 def render_view(snap) -> None:
@@ -65,7 +71,7 @@ def render_view(snap) -> None:
     plot_config = scaffold.plot_config(snap)
     chart.plotly(
         left,
-        fmplot.samples_figure(snap.samples[:LIVE_POINTS], data, f"Samples at step {snap.samples_step:,}"),
+        fmplot.samples_figure(snap.samples[:LIVE_POINTS], data, f"Samples at step {snap.samples_step:,} ({SAMPLER})"),
         config=plot_config,
     )
     with right:

@@ -11,7 +11,7 @@ from explorer.device import make_generator
 from explorer.maths.exact import MixturePath
 from explorer.maths.metrics import log_density_gap, mode_tv
 from explorer.maths.paths import PATHS, CosinePath, LinearPath
-from explorer.maths.samplers import integrate
+from explorer.maths.samplers import integrate, integrate_sde
 
 TIMES = [0.05, 0.3, 0.5, 0.7, 0.95]
 
@@ -124,6 +124,41 @@ def test_exact_velocity_carries_noise_onto_eight_gaussians(eight, reference, pat
     assert mode_tv(x1, eight) < 0.04
     # and the source really was noise: the same metrics reject it
     assert log_density_gap(x0.cpu(), eight, reference) > 5
+
+
+@pytest.mark.parametrize("path_name", sorted(PATHS))
+def test_source_mean_from_the_velocity_is_the_posterior_mean_and_gives_the_score(eight, path_name):
+    # E[x0 | x] = (alpha v - alpha' x) / (alpha sigma' - alpha' sigma), and -E[x0 | x] / sigma_t = grad log p_t
+    truth = MixturePath(eight, PATHS[path_name]())
+    for t in (0.1, 0.5, 0.9):
+        x = truth.marginal(t).sample(500, make_generator(3)).double()
+        x0_mean = truth.path.source_mean(x, truth.velocity(x, t), t)
+        torch.testing.assert_close(x0_mean, truth.posterior_means(x, t)[0], atol=1e-8, rtol=1e-8)
+        torch.testing.assert_close(-x0_mean / float(truth.path.sigma(t)), truth.score(x, t), atol=1e-7, rtol=1e-7)
+
+
+@pytest.mark.parametrize("path_name", sorted(PATHS))
+def test_the_sde_with_the_exact_score_keeps_the_ode_marginals(eight, reference, path_name):
+    # dx = [v - eps E[x0 | x]] dt + sqrt(2 eps sigma_t) dW carries N(0, I) onto the data for any eps
+    truth = MixturePath(eight, PATHS[path_name]())
+    path = truth.path
+
+    def drift(eps):
+        return lambda x, t: truth.velocity(x, t) - eps * path.source_mean(x, truth.velocity(x, t), t)
+
+    g = make_generator(0)
+    x0 = torch.randn(4000, 2, generator=g)
+    x1 = integrate_sde(drift(1.0), lambda t: (2 * max(float(path.sigma(t)), 0.0)) ** 0.5, x0, 100, g)[-1]
+    # measured (linear, 20,000 samples): gap 0.018, TV 0.004 (the ODE: 0.011, 0.008); perfect: |gap| < 0.04
+    assert abs(log_density_gap(x1, eight, reference)) < 0.06
+    assert mode_tv(x1, eight) < 0.04
+    # without the score term the noise spreads the samples: the same check fails
+    spread = integrate_sde(truth.velocity, lambda t: (2 * max(float(path.sigma(t)), 0.0)) ** 0.5, x0, 100, g)[-1]
+    assert log_density_gap(spread, eight, reference) > 0.3
+    # eps = 0 is the ODE with Euler steps
+    torch.testing.assert_close(
+        integrate_sde(drift(0.0), lambda t: 0.0, x0, 50)[-1], integrate(truth.velocity, x0, 50, "euler")[-1]
+    )
 
 
 def test_exact_velocity_transports_data_to_data(eight, reference):

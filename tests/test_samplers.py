@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from explorer.maths.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
+from explorer.device import make_generator
+from explorer.maths.samplers import EVALS_PER_STEP, INTEGRATORS, integrate, integrate_sde
 
 
 def _decay(x: torch.Tensor, t: float) -> torch.Tensor:
@@ -70,3 +71,17 @@ def test_evals_per_step_counts_field_calls():
 
 def test_nonpositive_step_counts_take_one_step():
     assert integrate(_decay, torch.ones(1, 1), 0).shape == (2, 1, 1)
+
+
+def test_euler_maruyama_matches_the_ornstein_uhlenbeck_moments():
+    # dx = -x dt + sqrt(2) dW from x0 = 3: mean 3 e^-t, variance 1 - e^-2t at t = 1
+    g = make_generator(0)
+    x = integrate_sde(lambda x, t: -x, lambda t: math.sqrt(2), torch.full((20_000, 1), 3.0), 400, g)
+    assert x.shape == (401, 20_000, 1)
+    assert float(x[-1].mean()) == pytest.approx(3 * math.exp(-1), abs=0.03)
+    assert float(x[-1].var()) == pytest.approx(1 - math.exp(-2), abs=0.03)
+    # without noise it is Euler's method
+    torch.testing.assert_close(
+        integrate_sde(lambda x, t: -x, lambda t: 0.0, torch.ones(4, 1), 10),
+        integrate(lambda x, t: -x, torch.ones(4, 1), 10, "euler"),
+    )

@@ -43,6 +43,18 @@ class GaussianPath:
         """Conditional velocity d/dt x_t = alpha'_t x1 + sigma'_t x0, `[n, 2]`."""
         return self.d_alpha(t) * x1 + self.d_sigma(t) * x0
 
+    def source_mean(self, x: Tensor, velocity: Tensor, t: float) -> Tensor:
+        """E[x0 | x_t = x] `[n, d]` from the marginal velocity v(x, t) = E[alpha'_t x1 + sigma'_t x0 | x_t = x].
+
+        Eliminating E[x1 | x] with x = alpha_t E[x1 | x] + sigma_t E[x0 | x] gives
+
+            E[x0 | x] = (alpha_t v - alpha'_t x) / (alpha_t sigma'_t - alpha'_t sigma_t),
+
+        and for x0 ~ N(0, I) independent of x1 (Tweedie) the score is grad log p_t(x) = -E[x0 | x] / sigma_t.
+        """
+        a, s, da, ds = (float(f(t)) for f in (self.alpha, self.sigma, self.d_alpha, self.d_sigma))
+        return (a * velocity - da * x) / (a * ds - da * s)
+
 
 class LinearPath(GaussianPath):
     """CondOT / rectified-flow path: alpha_t = t, sigma_t = 1 - t, target x1 - x0."""

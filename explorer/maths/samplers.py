@@ -1,9 +1,10 @@
-"""ODE integrators over plain callables `field(x: [n, d], t: float) -> [n, d]`.
+"""ODE integrators over plain callables `field(x: [n, d], t: float) -> [n, d]`, and Euler-Maruyama for SDEs.
 
 Each returns the trajectory `[steps + 1, n, d]` on a uniform grid from t0 to t1:
     Euler     x' = x + h f(x, t)
     midpoint  x' = x + h f(x + h/2 f(x, t), t + h/2)
     Heun      x~ = x + h f(x, t);  x' = x + h/2 (f(x, t) + f(x~, t + h))
+    Euler-Maruyama (dx = f(x, t) dt + g(t) dW)  x' = x + h f(x, t) + sqrt(h) g(t) z,  z ~ N(0, I)
 """
 
 from __future__ import annotations
@@ -50,5 +51,33 @@ def integrate(
     x = x0
     for i in range(steps):
         x = step(field, x, t0 + i * h, h)
+        path.append(x)
+    return torch.stack(path)
+
+
+@torch.no_grad()
+def integrate_sde(
+    drift: Field,
+    noise: Callable[[float], float],
+    x0: Tensor,
+    steps: int,
+    generator: torch.Generator | None = None,
+    t0: float = 0.0,
+    t1: float = 1.0,
+) -> Tensor:
+    """Euler-Maruyama for dx = drift(x, t) dt + noise(t) dW from x(t0) = x0; the trajectory `[steps + 1, n, d]`.
+
+    The last step adds no noise, so the samples at t1 are the drift's mean prediction from t1 - h.
+    """
+    steps = max(1, int(steps))
+    h = (t1 - t0) / steps
+    path = [x0]
+    x = x0
+    for i in range(steps):
+        t = t0 + i * h
+        x = x + h * drift(x, t)
+        if i < steps - 1:
+            z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            x = x + (abs(h) ** 0.5 * noise(t)) * z
         path.append(x)
     return torch.stack(path)

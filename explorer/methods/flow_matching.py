@@ -29,11 +29,12 @@ from explorer.maths.coupling import COUPLINGS, pair
 from explorer.maths.exact import MixturePath
 from explorer.maths.paths import PATHS
 from explorer.maths.samplers import EVALS_PER_STEP as ODE_EVALS
-from explorer.maths.samplers import INTEGRATORS, integrate
+from explorer.maths.samplers import INTEGRATORS, integrate, integrate_sde
 from explorer.methods.base import RegressionMethod
 
 OT_DATA_BLOCK = 8  # batches per data block with minibatch OT
 TIME_SAMPLING = ("late", "uniform")
+SAMPLERS = ("sde", "ode")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,9 +76,29 @@ class FlowMatchingConfig(TrainingConfig):
     depth: int = param(3, "Hidden layers", lo=1, hi=8, group="model", slider=True)
     ema: bool = param(True, "Sample with the EMA of the weights", live=True, group="training")
     ema_decay: float = param(0.995, "EMA decay", live=True, lo=0.9, hi=0.99999, group="training")
-    integrator: str = param("midpoint", "Integrator", live=True, choices=tuple(INTEGRATORS), group="sampler")
+    sampler: str = param(
+        "sde",
+        "Sampler",
+        live=True,
+        choices=SAMPLERS,
+        group="sampler",
+        help="sde: the flow plus Langevin noise, dx = [v - ε E[x₀|x]] dt + √(2εσ_t) dW, with the same p_t "
+        "(needs the N(0, I) source and independent coupling; else the ODE). ode: dx/dt = v with the integrator.",
+    )
+    noise: float = param(
+        1.0,
+        "SDE noise ε",
+        live=True,
+        lo=0.0,
+        hi=5.0,
+        group="sampler",
+        slider=True,
+        help="g_t² = 2εσ_t: 0 is the probability-flow ODE (Euler); more noise corrects more of the learned "
+        "field's error, but multiplies it by more too.",
+    )
+    integrator: str = param("midpoint", "Integrator (ODE)", live=True, choices=tuple(INTEGRATORS), group="sampler")
     sampler_steps: int = param(
-        50,
+        100,
         "Sampler steps",
         live=True,
         lo=1,
@@ -171,14 +192,51 @@ class FlowMatching(RegressionMethod):
         field = self.sampling_field(guided)
         return integrate(field, x0.to(self.device), steps or cfg.sampler_steps, method or cfg.integrator)
 
+    @property
+    def stochastic(self) -> bool:
+        """Whether `sample` runs the SDE: chosen, and its score exists (N(0, I) source, independent coupling)."""
+        return self.config.sampler == "sde" and self.sde_applies(self.config)
+
+    @staticmethod
+    def sde_applies(config: FlowMatchingConfig) -> bool:
+        """The SDE's score -E[x0 | x] / sigma_t is Tweedie's formula: x0 ~ N(0, I), independent of x1."""
+        return config.source == "gaussian" and config.coupling == "independent"
+
+    @torch.no_grad()
+    def stochastic_trajectories(
+        self, x0: Tensor, generator: torch.Generator | None, steps: int | None = None, guided: bool = False
+    ) -> Tensor:
+        """SDE trajectories `[steps + 1, n, 2]` with the ODE's marginals p_t (Ma et al. 2024, SiT):
+
+            dx = [v(x, t) + (g_t^2 / 2) grad log p_t(x)] dt + g_t dW,  g_t^2 = 2 eps sigma_t,
+
+        with the score from the velocity, grad log p_t = -E[x0 | x] / sigma_t (`GaussianPath.source_mean`),
+        so the drift is v - eps E[x0 | x]: finite at t = 1, where sigma_t = 0 and the noise stops.
+        """
+        field, path, eps = self.sampling_field(guided), self.path, float(self.config.noise)
+
+        def drift(x: Tensor, t: float) -> Tensor:
+            v = field(x, t)
+            return v - eps * path.source_mean(x, v, t)
+
+        def noise(t: float) -> float:
+            return (2 * eps * max(float(path.sigma(t)), 0.0)) ** 0.5
+
+        return integrate_sde(drift, noise, x0.to(self.device), steps or self.config.sampler_steps, generator)
+
     @classmethod
     def evaluations_per_sample(cls, config: FlowMatchingConfig) -> tuple[int, str]:
+        if config.sampler == "sde" and cls.sde_applies(config):
+            return config.sampler_steps, f"{config.sampler_steps} SDE steps (ε = {config.noise:g}) × 1"
         per = ODE_EVALS[config.integrator]
         return config.sampler_steps * per, f"{config.sampler_steps} {config.integrator} steps × {per}"
 
     def sample(self, n: int, generator: torch.Generator, guided: bool = False) -> Tensor:
-        """n samples `[n, 2]`: of the whole model, or (`guided`) of the guided class."""
-        return self.trajectories(self.source.sample(n, generator), guided=guided)[-1]
+        """n samples `[n, 2]`: of the whole model, or (`guided`) of the guided class; by the SDE or the ODE."""
+        x0 = self.source.sample(n, generator)
+        if self.stochastic:
+            return self.stochastic_trajectories(x0, generator, guided=guided)[-1]
+        return self.trajectories(x0, guided=guided)[-1]
 
     # --- ground truth ----------------------------------------------------------------------
     def exact(self) -> MixturePath | None:

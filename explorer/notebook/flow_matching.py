@@ -1,11 +1,11 @@
-"""Flow matching's notebook: the path, the regression onto the conditional velocity, the ODE sampler."""
+"""Flow matching's notebook: the path, the regression onto the conditional velocity, the SDE or ODE sampler."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from explorer.data.densities import Density
-from explorer.methods.flow_matching import FlowMatchingConfig
+from explorer.methods.flow_matching import FlowMatching, FlowMatchingConfig
 from explorer.notebook.cells import EMA, MLP, code, data, lr_schedule, md, metric_before, training
 
 TITLE, PAGE = "Flow matching", "Flow matching"
@@ -26,6 +26,38 @@ STEPS = {
     "heun": "x + 0.5 * h * (field(x, t) + field(x + h * field(x, t), t + h))",
 }
 
+SDE_STEP = """\
+        v, tt = field(x, t), torch.tensor(t)
+        x0_mean = (alpha(tt) * v - d_alpha(tt) * x) / (alpha(tt) * d_sigma(tt) - d_alpha(tt) * sigma(tt))
+        x = x + h * (v - NOISE * x0_mean)  # v + (g^2 / 2) score, with score = -E[x0 | x] / sigma_t
+        if i < SAMPLER_STEPS - 1:
+            x = x + (2 * NOISE * float(sigma(tt)) * h) ** 0.5 * torch.randn_like(x)"""
+
+
+def _stochastic(c: FlowMatchingConfig) -> bool:
+    return c.sampler == "sde" and FlowMatching.sde_applies(c)
+
+
+def _sampler(c: FlowMatchingConfig) -> list:
+    if not _stochastic(c):
+        return [md("## Sampling: integrate the ODE from t = 0 to t = 1")]
+    return [
+        md(
+            """
+## Sampling: the SDE with the ODE's marginals, from t = 0 to t = 1
+
+On a Gaussian path with an N(0, I) source the velocity gives the score: from v = E[α′ₜx₁ + σ′ₜx₀ | x] and
+x = αₜE[x₁ | x] + σₜE[x₀ | x], E[x₀ | x] = (αₜv − α′ₜx) / (αₜσ′ₜ − α′ₜσₜ), and ∇log pₜ(x) = −E[x₀ | x] / σₜ.
+Adding Langevin noise that the score term cancels keeps every pₜ:
+
+$$dx = \\big[v(x, t) + \\tfrac{g_t^2}{2} \\nabla \\log p_t(x)\\big] dt + g_t\\, dW, \\qquad g_t^2 = 2 \\varepsilon \\sigma_t,$$
+
+so the drift is v − ε E[x₀ | x], and the noise pulls samples the learned field left between modes back onto
+them. NOISE = 0 gives the ODE (Euler steps).
+"""
+        )
+    ]
+
 
 def constants(c: FlowMatchingConfig, density: Density) -> str:
     classes = density.n_classes if c.guidance and density.n_classes > 1 else 0
@@ -33,7 +65,8 @@ def constants(c: FlowMatchingConfig, density: Density) -> str:
         f"BATCH, LR, HIDDEN, DEPTH = {c.batch_size}, {c.lr!r}, {c.hidden}, {c.depth}\n"
         f"EMA_DECAY = {c.ema_decay if c.ema else 0.0!r}  # 0: no moving average of the weights\n"
         f"SAMPLER_STEPS = {c.sampler_steps}\n"
-        f"N_CLASSES, LABEL_DROPOUT = {classes}, {c.label_dropout!r}  # classifier-free guidance when N_CLASSES > 0\n"
+        + (f"NOISE = {c.noise!r}  # the SDE's epsilon: g_t^2 = 2 NOISE sigma_t\n" if _stochastic(c) else "")
+        + f"N_CLASSES, LABEL_DROPOUT = {classes}, {c.label_dropout!r}  # classifier-free guidance when N_CLASSES > 0\n"
         f"GUIDANCE_CLASS, GUIDANCE_SCALE = {min(c.guidance_class, max(classes - 1, 0))}, {c.guidance_scale!r}"
     )
 
@@ -109,13 +142,13 @@ def velocity(model, x, t, y=None):
             + "\n\n"
             + EMA
         ),
-        md("## Sampling: integrate the ODE from t = 0 to t = 1"),
+        *_sampler(c),
         code(
             f'''
 @torch.no_grad()
 def sample_model(n, model=None, label=None, scale=0.0):
-    """Integrate dx/dt = v(x, t) with SAMPLER_STEPS {c.integrator} steps from the source; guided towards
-    `label` with scale w = `scale` when given."""
+    """{"The SDE" if _stochastic(c) else f"The ODE with {c.integrator} steps"} from the source in SAMPLER_STEPS \
+steps; guided towards `label` with scale w = `scale` when given."""
     model = model or (average if EMA_DECAY else net)
 
     def field(x, t):
@@ -127,7 +160,7 @@ def sample_model(n, model=None, label=None, scale=0.0):
     x, h = sample_source(n)[0], 1.0 / SAMPLER_STEPS
     for i in range(SAMPLER_STEPS):
         t = i * h
-        x = {STEPS[c.integrator]}
+{SDE_STEP if _stochastic(c) else "        x = " + STEPS[c.integrator]}
     return x
 
 
