@@ -71,7 +71,9 @@ def render_view(snap) -> None:
     plot_config = scaffold.plot_config(snap)
     chart.plotly(
         left,
-        fmplot.samples_figure(snap.samples[:LIVE_POINTS], data, f"Samples at step {snap.samples_step:,} ({SAMPLER})"),
+        fmplot.samples_figure(
+            snap.samples[:LIVE_POINTS], data, f"Samples at step {snap.samples_step:,}", sampler=SAMPLER
+        ),
         config=plot_config,
     )
     with right:

@@ -135,6 +135,15 @@ def test_missing_gpu_falls_back_to_cpu_and_says_so(device: str) -> None:
     assert any("running on the CPU instead" in w.value for w in at.warning)
 
 
+def test_sde_sampler_without_a_gaussian_score_says_it_samples_with_the_ode() -> None:
+    at = _run(FM)
+    assert not any("SDE sampler needs" in i.value for i in at.info)  # the default samples with the SDE
+    at.selectbox(key="fm.coupling").select("ot").run()
+    assert not at.exception
+    assert _session(at).config.sampler == "sde" and not _session(at).method.stochastic
+    assert any("SDE sampler needs" in i.value and "follow the ODE" in i.value for i in at.info)
+
+
 def test_guidance_tab_with_a_conditional_model() -> None:
     at = AppTest.from_file(FM, default_timeout=TIMEOUT)
     at.session_state["fm.tab"] = "Guidance"

