@@ -105,6 +105,10 @@ function decoded(data) {
   return data;
 }
 
+function nextFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
 async function draw(div) {
   if (div.drawing || div.pending === null) return;
   const args = div.pending;
@@ -112,6 +116,9 @@ async function draw(div) {
   div.drawing = true;
   try {
     const Plotly = await loadPlotly(args);
+    // A page's first paint: the live panel's charts (at the top) draw first; the others (the tabs below)
+    // wait for the next frame, so that the browser paints the live charts before drawing them.
+    if (!args.place && !div.dataset.renders) await nextFrame();
     const figure = styled(args.spec, theme(div));
     const layout = Object.assign(figure.layout, { autosize: true, width: undefined, height: args.height });
     layout.uirevision = layout.uirevision || "kept"; // a zoom or a hidden legend entry survives the refreshes
