@@ -54,12 +54,8 @@ config = scaffold.sidebar_config(
 presets.preset_bar(FAMILY, KEY, FlowMatchingConfig(), views.PRESETS, config)
 session = scaffold.training_session(FAMILY, KEY, config)
 method = session.method
-SAMPLER = "SDE" if method.stochastic else "ODE"
-if config.sampler == "sde" and not method.stochastic:
-    st.info(
-        "The SDE sampler needs the N(0, I) source and independent coupling (its score is Tweedie's formula, "
-        "−E[x₀ | x] / σ_t); these samples follow the ODE."
-    )
+if notice := views.sampler_notice(method):
+    st.info(notice)
 
 
 def render_view(snap) -> None:
@@ -69,13 +65,9 @@ def render_view(snap) -> None:
     generator = session.sample_generator()
     data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
     plot_config = scaffold.plot_config(snap)
-    chart.plotly(
-        left,
-        fmplot.samples_figure(
-            snap.samples[:LIVE_POINTS], data, f"Samples at step {snap.samples_step:,}", sampler=SAMPLER
-        ),
-        config=plot_config,
-    )
+    title = f"Samples at step {snap.samples_step:,}"
+    samples = fmplot.samples_figure(snap.samples[:LIVE_POINTS], data, title, sampler=views.sampler_name(method))
+    chart.plotly(left, samples, config=plot_config)
     with right:
         t = st.slider("time t", 0.0, 1.0, step=0.05, key=f"{KEY}.t")
         field = views.velocity_view(method, t, generator=generator)

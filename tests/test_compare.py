@@ -56,8 +56,11 @@ def test_the_schedule_is_fitted_to_the_budget(tiny: list[FamilyResult]) -> None:
 
 def test_network_evaluations_per_sample_as_documented(tiny: list[FamilyResult]) -> None:
     assert {r.family: r.nfe for r in tiny} == {"flow_matching": 100, "gan": 1, "flow": 1}
-    assert evaluations_per_sample("flow_matching", FlowMatchingConfig(integrator="euler", sampler_steps=10))[0] == 10
-    assert evaluations_per_sample("flow_matching", FlowMatchingConfig(integrator="heun", sampler_steps=8))[0] == 16
+    assert evaluations_per_sample("flow_matching", FlowMatchingConfig())[0] == 100  # 100 SDE steps, one each
+    ode = {"sampler": "ode", "integrator": "euler", "sampler_steps": 10}
+    assert evaluations_per_sample("flow_matching", FlowMatchingConfig(**ode))[0] == 10
+    ode = {"sampler": "ode", "integrator": "heun", "sampler_steps": 8}
+    assert evaluations_per_sample("flow_matching", FlowMatchingConfig(**ode))[0] == 16
     assert evaluations_per_sample("diffusion", DiffusionConfig())[0] == 200  # 200 reverse-SDE steps, one each
     assert evaluations_per_sample("diffusion", DiffusionConfig(sampler="ode", sampler_steps=50))[0] == 100  # Heun
     assert evaluations_per_sample("diffusion", DiffusionConfig(sampler="ddpm", sampler_steps=30))[0] == 30
@@ -165,7 +168,7 @@ def test_the_table_has_one_row_per_family_with_its_figures(tiny: list[FamilyResu
     frame = views.table(tiny)
     assert list(frame["family"]) == ["Flow matching", "GAN", "Normalizing flow (RealNVP)"]
     assert {"log-density gap (nats)", "mode coverage TV", "steps", "seconds", "evals / sample"} <= set(frame.columns)
-    assert frame["evals / sample"].iloc[0].startswith("100 (50 midpoint steps × 2)")
+    assert frame["evals / sample"].iloc[0].startswith("100 (100 SDE steps (ε = 1) × 1)")
 
 
 def test_the_reading_follows_the_numbers() -> None:

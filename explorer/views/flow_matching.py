@@ -19,6 +19,21 @@ def _np(x: torch.Tensor) -> np.ndarray:
     return x.detach().float().cpu().numpy()
 
 
+def sampler_name(method: FlowMatching) -> str:
+    """What carries the samples from t = 0: "SDE" or "ODE"."""
+    return "SDE" if method.stochastic else "ODE"
+
+
+def sampler_notice(method: FlowMatching) -> str | None:
+    """Why the chosen SDE sampler falls back to the ODE, or None."""
+    if method.config.sampler != "sde" or method.stochastic:
+        return None
+    return (
+        "The SDE sampler needs the N(0, I) source and independent coupling (its score is Tweedie's formula, "
+        "−E[x₀ | x] / σ_t); these samples follow the ODE."
+    )
+
+
 @torch.no_grad()
 def relative_field_error(method: FlowMatching, t: float, generator: torch.Generator, n: int = 4000) -> float | None:
     """sqrt(E_{x ~ p_t} |v_theta - u_t|^2 / E_{x ~ p_t} |u_t|^2) by Monte Carlo from the path."""
