@@ -67,7 +67,9 @@ def integrate_sde(
 ) -> Tensor:
     """Euler-Maruyama for dx = drift(x, t) dt + noise(t) dW from x(t0) = x0; the trajectory `[steps + 1, n, d]`.
 
-    The last step adds no noise, so the samples at t1 are the drift's mean prediction from t1 - h.
+    The last step adds no noise, so the samples at t1 are the drift's mean prediction from t1 - h. (Diffusion's
+    reverse SDE, `diffusion_samplers.reverse_sde`, keeps its own loop: it takes its schedule's per-step values
+    in one vectorised call and adds noise on its last step too, ending at T_MIN.)
     """
     steps = max(1, int(steps))
     h = (t1 - t0) / steps

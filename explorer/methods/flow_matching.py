@@ -192,15 +192,16 @@ class FlowMatching(RegressionMethod):
         field = self.sampling_field(guided)
         return integrate(field, x0.to(self.device), steps or cfg.sampler_steps, method or cfg.integrator)
 
+    @staticmethod
+    def samples_by_sde(config: FlowMatchingConfig) -> bool:
+        """Whether `config` samples with the SDE: chosen, and its score exists. The score -E[x0 | x] / sigma_t
+        is Tweedie's formula, so it needs x0 ~ N(0, I) independent of x1 (no other source, no OT pairs)."""
+        return config.sampler == "sde" and config.source == "gaussian" and config.coupling == "independent"
+
     @property
     def stochastic(self) -> bool:
-        """Whether `sample` runs the SDE: chosen, and its score exists (N(0, I) source, independent coupling)."""
-        return self.config.sampler == "sde" and self.sde_applies(self.config)
-
-    @staticmethod
-    def sde_applies(config: FlowMatchingConfig) -> bool:
-        """The SDE's score -E[x0 | x] / sigma_t is Tweedie's formula: x0 ~ N(0, I), independent of x1."""
-        return config.source == "gaussian" and config.coupling == "independent"
+        """Whether `sample` runs the SDE (`samples_by_sde` of this method's config)."""
+        return self.samples_by_sde(self.config)
 
     @torch.no_grad()
     def stochastic_trajectories(
@@ -226,7 +227,7 @@ class FlowMatching(RegressionMethod):
 
     @classmethod
     def evaluations_per_sample(cls, config: FlowMatchingConfig) -> tuple[int, str]:
-        if config.sampler == "sde" and cls.sde_applies(config):
+        if cls.samples_by_sde(config):
             return config.sampler_steps, f"{config.sampler_steps} SDE steps (ε = {config.noise:g}) × 1"
         per = ODE_EVALS[config.integrator]
         return config.sampler_steps * per, f"{config.sampler_steps} {config.integrator} steps × {per}"

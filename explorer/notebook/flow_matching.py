@@ -34,12 +34,8 @@ SDE_STEP = """\
             x = x + (2 * NOISE * float(sigma(tt)) * h) ** 0.5 * torch.randn_like(x)"""
 
 
-def _stochastic(c: FlowMatchingConfig) -> bool:
-    return c.sampler == "sde" and FlowMatching.sde_applies(c)
-
-
-def _sampler(c: FlowMatchingConfig) -> list:
-    if not _stochastic(c):
+def _sampler(sde: bool) -> list:
+    if not sde:
         return [md("## Sampling: integrate the ODE from t = 0 to t = 1")]
     return [
         md(
@@ -65,7 +61,11 @@ def constants(c: FlowMatchingConfig, density: Density) -> str:
         f"BATCH, LR, HIDDEN, DEPTH = {c.batch_size}, {c.lr!r}, {c.hidden}, {c.depth}\n"
         f"EMA_DECAY = {c.ema_decay if c.ema else 0.0!r}  # 0: no moving average of the weights\n"
         f"SAMPLER_STEPS = {c.sampler_steps}\n"
-        + (f"NOISE = {c.noise!r}  # the SDE's epsilon: g_t^2 = 2 NOISE sigma_t\n" if _stochastic(c) else "")
+        + (
+            f"NOISE = {c.noise!r}  # the SDE's epsilon: g_t^2 = 2 NOISE sigma_t\n"
+            if FlowMatching.samples_by_sde(c)
+            else ""
+        )
         + f"N_CLASSES, LABEL_DROPOUT = {classes}, {c.label_dropout!r}  # classifier-free guidance when N_CLASSES > 0\n"
         f"GUIDANCE_CLASS, GUIDANCE_SCALE = {min(c.guidance_class, max(classes - 1, 0))}, {c.guidance_scale!r}"
     )
@@ -73,6 +73,7 @@ def constants(c: FlowMatchingConfig, density: Density) -> str:
 
 def cells(c: FlowMatchingConfig, density: Density, lookup: Callable[[str], Density]) -> list:
     alpha, sigma, d_alpha, d_sigma = PATHS[c.path]
+    sde = FlowMatching.samples_by_sde(c)  # else the ODE with the chosen integrator
     late = c.time_sampling == "late"
     out = []
     if c.source != "gaussian":
@@ -142,12 +143,12 @@ def velocity(model, x, t, y=None):
             + "\n\n"
             + EMA
         ),
-        *_sampler(c),
+        *_sampler(sde),
         code(
             f'''
 @torch.no_grad()
 def sample_model(n, model=None, label=None, scale=0.0):
-    """{"The SDE" if _stochastic(c) else f"The ODE with {c.integrator} steps"} from the source in SAMPLER_STEPS \
+    """{"The SDE" if sde else f"The ODE with {c.integrator} steps"} from the source in SAMPLER_STEPS \
 steps; guided towards `label` with scale w = `scale` when given."""
     model = model or (average if EMA_DECAY else net)
 
@@ -160,7 +161,7 @@ steps; guided towards `label` with scale w = `scale` when given."""
     x, h = sample_source(n)[0], 1.0 / SAMPLER_STEPS
     for i in range(SAMPLER_STEPS):
         t = i * h
-{SDE_STEP if _stochastic(c) else "        x = " + STEPS[c.integrator]}
+{SDE_STEP if sde else "        x = " + STEPS[c.integrator]}
     return x
 
 
