@@ -69,7 +69,8 @@ def render_view(snap) -> None:
 def render_layers(snap) -> None:
     """Every two seconds: the grid carried through the layers, and what each layer adds to log p_θ."""
     plot_config = scaffold.plot_config(snap)
-    stages = views.shown_layers(method.flow.n_layers)
+    n_layers = len(method.flow.stages)  # the couplings, and the bounded output if any
+    stages = views.shown_layers(n_layers)
     layers = views.layers_view(method, session.sample_generator(), n=120, vertices=21)
     st.markdown("**The noise grid after each coupling** (orange: samples z ~ N(0, I) carried along)")
     chart.plotly(st, nfplot.layer_strip_figure(layers, stages), config=plot_config)
@@ -77,7 +78,7 @@ def render_layers(snap) -> None:
         "**What each layer adds to log p_θ(x)**: log |det ∂f_k⁻¹/∂y| over data space (red: the layer squeezes "
         "this region, raising the density; blue: it spreads it), then the base term and their sum"
     )
-    shown = [k for k in views.shown_layers(method.flow.n_layers - 1) if k < method.flow.n_layers]
+    shown = [k for k in views.shown_layers(n_layers - 1) if k < n_layers]
     chart.plotly(st, nfplot.logdet_strip_figure(views.logdet_view(method), shown), config=plot_config)
 
 

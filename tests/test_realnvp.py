@@ -15,7 +15,7 @@ import torch
 from explorer.data.densities import get_density
 from explorer.device import make_generator
 from explorer.kernels.flat_mlp import FlatMLP
-from explorer.kernels.realnvp import AffineCoupling, RealNVP
+from explorer.kernels.realnvp import AffineCoupling, BoundedOutput, RealNVP
 from explorer.kernels.realnvp_kernel import (
     compiled_flow_forward,
     compiled_flow_log_prob,
@@ -27,7 +27,8 @@ from explorer.kernels.realnvp_kernel import (
 )
 from explorer.maths.entropy import target_entropy
 from explorer.maths.grid import make_grid
-from explorer.methods.realnvp import FlowConfig, NormalizingFlow
+from explorer.maths.metrics import checkerboard_metrics
+from explorer.methods.realnvp import DATA_BLOCK, FlowConfig, NormalizingFlow
 from explorer.training.session import TrainingSession
 from explorer.views import realnvp as views
 
@@ -81,6 +82,68 @@ def test_the_whole_flow_inverts_and_its_log_det_is_the_sum_of_the_layers() -> No
     torch.testing.assert_close(inverse_logdet, -logdets.sum(0), rtol=1e-12, atol=1e-12)
     jacobian = torch.autograd.functional.jacobian(lambda p: flow(p[None])[0], z[0])
     torch.testing.assert_close(logdets[:, 0].sum(), torch.linalg.slogdet(jacobian)[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.usefixtures("float64")
+def test_the_bounded_output_inverts_with_the_autograd_log_det() -> None:
+    layer = BoundedOutput(4.1)
+    y = 3.0 * torch.randn(200, 2, generator=torch.Generator().manual_seed(4))
+    x, logdet = layer(y)
+    assert x.abs().max() < 4.1 and y.abs().max() > 6.0
+    back, inverse_logdet = layer.inverse(x)
+    torch.testing.assert_close(back, y, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(inverse_logdet, -logdet, rtol=1e-12, atol=1e-12)
+    for point, value in zip(y[:20], logdet[:20], strict=True):
+        jacobian = torch.autograd.functional.jacobian(lambda p: layer(p[None])[0][0], point)
+        torch.testing.assert_close(value, torch.linalg.slogdet(jacobian)[1], rtol=1e-10, atol=1e-12)
+    _, edge = layer.inverse(torch.tensor([[4.1, 0.0], [9.0, -9.0]]))  # on and past the edge: finite, not NaN
+    assert torch.isfinite(edge).all()
+
+
+@pytest.mark.usefixtures("float64")
+def test_a_bounded_flow_is_a_normalised_density_on_its_box_and_samples_inside_it() -> None:
+    torch.manual_seed(0)  # nn.Linear's own initialisation
+    flow = _randomised(RealNVP(6, 16, 2, 1.0, bound=4.1), 0.2, seed=3)  # at 0.3 much mass sits on the edges
+    points, logdets = flow.forward_layers(3.0 * torch.randn(500, 2, generator=torch.Generator().manual_seed(5)))
+    assert points.shape == (8, 500, 2) and logdets.shape == (7, 500)  # 6 couplings, then the bounded output
+    assert points[-1].abs().max() < 4.1 and points[-2].abs().max() > 4.1
+    torch.testing.assert_close(flow.inverse(points[-1])[1], -logdets.sum(0), rtol=1e-9, atol=1e-9)
+    grid = make_grid(4.1, 801)
+    with torch.no_grad():
+        mass = torch.exp(flow.log_prob(grid.points)).sum() * grid.spacing**2
+        outside = flow.log_prob(torch.tensor([[4.2, 0.0], [0.0, -5.0]]))
+    assert float(mass) == pytest.approx(1.0, abs=5e-3)
+    assert (outside < -100).all()  # no mass beyond the box
+
+
+def test_the_bounded_output_is_for_data_in_a_box_only() -> None:
+    board, cpu = get_density("checkerboard"), torch.device("cpu")
+    assert board.box == 4.0 and NormalizingFlow(FlowConfig(), board, cpu).bound == pytest.approx(4.1)
+    assert NormalizingFlow(FlowConfig(bounded=False), board, cpu).flow.output is None
+    eight = get_density("eight_gaussians")
+    assert eight.box is None and NormalizingFlow(FlowConfig(density="eight_gaussians"), eight, cpu).flow.output is None
+
+
+def test_the_reported_loss_is_the_nll_of_the_data_through_the_bounded_output() -> None:
+    """The kernel sees y = L artanh(x / L); the loss the page plots adds the layer's log-det: -log p(x)."""
+    board = get_density("checkerboard")
+    method = NormalizingFlow(FlowConfig(n_layers=4, hidden=16, batch_size=64), board, torch.device("cpu"))
+    _randomised(method.flow, 0.1)
+    loss = method.train_chunk([0.0], make_generator(5))
+    x = board.sample(DATA_BLOCK * 64, make_generator(5))[:64]
+    assert float(loss[0]) == pytest.approx(float(-method.log_prob(x).mean()), rel=1e-5)
+    assert float(loss[0]) < float(-method.flow.log_prob(method.flow.output.inverse(x)[0]).mean()) - 0.5
+
+
+def test_the_bounded_output_leaves_fewer_samples_outside_the_cells() -> None:
+    """The page's flow on the checkerboard, 1,200 steps, with and without the bounded output."""
+    outside = {}
+    for bounded in (True, False):
+        session = _session(FlowConfig(steps=1200, bounded=bounded, seed=0))
+        _train(session)
+        samples = session.method.sample(20_000, make_generator(1))
+        outside[bounded] = checkerboard_metrics(samples, session.density)[0]
+    assert outside[True] < 0.08 and outside[True] < outside[False] - 0.01, outside
 
 
 def test_the_log_density_integrates_to_one() -> None:
@@ -221,17 +284,21 @@ def test_a_diverging_run_pauses_with_the_last_good_weights() -> None:
 
 
 @pytest.mark.usefixtures("float64")
-def test_views_decompose_log_p_into_layers() -> None:
-    method = NormalizingFlow(FlowConfig(n_layers=5, hidden=16), get_density("checkerboard"), torch.device("cpu"))
+@pytest.mark.parametrize("bounded", [False, True])
+def test_views_decompose_log_p_into_layers(bounded: bool) -> None:
+    config = FlowConfig(n_layers=5, hidden=16, bounded=bounded)
+    method = NormalizingFlow(config, get_density("checkerboard"), torch.device("cpu"))
     _randomised(method.flow, 0.3)
+    stages = 5 + bounded  # the bounded output is a last, fixed layer
     layers = views.layers_view(method, make_generator(0), n=50, lines=5)
-    assert layers.forward_lines.shape == (6, 10, 31, 2) and layers.inverse_points.shape == (6, 50, 2)
+    assert layers.n_layers == stages and layers.forward_lines.shape == (stages + 1, 10, 31, 2)
+    assert layers.inverse_points.shape == (stages + 1, 50, 2)
     np.testing.assert_allclose(layers.forward_lines[0, 0, :, 1], -3.0)  # a horizontal line of the noise grid
     terms = views.logdet_view(method, fine=21)
     grid = make_grid(6.0, 21)
     direct = grid.as_image(method.log_prob(grid.points))  # log p at [-6, 6]^2's corners is about -55
     np.testing.assert_allclose(terms.log_prob, direct, rtol=1e-12, atol=1e-12)
-    assert terms.terms.shape == (5, 21, 21)
+    assert terms.terms.shape == (stages, 21, 21) and terms.names[-1] == ("bounded output" if bounded else "layer 5")
     assert views.shown_layers(64) == sorted(set(views.shown_layers(64))) and len(views.shown_layers(64)) <= 12
 
 

@@ -7,8 +7,8 @@ NLL - H = KL(p || p_theta); with `--field-out F.npz` it saves `points` `[N, 2]`,
 of exp it also reports (`grid_mass`, ~1 when little mass lies outside the grid).
 
 `plain_steps_per_s` times the textbook loop it is compared with: the same `RealNVP` nn.Module (same
-K, width, depth, bound), `-log_prob(x).mean()`, `loss.backward()` and `torch.optim.Adam`, one batch
-drawn per step from the density, in the same process and thread count.
+K, width, depth, scale bound S and bounded output), `-log_prob(x).mean()`, `loss.backward()` and
+`torch.optim.Adam`, one batch drawn per step from the density, in the same process and thread count.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def plain_steps_per_s(session, seconds: float) -> float:
     """Steps/s of nn.Module couplings + autograd + torch.optim.Adam at the session's size."""
     cfg, device = session.config, session.device_choice.device
     torch.manual_seed(cfg.seed)
-    flow = RealNVP(cfg.n_layers, cfg.hidden, cfg.depth, cfg.scale_bound, cfg.activation).to(device)
+    flow = RealNVP(cfg.n_layers, cfg.hidden, cfg.depth, cfg.scale_bound, cfg.activation, session.method.bound)
+    flow = flow.to(device)
     optimizer = torch.optim.Adam(flow.parameters(), lr=cfg.lr)
     generator = make_generator(cfg.seed, device)
 

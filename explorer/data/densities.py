@@ -24,6 +24,7 @@ class Density:
     class_names: tuple[str, ...] = ("all",)
     has_log_prob: bool = False
     has_score: bool = False
+    box: float | None = None  # b where every sample lies in [-b, b]^2 (a bounded support), else None
 
     def sample_labelled(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         """Draw `n` points `[n, 2]` and their labels `[n]` (int64)."""
@@ -131,6 +132,7 @@ class Checkerboard(Density):
     n_classes = 8
     class_names = tuple(f"cell {i}" for i in range(8))
     CELL = 2.0
+    box = 4.0
 
     def __init__(self) -> None:
         corners = [(i, j) for j in range(-2, 2) for i in range(-2, 2) if (i + j) % 2 == 0]

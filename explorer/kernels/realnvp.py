@@ -14,6 +14,10 @@ variables gives the exact log-likelihood
 
     log p_x(x) = log p_z(f^{-1}(x)) + log |det df^{-1}/dx| = log N(z; 0, I) - sum_k s_k(.)
 
+Data known to lie in a box [-b, b]^2 (the checkerboard) can get a fixed last layer, `BoundedOutput`:
+x = L tanh(y / L) per coordinate with L a little above b, so that the couplings model the unbounded
+y = L artanh(x / L) and no sample lands outside the box (RealNVP's logit of pixel values, for a box).
+
 `explorer.kernels.realnvp_kernel` trains the same parameters with a hand-derived backward pass; these
 modules are the autograd reference and evaluate the flow for the views.
 """
@@ -85,20 +89,59 @@ class AffineCoupling(nn.Module):
         return torch.stack(columns, dim=1)
 
 
+class BoundedOutput(nn.Module):
+    """The fixed layer x = L tanh(y / L) per coordinate, R^2 -> (-L, L)^2, with
+
+        log |det dx/dy| = sum_i log(1 - (x_i / L)^2),   y = L artanh(x / L).
+
+    `inverse` clamps |x_i / L| to 1 - 1e-6: a point on or outside the box goes to |y_i| = 7.25 L, far in
+    the base's tail, so its density is finite and negligible, not a NaN."""
+
+    EDGE = 1.0 - 1e-6
+
+    def __init__(self, bound: float) -> None:
+        super().__init__()
+        self.bound = float(bound)
+
+    def forward(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        """x `[n, 2]` and log |det dx/dy| `[n]`."""
+        u = torch.tanh(y / self.bound)
+        return self.bound * u, torch.log1p(-u * u).sum(1)
+
+    def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """y `[n, 2]` and log |det dy/dx| = -sum_i log(1 - (x_i / L)^2) `[n]`."""
+        u = (x / self.bound).clamp(-self.EDGE, self.EDGE)
+        return self.bound * torch.atanh(u), -torch.log1p(-u * u).sum(1)
+
+
 class RealNVP(nn.Module):
-    """K couplings; coupling k keeps coordinate k mod 2 (the masks alternate)."""
+    """K couplings; coupling k keeps coordinate k mod 2 (the masks alternate); with `bound` L > 0, then
+    `BoundedOutput(L)` as a last, fixed stage."""
 
     def __init__(
-        self, n_layers: int = 8, hidden: int = 64, depth: int = 2, scale_bound: float = 2.0, activation: str = "relu"
+        self,
+        n_layers: int = 8,
+        hidden: int = 64,
+        depth: int = 2,
+        scale_bound: float = 2.0,
+        activation: str = "relu",
+        bound: float = 0.0,
     ) -> None:
         super().__init__()
         self.couplings = nn.ModuleList(
             AffineCoupling(k % 2, hidden, depth, scale_bound, activation) for k in range(n_layers)
         )
+        self.output = BoundedOutput(bound) if bound > 0 else None
 
     @property
     def n_layers(self) -> int:
+        """K, the coupling layers."""
         return len(self.couplings)
+
+    @property
+    def stages(self) -> list[nn.Module]:
+        """The invertible maps of f in order: the couplings, then the bounded output if any."""
+        return [*self.couplings, *([self.output] if self.output is not None else [])]
 
     def linear_stack(self) -> nn.Module:
         """A module whose `layers` are every nn.Linear of the conditioners, coupling 0 first: the
@@ -109,15 +152,15 @@ class RealNVP(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         """x = f(z) `[n, 2]`."""
-        for coupling in self.couplings:
-            z = coupling(z)[0]
+        for stage in self.stages:
+            z = stage(z)[0]
         return z
 
     def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """z = f^{-1}(x) `[n, 2]` and log |det df^{-1}/dx| `[n]`."""
         logdet = torch.zeros_like(x[:, 0])
-        for coupling in reversed(self.couplings):
-            x, ld = coupling.inverse(x)
+        for stage in reversed(self.stages):
+            x, ld = stage.inverse(x)
             logdet = logdet + ld
         return x, logdet
 
@@ -127,18 +170,19 @@ class RealNVP(nn.Module):
         return standard_normal_log_prob(z) + logdet
 
     def forward_layers(self, z: Tensor) -> tuple[Tensor, Tensor]:
-        """Points after each layer `[K + 1, n, 2]` (index 0: z, index K: x) and log |det df_k/dz| `[K, n]`."""
+        """Points after each stage `[S + 1, n, 2]` (index 0: z, index S: x) and log |det df_k/dz| `[S, n]`;
+        S = len(stages), K or K + 1."""
         points, logdets = [z], []
-        for coupling in self.couplings:
-            z, ld = coupling(z)
+        for stage in self.stages:
+            z, ld = stage(z)
             points.append(z)
             logdets.append(ld)
         return torch.stack(points), torch.stack(logdets) if logdets else z.new_zeros((0, z.shape[0]))
 
     def inverse_layers(self, x: Tensor) -> Tensor:
-        """Points from data to noise `[K + 1, n, 2]`: index 0 is x, index j is after undoing layer K - j."""
+        """Points from data to noise `[S + 1, n, 2]`: index 0 is x, index j is after undoing stage S - j."""
         points = [x]
-        for coupling in reversed(self.couplings):
-            x = coupling.inverse(x)[0]
+        for stage in reversed(self.stages):
+            x = stage.inverse(x)[0]
             points.append(x)
         return torch.stack(points)

@@ -5,8 +5,11 @@ Objective, for data x ~ p and the flow's density p_theta (change of variables, z
     L(theta) = E_x[-log p_theta(x)] = E_x[ |z|^2 / 2 + log 2 pi + sum_k s_k ]  (nats)
 
 Its infimum is the entropy H(p) of the data, and L - H(p) = KL(p || p_theta) >= 0. Sampling is one
-pass x = f(z), z ~ N(0, I). Training runs `explorer.kernels.realnvp_kernel` (hand-derived backward, Adam)
-on the conditioners' flat parameter buffer; the session family key is "flow".
+pass x = f(z), z ~ N(0, I). For data in a known box [-b, b]^2 (`Density.box`, the checkerboard) the flow
+ends, by default, with the fixed x = L tanh(y / L), L = 1.025 b (`explorer.kernels.realnvp.BoundedOutput`):
+the couplings then train on y = L artanh(x / L), and the NLL adds the layer's fixed log-det. Training
+runs `explorer.kernels.realnvp_kernel` (hand-derived backward, Adam) on the conditioners' flat parameter
+buffer; the session family key is "flow".
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from explorer.kernels.realnvp_kernel import compiled_flow_forward, compiled_flow
 from explorer.methods.base import Method
 
 DATA_BLOCK = 128  # batches drawn at once, so the run depends on the seed only, not on chunking
+BOX_MARGIN = 1.025  # L = 1.025 b: the bounded output's edge, a little outside the data's box [-b, b]^2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,11 +64,19 @@ class FlowConfig(TrainingConfig):
         group="model",
         help="ReLU makes s and t piecewise linear: sharp edges come easily (measured on the checkerboard).",
     )
-    # Measured on the checkerboard (2-core AMD EPYC, seeds 0-2): 16 couplings of width 32, 4,000 steps at 4e-3,
-    # leave 4.6-5.7% of samples outside the cells in 6-8 s; 8 of width 64 over 3,000 steps left 6.8-7.6% in
-    # 5.2 s and still 5.7% after 12,000 (depth helps the sharp edges more than width: README.md, Performance).
+    bounded: bool = param(
+        True,
+        "Bounded output for data in a box",
+        group="model",
+        help="Data in a known box [-b, b]² (the checkerboard): a fixed last layer x = L tanh(y / L), L = 1.025 b, "
+        "so no sample lands outside the box. Other densities ignore it.",
+    )
+    # Measured on the checkerboard (2-core AMD EPYC, seeds 0-2): 16 couplings of width 32 at 4e-3 with the bounded
+    # output leave 4.3-4.8% of samples outside the cells after 3,000 steps (10-15 s), 3.5-4.6% after 4,000 (which
+    # does not fit the 15-s budget on a slower CPU); without it 5.2-5.4% after 4,000. 8 of width 64 over 3,000 steps
+    # left 6.8-7.6%, still 5.7% after 12,000 (depth helps the sharp edges more than width: README.md, Performance).
     lr: float = lr_param(4e-3)
-    steps: int = steps_param(4000)
+    steps: int = steps_param(3000)
 
 
 class NormalizingFlow(Method):
@@ -73,11 +85,14 @@ class NormalizingFlow(Method):
     def __init__(self, config: FlowConfig, density: Density, device: torch.device) -> None:
         super().__init__(config, density, device)
         torch.manual_seed(config.seed)
-        self.flow = RealNVP(config.n_layers, config.hidden, config.depth, config.scale_bound, config.activation)
+        self.bound = output_bound(config, density)
+        self.flow = RealNVP(
+            config.n_layers, config.hidden, config.depth, config.scale_bound, config.activation, self.bound
+        )
         self.flow.to(device)
         self.flow.requires_grad_(False)
         self.flat = FlatMLP(self.flow.linear_stack())
-        self._data, self._cursor = torch.empty(0), 0
+        self._data, self._log_det, self._cursor = torch.empty(0), torch.empty(0), 0
 
     @property
     def n_params(self) -> int:
@@ -96,12 +111,15 @@ class NormalizingFlow(Method):
     # --- training ------------------------------------------------------------------------
     @torch.no_grad()
     def train_chunk(self, lrs: list[float], generator: torch.Generator) -> Tensor:
-        """len(lrs) Adam steps on the mean NLL; the NLL of each step's batch (before it) `[len(lrs)]`."""
+        """len(lrs) Adam steps on the mean NLL; the NLL of each step's batch (before it) `[len(lrs)]`. With the
+        bounded output the couplings see y = L artanh(x / L), and the NLL of x adds the batch's mean of
+        -log |det dy/dx| (fixed: no gradient)."""
         losses, done, cfg = [], 0, self.config
         while done < len(lrs):
             if self._cursor == len(self._data):
-                self._data = self.density.sample(DATA_BLOCK * cfg.batch_size, generator).view(DATA_BLOCK, -1, 2)
-                self._data = self._data.to(self.device)
+                x = self.density.sample(DATA_BLOCK * cfg.batch_size, generator).to(self.device)
+                y, log_det = self.flow.output.inverse(x) if self.flow.output is not None else (x, x.new_zeros(len(x)))
+                self._data, self._log_det = y.view(DATA_BLOCK, -1, 2), log_det.view(DATA_BLOCK, -1).mean(1)
                 self._cursor = 0
             k = min(len(lrs) - done, len(self._data) - self._cursor)
             flat = self.flat
@@ -127,6 +145,7 @@ class NormalizingFlow(Method):
                     1e-8,
                 )
             )
+            losses[-1] = losses[-1] - self._log_det[self._cursor : self._cursor + k]
             self._cursor += k
             done += k
         return torch.cat(losses)
@@ -148,15 +167,23 @@ class NormalizingFlow(Method):
 
     @torch.no_grad()
     def push_forward(self, z: Tensor) -> Tensor:
-        """x = f(z) `[n, 2]`: one pass through the K couplings."""
-        return compiled_flow_forward()(self.flat.weights_t, self.flat.biases, z, *self._flow_settings())
+        """x = f(z) `[n, 2]`: one pass through the K couplings (and the bounded output)."""
+        x = compiled_flow_forward()(self.flat.weights_t, self.flat.biases, z, *self._flow_settings())
+        return self.flow.output(x)[0] if self.flow.output is not None else x
 
     @torch.no_grad()
     def log_prob(self, x: Tensor) -> Tensor:
         """log p_theta(x) `[n]` (exact, by the change of variables)."""
         x = x.to(self.device, self.flat.flat.dtype)
-        return compiled_flow_log_prob()(self.flat.weights_t, self.flat.biases, x, *self._flow_settings())
+        x, log_det = self.flow.output.inverse(x) if self.flow.output is not None else (x, 0.0)
+        return compiled_flow_log_prob()(self.flat.weights_t, self.flat.biases, x, *self._flow_settings()) + log_det
 
     def _flow_settings(self) -> tuple[int, float, str]:
         cfg = self.config
         return self.flow.n_layers, float(cfg.scale_bound), cfg.activation
+
+
+def output_bound(config: FlowConfig, density: Density) -> float:
+    """L of the flow's bounded output (`BoundedOutput`): BOX_MARGIN b for a density in a box [-b, b]^2 when
+    `config.bounded`, else 0 (no such layer)."""
+    return BOX_MARGIN * density.box if config.bounded and density.box else 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from explorer.data.densities import Density
-from explorer.methods.realnvp import FlowConfig
+from explorer.methods.realnvp import FlowConfig, output_bound
 from explorer.notebook.cells import code, lr_schedule, md, metric_before, training
 
 TITLE, PAGE = "Normalizing flow (RealNVP)", "Normalizing flows"
@@ -17,7 +17,8 @@ ACTIVATIONS = {"relu": "nn.ReLU", "silu": "nn.SiLU", "tanh": "nn.Tanh"}
 def constants(c: FlowConfig, density: Density) -> str:
     return (
         f"BATCH, LR = {c.batch_size}, {c.lr!r}\n"
-        f"N_LAYERS, HIDDEN, DEPTH, SCALE_BOUND = {c.n_layers}, {c.hidden}, {c.depth}, {c.scale_bound!r}"
+        f"N_LAYERS, HIDDEN, DEPTH, SCALE_BOUND = {c.n_layers}, {c.hidden}, {c.depth}, {c.scale_bound!r}\n"
+        f"BOUND = {output_bound(c, density)!r}  # L of the last layer x = L tanh(y / L) for data in a box; 0: none"
     )
 
 
@@ -33,7 +34,9 @@ log |det ∂f_k/∂z| = s. By the change of variables the exact log-likelihood i
 
 $$\\log p(x) = \\log \\mathcal N(f^{-1}(x); 0, I) + \\sum_k \\log \\left|\\det \\frac{\\partial f_k^{-1}}{\\partial x}\\right|,$$
 
-and training minimises its negative on data batches.
+and training minimises its negative on data batches. When the data lie in a known box [-b, b]² (BOUND = L > 0,
+L = 1.025 b), the flow ends with the fixed layer x = L tanh(y / L): no sample can land outside the box, and
+log p(x) adds its log-determinant -Σᵢ log(1 - (xᵢ / L)²).
 """
         ),
         code(
@@ -75,8 +78,11 @@ flow = nn.ModuleList(Coupling(k % 2) for k in range(N_LAYERS))
 
 
 def log_prob(x):
-    """Exact log p(x) [n]: invert the couplings from the last, adding their log-determinants."""
+    """Exact log p(x) [n]: undo the bounded output, then the couplings from the last, adding log-determinants."""
     log_det = torch.zeros(len(x))
+    if BOUND > 0:
+        u = (x / BOUND).clamp(-1 + 1e-6, 1 - 1e-6)
+        x, log_det = BOUND * torch.atanh(u), -torch.log1p(-u * u).sum(1)
     for coupling in reversed(flow):
         x, ld = coupling.inverse(x)
         log_det = log_det + ld
@@ -91,7 +97,7 @@ def sample_model(n):
     x = torch.randn(n, 2)
     for coupling in flow:
         x, _ = coupling(x)
-    return x
+    return BOUND * torch.tanh(x / BOUND) if BOUND > 0 else x
 
 
 """

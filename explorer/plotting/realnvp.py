@@ -112,11 +112,11 @@ def logdet_strip_figure(view: LogDetView, layers: Sequence[int], lim: float = 6.
     top = _symmetric_range(view.terms[list(layers)]) if len(layers) else 1.0
     contents, titles = [], []
     for k in layers:
-        trace = heatmap(view.axis, view.axis, view.terms[k], f"layer {k + 1}", showscale=False)
+        trace = heatmap(view.axis, view.axis, view.terms[k], view.names[k], showscale=False)
         trace.pop("colorscale")
         trace["coloraxis"] = "coloraxis"
         contents.append([trace])
-        titles.append(f"layer {k + 1}")
+        titles.append(view.names[k])
     base_max = float(np.nanmax(view.log_prob)) if np.isfinite(view.log_prob).any() else 0.0
     for name, image in (("base: log N(f⁻¹(x))", view.base), ("sum: log p_θ(x)", view.log_prob)):
         trace = heatmap(view.axis, view.axis, image, name, VIRIDIS, base_max - 12, base_max, showscale=False)

@@ -109,6 +109,21 @@ function nextFrame() {
   return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
+const LIVE_FIRST_MAX_MS = 3000; // a chart below waits at most this long for the live panel's charts
+
+function liveChartsDrawn() {
+  return [...document.querySelectorAll("div.explorer-plotly-chart[data-place]")].every((d) => Number(d.dataset.renders) > 0);
+}
+
+async function afterLiveCharts() {
+  // A page's first paint: the charts outside the live panel (the tabs below it) wait until every live chart
+  // is drawn and the browser has painted them, so that plotly's work on a large figure (the path animation,
+  // ~0.3-0.5 s) comes after what the page opens for, not before it.
+  const start = performance.now();
+  do await nextFrame(); while (!liveChartsDrawn() && performance.now() - start < LIVE_FIRST_MAX_MS);
+  await nextFrame();
+}
+
 async function draw(div) {
   if (div.drawing || div.pending === null) return;
   const args = div.pending;
@@ -116,9 +131,7 @@ async function draw(div) {
   div.drawing = true;
   try {
     const Plotly = await loadPlotly(args);
-    // A page's first paint: the live panel's charts (at the top) draw first; the others (the tabs below)
-    // wait for the next frame, so that the browser paints the live charts before drawing them.
-    if (!args.place && !div.dataset.renders) await nextFrame();
+    if (!args.place && div.dataset.renders === "0") await afterLiveCharts();
     const figure = styled(args.spec, theme(div));
     const layout = Object.assign(figure.layout, { autosize: true, width: undefined, height: args.height });
     layout.uirevision = layout.uirevision || "kept"; // a zoom or a hidden legend entry survives the refreshes

@@ -52,4 +52,23 @@ MATHS: list[tuple[str, str]] = [
         "forward pass x = f(z), z ~ N(0, I). The page trains the couplings with a hand-derived backward pass "
         "(Adam), tested against autograd.",
     ),
+    (
+        "md",
+        "**Data in a box.** The checkerboard lies in [-4, 4]², but a flow's samples come from a Gaussian with "
+        "tails, and the bounded scales let a few of them spill past the edges. With *Bounded output* on (the "
+        "default; other densities ignore it) the flow ends with one more, fixed layer onto the box (-L, L)², "
+        "L = 1.025 × 4 = 4.1, so the couplings model the unbounded y = L artanh(x / L) (RealNVP's logit "
+        "transform of pixel values, for a box):",
+    ),
+    (
+        "latex",
+        r"x_i = L \tanh(y_i / L),\qquad \log\left|\det \frac{\partial y}{\partial x}\right|"
+        r" = -\sum_i \log\Big(1 - \frac{x_i^2}{L^2}\Big)",
+    ),
+    (
+        "md",
+        "It has no parameters: its term is the same for every model, so it moves the NLL but not its gradient. "
+        "Measured on the checkerboard (the page's 3,000 steps, seeds 0-4): 3.8-4.8% of the samples outside the "
+        "cells with it, 5.1-6.9% without (README, Performance).",
+    ),
 ]
