@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -227,3 +228,16 @@ def test_the_warm_up_imports_every_module_of_the_explorer(caplog):
     with caplog.at_level(logging.INFO, logger=warmup.__name__):
         warmup.import_modules()
     assert [r.getMessage() for r in caplog.records if "does not import" in r.getMessage()] == []
+
+
+def test_no_latex_command_runs_into_the_next_string_piece():
+    """Adjacent string literals concatenate: r"...,\\qquad" r"f_k ..." renders as the unknown command \\qquadf
+    (shown in red by KaTeX). A control word that ends a piece must be followed by a space or a symbol."""
+    glued = re.compile(r'(\\[A-Za-z]+)"\s*\n\s*r"([A-Za-z])')
+    found = [
+        (path.name, text[: m.start()].count("\n") + 1, m.group(1) + m.group(2))
+        for path in EXPLORER.rglob("*.py")
+        for text in [path.read_text()]
+        for m in glued.finditer(text)
+    ]
+    assert found == []

@@ -109,7 +109,8 @@ def _symmetric_range(values: np.ndarray) -> float:
 def logdet_strip_figure(view: LogDetView, layers: Sequence[int], lim: float = 6.0) -> dict:
     """Each listed layer's term l_k(x) = log |det df_k^{-1}/dy| over data space (shared diverging colours),
     then the base term log N(f^{-1}(x)) and their sum log p_theta(x)."""
-    top = _symmetric_range(view.terms[list(layers)]) if len(layers) else 1.0
+    couplings = [k for k in layers if view.names[k].startswith("layer ")]  # the bounded output's edges saturate
+    top = _symmetric_range(view.terms[couplings or list(layers)]) if len(layers) else 1.0
     contents, titles = [], []
     for k in layers:
         trace = heatmap(view.axis, view.axis, view.terms[k], view.names[k], showscale=False)

@@ -56,7 +56,7 @@ def diffusion() -> None:
         "Diffusion time runs from t = 0 (data) to t = 1 (noise); the forward kernel is"
     )
     st.latex(
-        r"q(x_t \mid x_0) = \mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\;(1-\bar\alpha_t)\,I\big),\qquad"
+        r"q(x_t \mid x_0) = \mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\;(1-\bar\alpha_t)\,I\big),\qquad "
         r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon"
     )
     st.markdown("A network predicts the noise that was added (denoising score matching):")
@@ -100,7 +100,7 @@ def gan() -> None:
         "above is the learned D, which chases D*)"
     )
     st.latex(
-        r"D^*(x) = \frac{p_{\text{data}}(x)}{p_{\text{data}}(x) + q(x)},\qquad"
+        r"D^*(x) = \frac{p_{\text{data}}(x)}{p_{\text{data}}(x) + q(x)},\qquad "
         r"V(D^*, G) = -\log 4 + 2\,\mathrm{JS}(p_{\text{data}} \,\|\, q)"
     )
     st.markdown(
@@ -134,11 +134,11 @@ def gan() -> None:
     )
     st.markdown("**LSGAN** (least squares, targets a for fake, b for real, c for the generator) and **hinge**:")
     st.latex(
-        r"L_D = \tfrac12\mathbb{E}\big[(D(x) - b)^2\big] + \tfrac12\mathbb{E}\big[(D(G(z)) - a)^2\big],\quad"
+        r"L_D = \tfrac12\mathbb{E}\big[(D(x) - b)^2\big] + \tfrac12\mathbb{E}\big[(D(G(z)) - a)^2\big],\quad "
         r"L_G = \tfrac12\mathbb{E}\big[(D(G(z)) - c)^2\big]"
     )
     st.latex(
-        r"L_D = \mathbb{E}\big[\max(0, 1 - D(x))\big] + \mathbb{E}\big[\max(0, 1 + D(G(z)))\big],\quad"
+        r"L_D = \mathbb{E}\big[\max(0, 1 - D(x))\big] + \mathbb{E}\big[\max(0, 1 + D(G(z)))\big],\quad "
         r"L_G = -\mathbb{E}\big[D(G(z))\big]"
     )
     st.markdown(

@@ -23,7 +23,7 @@ MATHS: list[tuple[str, str]] = [
     ),
     (
         "latex",
-        r"f_k:\; x_c = z_c,\quad x_d = z_d\, e^{s(z_c)} + t(z_c),\qquad"
+        r"f_k:\; x_c = z_c,\quad x_d = z_d\, e^{s(z_c)} + t(z_c),\qquad "
         r"f_k^{-1}:\; z_c = x_c,\quad z_d = \big(x_d - t(x_c)\big)\, e^{-s(x_c)}",
     ),
     (
