@@ -21,3 +21,10 @@ def run_page(
     for key, value in (state or {}).items():
         at.session_state[key] = value
     return ok(at.run())
+
+
+def open_groups(at: AppTest, key: str, *groups: str) -> AppTest:
+    """`at` with these sidebar groups of the page keyed `key` open (a closed group builds no widgets)."""
+    for group in groups:
+        at.session_state[f"{key}.group.{group}"] = True
+    return at

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from apptest_pages import ok, run_page
+from apptest_pages import ok, open_groups, run_page
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
@@ -75,7 +75,7 @@ def test_every_preset_sets_its_config_and_says_what_to_look_at() -> None:
 
 
 def test_a_conditional_gan_shows_samples_per_class() -> None:
-    at = AppTest.from_file(PAGE, default_timeout=120)
+    at = open_groups(AppTest.from_file(PAGE, default_timeout=120), "gan", "data")
     at.session_state["config:gan"] = GANConfig(conditional=True, **SMALL)
     at.session_state["gan.tab"] = "Conditional GAN"
     ok(at.run())

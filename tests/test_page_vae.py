@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from apptest_pages import ok, run_page
+from apptest_pages import ok, open_groups, run_page
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
@@ -24,7 +24,7 @@ TABS = ["Reparametrisation", "AE vs VAE: holes", "VQ-VAE", "The maths"]
 
 
 def _page(config: VAEConfig | None = None, tab: str | None = None) -> AppTest:
-    prepared = {"config:vae": config, "vae.tab": tab}
+    prepared = {"config:vae": config, "vae.tab": tab, "vae.group.data": True}
     return run_page(PAGE, {k: v for k, v in prepared.items() if v is not None})
 
 
@@ -104,7 +104,7 @@ def test_draw_eps_adds_a_draw_and_moves_z() -> None:
 
 def test_an_uploaded_density_can_be_chosen() -> None:
     points = parse_points_csv(example_csv(), "heart.csv")
-    at = AppTest.from_file(PAGE, default_timeout=120)
+    at = open_groups(AppTest.from_file(PAGE, default_timeout=120), "vae", "data")
     at.session_state["custom_densities"] = {points.name: points}
     at.session_state["config:vae"] = VAEConfig(**SMALL)
     ok(at.run())

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from apptest_pages import open_groups
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
@@ -18,8 +19,9 @@ TIMEOUT = 90
 FM = str(ROOT / "app_pages/flow_matching.py")
 
 
-def _run(path: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
+def _run(path: str, *groups: str) -> AppTest:
+    """The page run once, with these groups of the Flow matching sidebar open."""
+    at = open_groups(AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT), "fm", *groups)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -95,7 +97,7 @@ def test_step_button_takes_one_step() -> None:
 
 
 def test_learning_rate_of_ten_diverges_with_a_message_not_a_traceback() -> None:
-    at = _run(FM)
+    at = _run(FM, "training")
     at.number_input(key="fm.lr").set_value(10.0).run()
     at.button(key="fm.train").click().run()
     _wait_for(lambda: _session(at).status == "diverged")
@@ -107,7 +109,7 @@ def test_learning_rate_of_ten_diverges_with_a_message_not_a_traceback() -> None:
 
 
 def test_learning_rate_change_applies_without_reset() -> None:
-    at = _run(FM)
+    at = _run(FM, "training")
     at.button(key="fm.step").click().run()
     at.number_input(key="fm.lr").set_value(0.002).run()
     assert _session(at).step_count == 1 and _session(at).config.lr == 0.002
@@ -115,7 +117,7 @@ def test_learning_rate_change_applies_without_reset() -> None:
 
 
 def test_architecture_change_resets_with_a_notice() -> None:
-    at = _run(FM)
+    at = _run(FM, "model")
     at.button(key="fm.step").click().run()
     at.select_slider(key="fm.hidden").set_value(32).run()
     assert _session(at).step_count == 0
@@ -128,7 +130,7 @@ def test_missing_gpu_falls_back_to_cpu_and_says_so(device: str) -> None:
 
     if device in available_devices():
         pytest.skip(f"{device} is available here")
-    at = _run(FM)
+    at = _run(FM, "training")
     at.selectbox(key="fm.device").select(device).run()
     assert not at.exception
     assert _session(at).device_choice.device.type == "cpu"
@@ -145,7 +147,7 @@ def test_sde_sampler_without_a_gaussian_score_says_it_samples_with_the_ode() -> 
 
 
 def test_guidance_tab_with_a_conditional_model() -> None:
-    at = AppTest.from_file(FM, default_timeout=TIMEOUT)
+    at = open_groups(AppTest.from_file(FM, default_timeout=TIMEOUT), "fm", "guidance")
     at.session_state["fm.tab"] = "Guidance"
     at.run()
     at.toggle(key="fm.guidance").set_value(True).run()

