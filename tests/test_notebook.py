@@ -97,6 +97,7 @@ VARIANTS = [
     ("gan", GANConfig(loss="lsgan", latent_dim=1)),
     ("gan", GANConfig(loss="hinge", optimizer_g="adam", n_critic=2)),
     ("flow", FlowConfig(density="two_moons", activation="tanh", schedule="constant")),
+    ("flow", FlowConfig(density="checkerboard")),  # the bounded output (BOUND = 4.1)
     ("vae", VAEConfig(kind="ae", decoder_variance="fixed")),
     ("vae", VAEConfig(kind="vqvae", codebook_size=32)),
     ("langevin", LangevinConfig(annealed=True, mala=True, init="point", init_x=4.0, init_y=0.0)),
