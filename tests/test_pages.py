@@ -154,3 +154,22 @@ def test_guidance_tab_with_a_conditional_model() -> None:
     assert not at.exception
     assert _session(at).method.conditional
     assert any("Guiding towards" in m.value for m in at.markdown)
+
+
+EXPORT_PAGES = {"flow_matching": "fm", "diffusion": "df", "gan": "gan", "normalizing_flows": "nf", "vae": "vae"}
+
+
+@pytest.mark.parametrize("page", sorted(EXPORT_PAGES))
+def test_the_export_panel_builds_when_opened(page: str) -> None:
+    """The panel builds nothing while closed (a page opens sooner); opened, it offers the notebook and the
+    checkpoint, after a few steps the training evolution too."""
+    key = EXPORT_PAGES[page]
+    closed = _run(f"app_pages/{page}.py")
+    assert "Save checkpoint (.pt)" not in [e.proto.label for e in closed.get("download_button")]
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=TIMEOUT)
+    at.session_state[f"{key}.export"] = True
+    at.run()
+    at.button(key=f"{key}.step").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [e.proto.label for e in at.get("download_button")]
+    assert "Download as notebook (.ipynb)" in labels and "Save checkpoint (.pt)" in labels, labels
