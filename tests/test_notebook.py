@@ -151,6 +151,7 @@ def test_no_notebook_text_is_pasted_per_page():
 def test_every_training_page_and_langevin_offers_the_notebook(page):
     from apptest_pages import run_page
 
-    at = run_page(str(Path(__file__).resolve().parents[1] / page))
+    export_open = {f"{key}.export": True for key in ("fm", "df", "gan", "nf", "vae")}  # the panel builds when open
+    at = run_page(str(Path(__file__).resolve().parents[1] / page), export_open)
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download as notebook (.ipynb)" in labels, labels
