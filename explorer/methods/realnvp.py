@@ -71,9 +71,9 @@ class FlowConfig(TrainingConfig):
         help="Data in a known box [-b, b]² (the checkerboard): a fixed last layer x = L tanh(y / L), L = 1.025 b, "
         "so no sample lands outside the box. Other densities ignore it.",
     )
-    # Measured on the checkerboard (2-core AMD EPYC, seeds 0-2): 16 couplings of width 32 at 4e-3 with the bounded
-    # output leave 4.3-4.8% of samples outside the cells after 3,000 steps (10-15 s), 3.5-4.6% after 4,000 (which
-    # does not fit the 15-s budget on a slower CPU); without it 5.2-5.4% after 4,000. 8 of width 64 over 3,000 steps
+    # Measured on the checkerboard (2-core AMD EPYC, seeds 0-4): 16 couplings of width 32 at 4e-3 with the bounded
+    # output leave 3.8-4.8% of samples outside the cells after 3,000 steps (10-15 s), 3.3-4.6% after 4,000 (which
+    # does not fit the 15-s budget on a slower CPU); without it 5.1-6.9% after 3,000. 8 of width 64 over 3,000 steps
     # left 6.8-7.6%, still 5.7% after 12,000 (depth helps the sharp edges more than width: README.md, Performance).
     lr: float = lr_param(4e-3)
     steps: int = steps_param(3000)
