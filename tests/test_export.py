@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer.methods import FlowMatchingConfig, GANConfig
+from explorer.methods import FlowConfig, FlowMatchingConfig, GANConfig
 from explorer.plotting import raster
 from explorer.plotting.evolution import evolution_figure
 from explorer.plotting.figures import figure, heatmap, scatter
@@ -137,3 +137,16 @@ def test_code_in_a_checkpoint_is_never_run(tmp_path) -> None:
     torch.save({"format": checkpoint.FORMAT, "family": "flow_matching", "state": Evil()}, buffer)
     assert "not a checkpoint" in _refusal(buffer.getvalue())
     assert not tmp_path.joinpath("ran").exists()
+
+
+def test_a_bounded_flow_checkpoint_needs_the_bounded_output() -> None:
+    """RealNVP's bounded output has no weights: its L travels in the state so that the checkpoint check sees it."""
+    bounded = TrainingSession("flow", FlowConfig(n_layers=4, hidden=16, steps=10))
+    data = checkpoint.save("flow", bounded.config, 0, bounded.method.state_dict())
+    refused = _refusal(data, "flow", FlowConfig(n_layers=4, hidden=16, steps=10, bounded=False))
+    assert "architecture" in refused and "Bounded output for data in a box = True (here: False)" in refused
+    again = TrainingSession("flow", FlowConfig(n_layers=4, hidden=16, steps=10, seed=3))
+    state, step, _ = checkpoint.load(data, "flow", again.config, again.method.state_dict())
+    again.load_weights(state, step)
+    x = again.density.sample(50, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(again.method.log_prob(x), bounded.method.log_prob(x))

@@ -151,10 +151,15 @@ class NormalizingFlow(Method):
         return torch.cat(losses)
 
     def state_dict(self) -> dict[str, Tensor]:
-        return self.flat.state_dict()
+        """The conditioners' weights and Adam state; with the bounded output also its L under `bounded_output`, so
+        that a checkpoint of a bounded flow and a page without the layer (or the other way round) do not match."""
+        state = self.flat.state_dict()
+        if self.flow.output is not None:
+            state["bounded_output"] = torch.tensor(self.bound, dtype=self.flat.flat.dtype)
+        return state
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
-        self.flat.load_state_dict(state)
+        self.flat.load_state_dict({k: v for k, v in state.items() if k != "bounded_output"})
 
     # --- the flow ---------------------------------------------------------------------------
     # `sample` and `log_prob` run the couplings in one compiled call (`explorer.kernels.realnvp_kernel`): the
