@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+# the training pages' widget-key prefixes (each page's KEY), by page file name
+TRAINING_PAGE_KEYS = {"flow_matching": "fm", "diffusion": "df", "gan": "gan", "normalizing_flows": "nf", "vae": "vae"}
+
 
 def ok(at: AppTest) -> AppTest:
     """`at`, after checking that its last run raised nothing (the exception's text is the failure message)."""

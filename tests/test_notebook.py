@@ -149,9 +149,9 @@ def test_no_notebook_text_is_pasted_per_page():
 
 @pytest.mark.parametrize("page", sorted({family.page for family in FAMILIES.values()} | {"app_pages/langevin.py"}))
 def test_every_training_page_and_langevin_offers_the_notebook(page):
-    from apptest_pages import run_page
+    from apptest_pages import TRAINING_PAGE_KEYS, run_page
 
-    export_open = {f"{key}.export": True for key in ("fm", "df", "gan", "nf", "vae")}  # the panel builds when open
+    export_open = {f"{key}.export": True for key in TRAINING_PAGE_KEYS.values()}  # the panel builds when open
     at = run_page(str(Path(__file__).resolve().parents[1] / page), export_open)
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download as notebook (.ipynb)" in labels, labels

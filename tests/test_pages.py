@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from apptest_pages import open_groups
+from apptest_pages import TRAINING_PAGE_KEYS, open_groups
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
@@ -156,14 +156,11 @@ def test_guidance_tab_with_a_conditional_model() -> None:
     assert any("Guiding towards" in m.value for m in at.markdown)
 
 
-EXPORT_PAGES = {"flow_matching": "fm", "diffusion": "df", "gan": "gan", "normalizing_flows": "nf", "vae": "vae"}
-
-
-@pytest.mark.parametrize("page", sorted(EXPORT_PAGES))
+@pytest.mark.parametrize("page", sorted(TRAINING_PAGE_KEYS))
 def test_the_export_panel_builds_when_opened(page: str) -> None:
     """The panel builds nothing while closed (a page opens sooner); opened, it offers the notebook and the
     checkpoint, after a few steps the training evolution too."""
-    key = EXPORT_PAGES[page]
+    key = TRAINING_PAGE_KEYS[page]
     closed = _run(f"app_pages/{page}.py")
     assert "Save checkpoint (.pt)" not in [e.proto.label for e in closed.get("download_button")]
     at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=TIMEOUT)

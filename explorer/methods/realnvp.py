@@ -85,14 +85,17 @@ class NormalizingFlow(Method):
     def __init__(self, config: FlowConfig, density: Density, device: torch.device) -> None:
         super().__init__(config, density, device)
         torch.manual_seed(config.seed)
-        self.bound = output_bound(config, density)
-        self.flow = RealNVP(
-            config.n_layers, config.hidden, config.depth, config.scale_bound, config.activation, self.bound
-        )
+        bound = output_bound(config, density)
+        self.flow = RealNVP(config.n_layers, config.hidden, config.depth, config.scale_bound, config.activation, bound)
         self.flow.to(device)
         self.flow.requires_grad_(False)
         self.flat = FlatMLP(self.flow.linear_stack())
         self._data, self._log_det, self._cursor = torch.empty(0), torch.empty(0), 0
+
+    @property
+    def bound(self) -> float:
+        """L of the flow's bounded output, 0 without one."""
+        return self.flow.output.bound if self.flow.output is not None else 0.0
 
     @property
     def n_params(self) -> int:
@@ -117,8 +120,7 @@ class NormalizingFlow(Method):
         losses, done, cfg = [], 0, self.config
         while done < len(lrs):
             if self._cursor == len(self._data):
-                x = self.density.sample(DATA_BLOCK * cfg.batch_size, generator).to(self.device)
-                y, log_det = self.flow.output.inverse(x) if self.flow.output is not None else (x, x.new_zeros(len(x)))
+                y, log_det = self._unbounded(self.density.sample(DATA_BLOCK * cfg.batch_size, generator))
                 self._data, self._log_det = y.view(DATA_BLOCK, -1, 2), log_det.view(DATA_BLOCK, -1).mean(1)
                 self._cursor = 0
             k = min(len(lrs) - done, len(self._data) - self._cursor)
@@ -179,9 +181,13 @@ class NormalizingFlow(Method):
     @torch.no_grad()
     def log_prob(self, x: Tensor) -> Tensor:
         """log p_theta(x) `[n]` (exact, by the change of variables)."""
-        x = x.to(self.device, self.flat.flat.dtype)
-        x, log_det = self.flow.output.inverse(x) if self.flow.output is not None else (x, 0.0)
-        return compiled_flow_log_prob()(self.flat.weights_t, self.flat.biases, x, *self._flow_settings()) + log_det
+        y, log_det = self._unbounded(x.to(self.device, self.flat.flat.dtype))
+        return compiled_flow_log_prob()(self.flat.weights_t, self.flat.biases, y, *self._flow_settings()) + log_det
+
+    def _unbounded(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """What the couplings see, y `[n, 2]` (x itself without a bounded output), and log |det dy/dx| `[n]`."""
+        x = x.to(self.device)
+        return self.flow.output.inverse(x) if self.flow.output is not None else (x, x.new_zeros(len(x)))
 
     def _flow_settings(self) -> tuple[int, float, str]:
         cfg = self.config

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from explorer.plotting.figures import PALETTE, figure, heatmap, scatter
+from explorer.plotting.figures import PALETTE, figure, heatmap, json_values, scatter
 from explorer.plotting.gan import SURFACE_SCALE
 
 if TYPE_CHECKING:
@@ -37,8 +37,7 @@ NO_MASS = "#e9ecef"  # background of the D* map where neither density has mass
 
 def _r(values: np.ndarray, digits: int = 4) -> list:
     """Rounded list with None for non-finite values (a gap in a line)."""
-    a = np.round(np.asarray(values, dtype=np.float64), digits)
-    return [float(v) if np.isfinite(v) else None for v in a]
+    return json_values(np.round(np.asarray(values, dtype=np.float64), digits))
 
 
 def line(x: np.ndarray, y: np.ndarray, name: str, color: str, dash: str = "solid", width: float = 2.0, **extra) -> dict:

@@ -119,10 +119,10 @@ def segments(
 
 def _nan_list(a: np.ndarray) -> list:
     """`a` rounded, flattened, as Python floats with None (JSON null) for NaN."""
-    return _json_values(np.round(a.reshape(-1), DECIMALS))
+    return json_values(np.round(a.reshape(-1), DECIMALS))
 
 
-def _json_values(a: np.ndarray) -> list:
+def json_values(a: np.ndarray) -> list:
     """`a` as nested lists of Python floats, None where not finite, vectorised (a per-element test took
     most of a live refresh: ~10 ms per 10,000 values)."""
     a = np.asarray(a, dtype=np.float64)
@@ -182,7 +182,7 @@ def heatmap(
         "type": "heatmap",
         "x": np.round(axis_x, DECIMALS + 1).tolist(),
         "y": np.round(axis_y, DECIMALS + 1).tolist(),
-        "z": _json_values(z),
+        "z": json_values(z),
         "name": name,
         "colorscale": named_scale(colorscale) if isinstance(colorscale, str) else colorscale,
         "showscale": showscale,

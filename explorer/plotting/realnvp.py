@@ -109,15 +109,17 @@ def _symmetric_range(values: np.ndarray) -> float:
 def logdet_strip_figure(view: LogDetView, layers: Sequence[int], lim: float = 6.0) -> dict:
     """Each listed layer's term l_k(x) = log |det df_k^{-1}/dy| over data space (shared diverging colours),
     then the base term log N(f^{-1}(x)) and their sum log p_theta(x)."""
-    couplings = [k for k in layers if view.names[k].startswith("layer ")]  # the bounded output's edges saturate
+    couplings = [k for k in layers if k < view.couplings]  # the colours span the couplings' terms; the bounded
+    # output's (large at the box's edges) saturate
     top = _symmetric_range(view.terms[couplings or list(layers)]) if len(layers) else 1.0
     contents, titles = [], []
+    names = view.names
     for k in layers:
-        trace = heatmap(view.axis, view.axis, view.terms[k], view.names[k], showscale=False)
+        trace = heatmap(view.axis, view.axis, view.terms[k], names[k], showscale=False)
         trace.pop("colorscale")
         trace["coloraxis"] = "coloraxis"
         contents.append([trace])
-        titles.append(view.names[k])
+        titles.append(names[k])
     base_max = float(np.nanmax(view.log_prob)) if np.isfinite(view.log_prob).any() else 0.0
     for name, image in (("base: log N(f⁻¹(x))", view.base), ("sum: log p_θ(x)", view.log_prob)):
         trace = heatmap(view.axis, view.axis, image, name, VIRIDIS, base_max - 12, base_max, showscale=False)

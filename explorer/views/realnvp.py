@@ -105,10 +105,15 @@ class LogDetView:
     (S: the K couplings, then the bounded output where the flow has one)."""
 
     axis: np.ndarray  # [k]
-    names: tuple[str, ...]  # [S] "layer 1" .. "layer K", "bounded output"
+    couplings: int  # K: terms[:K] are the couplings', terms[K] (if any) the bounded output's
     terms: np.ndarray  # [S, k, k]: l_k(x) = log |det df_k^{-1}/dy| at the point y that x reaches
     base: np.ndarray  # [k, k]: log N(f^{-1}(x); 0, I)
     log_prob: np.ndarray  # [k, k]: base + sum_k terms
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """[S] "layer 1" .. "layer K", then "bounded output"."""
+        return tuple(f"layer {k + 1}" if k < self.couplings else "bounded output" for k in range(len(self.terms)))
 
 
 @torch.no_grad()
@@ -123,8 +128,7 @@ def logdet_view(method: NormalizingFlow, lim: float = 6.0, fine: int = 33) -> Lo
     base = standard_normal_log_prob(y)
     k = grid.n
     stack = np.stack(terms) if terms else np.zeros((0, k, k))
-    names = tuple(f"layer {i + 1}" for i in range(flow.n_layers)) + (("bounded output",) * (flow.output is not None))
-    return LogDetView(grid.axis, names, stack, grid.as_image(base), grid.as_image(base) + stack.sum(0))
+    return LogDetView(grid.axis, flow.n_layers, stack, grid.as_image(base), grid.as_image(base) + stack.sum(0))
 
 
 @dataclass(frozen=True)
