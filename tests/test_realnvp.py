@@ -298,7 +298,7 @@ def test_views_decompose_log_p_into_layers(bounded: bool) -> None:
     grid = make_grid(6.0, 21)
     direct = grid.as_image(method.log_prob(grid.points))  # log p at [-6, 6]^2's corners is about -55
     np.testing.assert_allclose(terms.log_prob, direct, rtol=1e-12, atol=1e-12)
-    assert terms.terms.shape == (stages, 21, 21) and terms.names[-1] == ("bounded output" if bounded else "layer 5")
+    assert terms.terms.shape == (stages, 21, 21) and terms.names[-1] == ("bounded" if bounded else "layer 5")
     assert views.shown_layers(64) == sorted(set(views.shown_layers(64))) and len(views.shown_layers(64)) <= 12
 
 

@@ -112,8 +112,8 @@ class LogDetView:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """[S] "layer 1" .. "layer K", then "bounded output"."""
-        return tuple(f"layer {k + 1}" if k < self.couplings else "bounded output" for k in range(len(self.terms)))
+        """[S] "layer 1" .. "layer K", then "bounded" (short: the strip's panel titles sit side by side)."""
+        return tuple(f"layer {k + 1}" if k < self.couplings else "bounded" for k in range(len(self.terms)))
 
 
 @torch.no_grad()
