@@ -113,7 +113,22 @@ def test_a_bounded_flow_is_a_normalised_density_on_its_box_and_samples_inside_it
         mass = torch.exp(flow.log_prob(grid.points)).sum() * grid.spacing**2
         outside = flow.log_prob(torch.tensor([[4.2, 0.0], [0.0, -5.0]]))
     assert float(mass) == pytest.approx(1.0, abs=5e-3)
-    assert (outside < -100).all()  # no mass beyond the box
+    assert (outside == -math.inf).all()  # no mass beyond the box
+
+
+def test_an_early_bounded_flow_puts_no_density_outside_its_box() -> None:
+    """After 50 steps (seed 1) the couplings send base mass far out; the inverse clamped at the box's edge once
+    turned it into a band around the box, thousands of times brighter than the density inside. p = 0 there."""
+    session = _session(FlowConfig(seed=1))
+    assert session.step(50) == 50
+    axis, image = views.learned_image(session.method)
+    beyond = (np.abs(axis)[None, :] > 4.1) | (np.abs(axis)[:, None] > 4.1)
+    assert (image[beyond] == 0).all() and image[~beyond].max() > 0
+    assert image.sum() * (axis[1] - axis[0]) ** 2 == pytest.approx(1.0, abs=0.03)
+    strip = views.logdet_view(session.method)
+    beyond = (np.abs(strip.axis)[None, :] > 4.1) | (np.abs(strip.axis)[:, None] > 4.1)
+    assert np.isnan(strip.terms[:, beyond]).all() and np.isnan(strip.base[beyond]).all()
+    assert (strip.log_prob[beyond] == -math.inf).all() and np.isfinite(strip.log_prob[~beyond]).all()
 
 
 def test_the_bounded_output_is_for_data_in_a_box_only() -> None:
@@ -322,14 +337,17 @@ def test_extreme_settings_train_and_render(changes: dict) -> None:
     assert session.step(2) == 2 and np.isfinite(session.snapshot().loss).all()
     method = session.method
     assert np.isfinite(views.layers_view(method, make_generator(0), n=20).forward_points).all()
-    assert np.isfinite(views.logdet_view(method, fine=11).log_prob).all()
+    strip = views.logdet_view(method, fine=11)
+    inside = (np.abs(strip.axis)[None, :] < 4.1) & (np.abs(strip.axis)[:, None] < 4.1)  # p = 0 outside the box
+    assert np.isfinite(strip.log_prob[inside]).all() and (strip.log_prob[~inside] == -math.inf).all()
 
 
 def test_bench_reports_the_flow_figures(tmp_path, capsys) -> None:
     from explorer import bench
 
     field = tmp_path / "F.npz"
-    argv = ["--family", "flow", "--density", "checkerboard", "--seconds", "1", "--baseline-seconds", "0.5"]
+    argv = ["--family", "flow", "--density", "checkerboard", "--seconds", "60", "--set", "steps=300"]  # steps end it
+    argv += ["--baseline-seconds", "0.5"]
     argv += ["--field-out", str(field), "--samples-out", str(tmp_path / "S.npy"), "--n-samples", "500", "--json"]
     assert bench.main(argv) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -339,4 +357,5 @@ def test_bench_reports_the_flow_figures(tmp_path, capsys) -> None:
     arrays = np.load(field)
     assert arrays["points"].shape[0] >= 101 * 101 and arrays["log_prob"].shape == (arrays["points"].shape[0],)
     assert np.abs(arrays["points"]).max() == pytest.approx(5.0)
-    assert 0.85 < result["grid_mass"] < 1.01  # after 1 s some mass still lies beyond [-5, 5]^2
+    assert result["steps"] == 300
+    assert 0.97 < result["grid_mass"] < 1.03  # the bounded output keeps all the mass inside the box, in the grid

@@ -94,8 +94,10 @@ class BoundedOutput(nn.Module):
 
         log |det dx/dy| = sum_i log(1 - (x_i / L)^2),   y = L artanh(x / L).
 
-    `inverse` clamps |x_i / L| to 1 - 1e-6: a point on or outside the box goes to |y_i| = 7.25 L, far in
-    the base's tail, so its density is finite and negligible, not a NaN."""
+    p_x is 0 on and outside the box. `inverse` clamps |x_i / L| to 1 - 1e-6 there (|y_i| = 7.25 L, a finite
+    log-det, no NaN), which is not a density: a log p masks such points with `outside` (-inf). Unmasked, the
+    clamped edge term (+13 nats per coordinate) multiplied whatever base mass an early flow puts far out
+    into a bright band around the box, hundreds of times the density inside."""
 
     EDGE = 1.0 - 1e-6
 
@@ -112,6 +114,10 @@ class BoundedOutput(nn.Module):
         """y `[n, 2]` and log |det dy/dx| = -sum_i log(1 - (x_i / L)^2) `[n]`."""
         u = (x / self.bound).clamp(-self.EDGE, self.EDGE)
         return self.bound * torch.atanh(u), -torch.log1p(-u * u).sum(1)
+
+    def outside(self, x: Tensor) -> Tensor:
+        """`[n]` bool: x `[n, 2]` on or outside the box (|x_i| >= (1 - 1e-6) L for some i), where p_x = 0."""
+        return (x.abs() >= self.EDGE * self.bound).any(1)
 
 
 class RealNVP(nn.Module):
@@ -165,9 +171,10 @@ class RealNVP(nn.Module):
         return x, logdet
 
     def log_prob(self, x: Tensor) -> Tensor:
-        """log p_x(x) = log N(f^{-1}(x); 0, I) + log |det df^{-1}/dx|, `[n]`."""
+        """log p_x(x) = log N(f^{-1}(x); 0, I) + log |det df^{-1}/dx|, `[n]` (-inf outside a bounded output's box)."""
         z, logdet = self.inverse(x)
-        return standard_normal_log_prob(z) + logdet
+        log_p = standard_normal_log_prob(z) + logdet
+        return log_p if self.output is None else log_p.masked_fill(self.output.outside(x), -math.inf)
 
     def forward_layers(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """Points after each stage `[S + 1, n, 2]` (index 0: z, index S: x) and log |det df_k/dz| `[S, n]`;

@@ -15,6 +15,7 @@ buffer; the session family key is "flow".
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import torch
 from torch import Tensor
@@ -180,9 +181,11 @@ class NormalizingFlow(Method):
 
     @torch.no_grad()
     def log_prob(self, x: Tensor) -> Tensor:
-        """log p_theta(x) `[n]` (exact, by the change of variables)."""
-        y, log_det = self._unbounded(x.to(self.device, self.flat.flat.dtype))
-        return compiled_flow_log_prob()(self.flat.weights_t, self.flat.biases, y, *self._flow_settings()) + log_det
+        """log p_theta(x) `[n]` (exact, by the change of variables; -inf on and outside a bounded output's box)."""
+        x = x.to(self.device, self.flat.flat.dtype)
+        y, log_det = self._unbounded(x)
+        log_p = compiled_flow_log_prob()(self.flat.weights_t, self.flat.biases, y, *self._flow_settings()) + log_det
+        return log_p if self.flow.output is None else log_p.masked_fill(self.flow.output.outside(x), -math.inf)
 
     def _unbounded(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """What the couplings see, y `[n, 2]` (x itself without a bounded output), and log |det dy/dx| `[n]`."""

@@ -79,14 +79,15 @@ flow = nn.ModuleList(Coupling(k % 2) for k in range(N_LAYERS))
 
 def log_prob(x):
     """Exact log p(x) [n]: undo the bounded output, then the couplings from the last, adding log-determinants."""
-    log_det = torch.zeros(len(x))
-    if BOUND > 0:
+    log_det, outside = torch.zeros(len(x)), torch.zeros(len(x), dtype=torch.bool)
+    if BOUND > 0:  # p = 0 on and outside the box (-inf); the clamp only keeps atanh finite there
+        outside = (x.abs() >= BOUND * (1 - 1e-6)).any(1)
         u = (x / BOUND).clamp(-1 + 1e-6, 1 - 1e-6)
         x, log_det = BOUND * torch.atanh(u), -torch.log1p(-u * u).sum(1)
     for coupling in reversed(flow):
         x, ld = coupling.inverse(x)
         log_det = log_det + ld
-    return -0.5 * (x * x).sum(1) - math.log(2 * math.pi) + log_det'''
+    return (-0.5 * (x * x).sum(1) - math.log(2 * math.pi) + log_det).masked_fill(outside, -math.inf)'''
             + lr_schedule(c.schedule)
         ),
         md("## Sampling: push noise through the couplings"),

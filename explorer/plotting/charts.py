@@ -108,7 +108,7 @@ def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: s
             "y": {
                 "field": "value",
                 "type": "quantitative",
-                "title": name,
+                "title": None,  # the chart's title names it; a long name here ran past a short plot into it
                 "scale": {"domain": [bottom, top or 1.0], "clamp": True, "nice": False},
             },
             "tooltip": [

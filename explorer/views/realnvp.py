@@ -16,6 +16,7 @@ so at worst a frame mixes weights from two consecutive steps.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,9 +107,9 @@ class LogDetView:
 
     axis: np.ndarray  # [k]
     couplings: int  # K: terms[:K] are the couplings', terms[K] (if any) the bounded output's
-    terms: np.ndarray  # [S, k, k]: l_k(x) = log |det df_k^{-1}/dy| at the point y that x reaches
-    base: np.ndarray  # [k, k]: log N(f^{-1}(x); 0, I)
-    log_prob: np.ndarray  # [k, k]: base + sum_k terms
+    terms: np.ndarray  # [S, k, k]: l_k(x) = log |det df_k^{-1}/dy| at the point y that x reaches (nan outside a box)
+    base: np.ndarray  # [k, k]: log N(f^{-1}(x); 0, I) (nan outside a bounded output's box)
+    log_prob: np.ndarray  # [k, k]: base + sum_k terms (-inf outside the box)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -124,11 +125,17 @@ def logdet_view(method: NormalizingFlow, lim: float = 6.0, fine: int = 33) -> Lo
     y, terms = grid.points, []
     for stage in reversed(flow.stages):
         y, term = stage.inverse(y)
-        terms.insert(0, grid.as_image(term))
+        terms.insert(0, term)
     base = standard_normal_log_prob(y)
+    if flow.output is not None:  # no x outside the box comes from any z: blank there (nan), p = 0
+        outside = flow.output.outside(grid.points)
+        base = base.masked_fill(outside, math.nan)
+        terms = [term.masked_fill(outside, math.nan) for term in terms]
     k = grid.n
-    stack = np.stack(terms) if terms else np.zeros((0, k, k))
-    return LogDetView(grid.axis, flow.n_layers, stack, grid.as_image(base), grid.as_image(base) + stack.sum(0))
+    stack = np.stack([grid.as_image(term) for term in terms]) if terms else np.zeros((0, k, k))
+    base_image = grid.as_image(base)
+    log_prob = base_image + stack.sum(0)
+    return LogDetView(grid.axis, flow.n_layers, stack, base_image, np.where(np.isnan(log_prob), -np.inf, log_prob))
 
 
 @dataclass(frozen=True)
