@@ -173,7 +173,11 @@ class RealNVP(nn.Module):
     def log_prob(self, x: Tensor) -> Tensor:
         """log p_x(x) = log N(f^{-1}(x); 0, I) + log |det df^{-1}/dx|, `[n]` (-inf outside a bounded output's box)."""
         z, logdet = self.inverse(x)
-        log_p = standard_normal_log_prob(z) + logdet
+        return self.zero_outside(x, standard_normal_log_prob(z) + logdet)
+
+    def zero_outside(self, x: Tensor, log_p: Tensor) -> Tensor:
+        """log_p `[n]` with -inf where x `[n, 2]` lies on or outside a bounded output's box (p_x = 0 there);
+        unchanged without a bounded output."""
         return log_p if self.output is None else log_p.masked_fill(self.output.outside(x), -math.inf)
 
     def forward_layers(self, z: Tensor) -> tuple[Tensor, Tensor]:

@@ -15,7 +15,6 @@ buffer; the session family key is "flow".
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import torch
 from torch import Tensor
@@ -185,7 +184,7 @@ class NormalizingFlow(Method):
         x = x.to(self.device, self.flat.flat.dtype)
         y, log_det = self._unbounded(x)
         log_p = compiled_flow_log_prob()(self.flat.weights_t, self.flat.biases, y, *self._flow_settings()) + log_det
-        return log_p if self.flow.output is None else log_p.masked_fill(self.flow.output.outside(x), -math.inf)
+        return self.flow.zero_outside(x, log_p)
 
     def _unbounded(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """What the couplings see, y `[n, 2]` (x itself without a bounded output), and log |det dy/dx| `[n]`."""

@@ -127,15 +127,13 @@ def logdet_view(method: NormalizingFlow, lim: float = 6.0, fine: int = 33) -> Lo
         y, term = stage.inverse(y)
         terms.insert(0, term)
     base = standard_normal_log_prob(y)
-    if flow.output is not None:  # no x outside the box comes from any z: blank there (nan), p = 0
+    log_prob = flow.zero_outside(grid.points, base + sum(terms))
+    if flow.output is not None:  # no x outside the box comes from any z: its terms are blank there (nan)
         outside = flow.output.outside(grid.points)
-        base = base.masked_fill(outside, math.nan)
-        terms = [term.masked_fill(outside, math.nan) for term in terms]
+        base, terms = base.masked_fill(outside, math.nan), [term.masked_fill(outside, math.nan) for term in terms]
     k = grid.n
     stack = np.stack([grid.as_image(term) for term in terms]) if terms else np.zeros((0, k, k))
-    base_image = grid.as_image(base)
-    log_prob = base_image + stack.sum(0)
-    return LogDetView(grid.axis, flow.n_layers, stack, base_image, np.where(np.isnan(log_prob), -np.inf, log_prob))
+    return LogDetView(grid.axis, flow.n_layers, stack, grid.as_image(base), grid.as_image(log_prob))
 
 
 @dataclass(frozen=True)
