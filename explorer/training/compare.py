@@ -346,9 +346,9 @@ def _time_scoring(session: TrainingSession) -> list[float]:
     spent = [0.0]
     evaluate = session.evaluate_quality
 
-    def timed() -> None:
+    def timed(**kwargs) -> None:
         start = time.perf_counter()
-        evaluate()
+        evaluate(**kwargs)
         spent[0] += time.perf_counter() - start
 
     session.evaluate_quality = timed

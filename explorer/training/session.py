@@ -43,22 +43,29 @@ BOOKKEEPING_SHARE = 4
 MAX_CHUNK_STEPS = 2048
 EVOLUTION_POINTS = 500  # samples kept per frame of the training-evolution animation
 EVOLUTION_FRAMES = 120  # frames kept (older ones thinned evenly)
-RATE_WINDOW_S = 2.0
+RATE_WINDOW_S = 2.0  # the steps/s readout averages over this much wall time
 # Quality is scored every `quality_every` steps, and at least this often for slow configurations.
-QUALITY_PERIOD_S = 2.0  # the steps/s readout averages over this much wall time
-# At most this share of a running session's time (training + evaluation) goes to quality evaluation. Sampling for it
+QUALITY_PERIOD_S = 2.0
+# At most this share of a running session's time (training + evaluation) goes to time-based quality evaluations
+# (those beyond the QUALITY_POINTS scheduled over a run). Sampling for it
 # is a Python loop of small tensor ops; on a busy server (many sessions rendering in one process)
 # every op waits for the GIL, an evaluation then takes seconds, and without this cap a worker
 # spent ~80% of its turn evaluating instead of training (profiled with py-spy, ten sessions).
-QUALITY_SHARE = 0.2
-# Model samples per quality evaluation. The log-density gap of a sampler's samples is heavy-tailed (a few samples
-# between the modes, log p ~ -20, move the mean): at 1,000 the finished defaults of flow matching and diffusion read
-# -0.06 to 0.12 nats over seeds 0-4 (0.02 on 20,000 samples), the default seed 0.08 and 0.12; at 2,000, -0.06 to
-# 0.08 and mode TV 0.014-0.039 (1,000: 0.023-0.048). Costs 0.14-0.23 s per evaluation for their 100-200-step
-# samplers; the QUALITY_SHARE cap keeps training's share of the time.
+QUALITY_SHARE = 0.25
+# Model samples per full-precision quality evaluation (the last point of a run, and whenever training is not
+# running). The log-density gap of a sampler's samples is heavy-tailed (a few samples between the modes, log p ~ -20,
+# move the mean): at 1,000 the finished defaults of flow matching and diffusion read -0.06 to 0.12 nats over seeds
+# 0-4 (0.02 on 20,000 samples); at 2,000, -0.06 to 0.08 and mode TV 0.014-0.039 (1,000: 0.023-0.048).
 QUALITY_SAMPLES = 2000
+# While training runs, an evaluation draws about QUALITY_PASSES network passes' worth of samples: all of
+# QUALITY_SAMPLES for one-pass samplers (GAN, VAE, RealNVP), 160 and 150 for the 100- and 200-step samplers of flow
+# matching and diffusion (about 15 and 20 ms an evaluation on a quiet machine against 74 and 140 ms at 2,000), so a
+# default run gets its QUALITY_POINTS points for about what its three full evaluations cost before (the time cap let
+# no more through). The perfect-sampler band drawn with the curve follows the sample size.
+QUALITY_PASSES = 16_000
+RUNNING_SAMPLES_MIN = 150
 ENERGY_POINTS = 1000  # the energy distance's floor is computed when a session is made: 0.04 s here, 0.2 s at 2,000
-QUALITY_POINTS = 15  # quality evaluations over a run of the configured length (plus the time-based ones)
+QUALITY_POINTS = 12  # quality evaluations over a run of the configured length (plus the time-based ones)
 MIN_QUALITY_EVERY = 50
 
 
@@ -148,6 +155,7 @@ class TrainingSession:
         self.config = clamp(config if config is not None else config_cls())
         self.notice = ""
         self.lock = threading.RLock()
+        self._stopped = threading.Event()  # set exactly while status != RUNNING
         # Guards only the history lists, so that rendering never waits for a training chunk.
         self._history_lock = threading.Lock()
         self._build()
@@ -210,8 +218,28 @@ class TrainingSession:
 
     # --- controls --------------------------------------------------------------------------
     @property
+    def status(self) -> str:
+        """READY, RUNNING, PAUSED, FINISHED or DIVERGED."""
+        return self._status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._status = value
+        (self._stopped.clear if value == RUNNING else self._stopped.set)()
+
+    @property
     def running(self) -> bool:
         return self.status == RUNNING
+
+    def wait_until_stopped(self, timeout: float) -> bool:
+        """Block up to `timeout` s while the session runs (a page waiting for the end it is about to see);
+        True if it is no longer running. Takes no lock."""
+        return self._stopped.wait(timeout)
+
+    def seconds_to_finish(self) -> float:
+        """The wall time the remaining steps take at the current rate (inf while unknown or not running)."""
+        rate = self.steps_per_s
+        return (self.config.steps - self.step_count) / rate if rate > 0 else math.inf
 
     @_locked
     def start(self) -> None:
@@ -224,9 +252,11 @@ class TrainingSession:
 
     @_locked
     def pause(self, note: str = "") -> None:
-        """Stop training after the current chunk; `note` says why when it was not the user."""
+        """Stop training after the current chunk; `note` says why when it was not the user. The quality curve's
+        last point is then scored at full precision."""
         if self.status == RUNNING:
             self.status, self.message = PAUSED, note
+            self.evaluate_quality(full=True)
 
     @_locked
     def reset(self) -> None:
@@ -265,7 +295,8 @@ class TrainingSession:
             taken += self._train(1)
         while self.running and time.perf_counter() - start < budget_s and not self.config.slow_motion:
             chunk_start, kernel_s, quality_s = time.perf_counter(), self._kernel_s, self._quality_s
-            steps = self._train(max(1, min(MAX_CHUNK_STEPS, int(self._compute_rate * self._chunk_s) or 8)))
+            size = max(1, min(MAX_CHUNK_STEPS, int(self._compute_rate * self._chunk_s) or 8))
+            steps = self._train(min(size, max(1, self._next_quality - self.step_count)))  # ends at a scheduled point
             taken += steps
             kernel = self._kernel_s - kernel_s
             if steps and kernel > 0:
@@ -359,13 +390,17 @@ class TrainingSession:
                 if key != "loss":
                     self.history.extra.setdefault(key, []).append(float(values.mean()))
         now = time.perf_counter()
-        due = now - self._last_quality_time >= self.quality_period_s
-        capped = self.running and self._quality_credit < 0  # explicit steps always score
-        if (self.step_count >= self._next_quality or due) and not capped:
-            self.evaluate_quality()
+        # The default schedule's QUALITY_POINTS always score, so that every run has its curve; the time-based
+        # points of a slow run and a denser schedule only within QUALITY_SHARE of the time; explicit steps always.
+        within_share = not (self.running and self._quality_credit < 0)
+        default_schedule = self.quality_every >= self.config.steps // QUALITY_POINTS
+        scheduled = self.step_count >= self._next_quality and (default_schedule or within_share)
+        timed = now - self._last_quality_time >= self.quality_period_s and within_share
         if self.step_count >= self.config.steps:
-            self.evaluate_quality()
+            self.evaluate_quality(full=True)
             self.status, self.message = FINISHED, self._finished_message()
+        elif scheduled or timed:
+            self.evaluate_quality()
         return n
 
     def _diverged(self, worst: float) -> None:
@@ -398,19 +433,37 @@ class TrainingSession:
     def _finished_message(self) -> str:
         return f"Finished {self.config.steps:,} steps. Raise 'Training steps' to train on."
 
+    @property
+    def running_quality_samples(self) -> int:
+        """Samples per evaluation while training runs: about QUALITY_PASSES network passes' worth."""
+        passes, _ = self._method_cls.evaluations_per_sample(self.config)
+        return min(self.quality_samples, max(RUNNING_SAMPLES_MIN, QUALITY_PASSES // max(1, passes)))
+
     @_locked
-    def evaluate_quality(self) -> None:
-        """Score fresh model samples against the target; appended to the quality history."""
+    def evaluate_quality(self, full: bool | None = None) -> None:
+        """Score fresh model samples against the target; appended to the quality history. `full` (default: when not
+        running) draws `quality_samples`, else `running_quality_samples`; a full score replaces a cheaper one of
+        the same step."""
+        full = not self.running if full is None else full
+        n = self.quality_samples if full else self.running_quality_samples
         start = self._last_quality_time = time.perf_counter()
-        self._next_quality = self.step_count + self.quality_every
-        if self.history.quality_steps and self.history.quality_steps[-1] == self.step_count:
-            return
-        samples = self.method.sample(self.quality_samples, make_generator(self.sample_seed, self.device_choice.device))
+        every = self.quality_every
+        self._next_quality = (self.step_count // every + 1) * every  # multiples of quality_every
+        h = self.history
+        if h.quality_steps and h.quality_steps[-1] == self.step_count:
+            if self.last_samples.shape[0] >= n:
+                return
+            with self._history_lock:  # the same step scored again, at a higher precision
+                h.quality_steps.pop()
+                if h.frames and h.frames[-1][0] == self.step_count:
+                    h.frames.pop()
+                for series in h.quality.values():
+                    series.pop()
+        samples = self.method.sample(n, make_generator(self.sample_seed, self.device_choice.device))
         metrics = self.meter(samples)
         took = time.perf_counter() - start
         self._quality_s += took
         self._quality_credit = min(self._quality_credit, 0.0) - took * (1 - QUALITY_SHARE) / QUALITY_SHARE
-        h = self.history
         with self._history_lock:
             self.last_samples = samples.detach().float().cpu().numpy()
             self.last_samples_step = self.step_count
