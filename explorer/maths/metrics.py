@@ -75,7 +75,8 @@ class QualityMeter:
     `meter(samples [n, 2]) -> {key: Metric}`: for Gaussian mixtures the log-density gap ("perfect"
     is the 2-sigma noise band at the n samples scored) and mode TV; for the checkerboard the outside fraction
     and cell TV (perfect: the expected TV of n perfect samples); otherwise the energy distance with the
-    two-sample floor, on at most `energy_points` of the samples (its pairwise distances cost n^2: at 2,000 the floor takes ~0.2 s, at 1,000 ~0.04 s).
+    two-sample floor, on at most `energy_points` of the samples (its pairwise distances cost n^2: at 2,000 the
+    floor takes ~0.2 s, at 1,000 ~0.04 s).
     """
 
     def __init__(
