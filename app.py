@@ -6,6 +6,10 @@
   launcher in deploy/ and its test read it);
 - a warm-up at start: every family's kernels are compiled once in a background thread (`explorer.training.warmup`),
   so that the first student to open a page does not wait for it.
+
+Streamlit's legacy discovery of a `pages/` folder is switched off before the first session: router.py's
+`st.navigation` is the one page list (left on, the first run after a start listed the file names in the sidebar and
+sent a deep link straight to a page script, around the router).
 """
 
 import contextlib
@@ -13,6 +17,7 @@ import threading
 
 import streamlit as st
 from streamlit import config
+from streamlit.runtime.pages_manager import PagesManager
 
 from explorer.ui import assets, status
 
@@ -26,5 +31,6 @@ async def lifespan(_app):
     yield
 
 
+PagesManager.uses_pages_directory = False  # what st.navigation sets on its first call, set before any run
 BASE_URL = config.get_option("server.baseUrlPath")
 app = st.App("router.py", routes=assets.routes(BASE_URL) + status.routes(BASE_URL), lifespan=lifespan)

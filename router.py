@@ -1,6 +1,8 @@
-"""Generative Models Explorer: the router, run for every visit. Pages live in app_pages/ (a folder Streamlit
-does not discover by itself, so only this navigation is ever shown); this file only declares them. The
-server around it is app.py."""
+"""Generative Models Explorer: the router, run for every visit. Page scripts live in pages/; this file declares
+them with one `st.navigation`, the only page list ever shown (app.py turns Streamlit's own discovery of pages/
+off). The server around it is app.py."""
+
+from pathlib import Path
 
 import streamlit as st
 
@@ -8,20 +10,22 @@ from explorer.device import configure_training_thread
 from explorer.methods import FAMILIES
 from explorer.ui.presentation import presentation_switch
 
+ICON = Path(__file__).with_name("assets") / "icon.png"  # served by the app itself: nothing asks another host
+
 configure_training_thread()
-st.set_page_config(page_title="Generative Models Explorer", page_icon=":material/blur_on:", layout="wide")
+st.set_page_config(page_title="Generative Models Explorer", page_icon=str(ICON), layout="wide")
 
 PAGES = {
-    "Explorer": [st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "Explorer": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
     "Foundations": [
-        st.Page("app_pages/densities.py", title="Densities", icon=":material/scatter_plot:"),
-        st.Page("app_pages/divergences.py", title="Divergences", icon=":material/straighten:"),
+        st.Page("pages/densities.py", title="Densities", icon=":material/scatter_plot:"),
+        st.Page("pages/divergences.py", title="Divergences", icon=":material/straighten:"),
     ],
     "Models": [  # the trained families from the registry, in the lecture notes' order; then Langevin
         *(st.Page(f.page, title=f.page_title, icon=f.icon) for f in sorted(FAMILIES.values(), key=lambda f: f.course)),
-        st.Page("app_pages/langevin.py", title="Langevin dynamics", icon=":material/grain:"),
+        st.Page("pages/langevin.py", title="Langevin dynamics", icon=":material/grain:"),
     ],
-    "Compare": [st.Page("app_pages/compare.py", title="Compare models", icon=":material/leaderboard:")],
+    "Compare": [st.Page("pages/compare.py", title="Compare models", icon=":material/leaderboard:")],
 }
 
 page = st.navigation(PAGES)

@@ -122,27 +122,32 @@ def test_importing_plotting_loads_neither_torch_nor_streamlit():
 
 
 def test_pages_hold_page_scripts_only():
-    pages = ROOT / "app_pages"
-    assert pages.is_dir(), "app_pages/ holds the page scripts that router.py declares"
+    pages = ROOT / "pages"
+    assert pages.is_dir(), "pages/ holds the page scripts that router.py declares"
     assert not (pages / "__init__.py").exists(), "a page folder holds page scripts only"
     for entry in pages.iterdir():
         if entry.name == "__pycache__":
             continue
-        assert entry.is_file() and entry.suffix == ".py", f"app_pages/ holds page scripts only, found {entry.name}"
+        assert entry.is_file() and entry.suffix == ".py", f"pages/ holds page scripts only, found {entry.name}"
 
 
 PAGE_LINES = 150  # a page lays out widgets and views; its logic lives in explorer/views and explorer/ui
 
 
 def test_pages_are_thin():
-    long = {p.name: n for p in (ROOT / "app_pages").glob("*.py") if (n := len(p.read_text().splitlines())) > PAGE_LINES}
+    long = {p.name: n for p in (ROOT / "pages").glob("*.py") if (n := len(p.read_text().splitlines())) > PAGE_LINES}
     assert long == {}, f"over {PAGE_LINES} lines: move logic into explorer/views or explorer/ui"
 
 
-def test_no_pages_folder_for_streamlit_to_discover():
-    """A folder named pages/ beside the main script switches on Streamlit's legacy page discovery, which can show its
-    automatic list of file names instead of the app's navigation (issue 12): the scripts live in app_pages/."""
-    assert not (ROOT / "pages").exists()
+def test_the_server_turns_off_streamlits_own_page_discovery():
+    """A folder named pages/ beside the main script would switch on Streamlit's legacy page discovery, whose first
+    run lists the file names in the sidebar before the app's navigation replaces them (and routes a deep link
+    straight to a script, around the router). The server switches it off before any session exists; the browser
+    test watches the sidebar while pages load."""
+    code = "import app, streamlit.runtime.pages_manager as m; print(m.PagesManager.uses_pages_directory)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 # Which parts of explorer/ each part may import (besides itself): the direction of dependency, from the

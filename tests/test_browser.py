@@ -353,7 +353,12 @@ def test_a_training_page_draws_every_live_chart_on_opening(server, browser, path
     )
 
 
-RAW_PAGE_NAMES = {p.stem for p in (Path(__file__).resolve().parents[1] / "app_pages").glob("*.py")} | {"app"}
+# the names Streamlit's own discovery of pages/ would list (file names, with spaces for underscores), and the main
+# scripts'
+_STEMS = {p.stem for p in (Path(__file__).resolve().parents[1] / "pages").glob("*.py")} | {"app", "router"}
+RAW_PAGE_NAMES = _STEMS | {stem.replace("_", " ") for stem in _STEMS}
+ALL_PAGES = ["", "densities", "divergences", "gan", "vae", "normalizing_flows", "flow_matching", "diffusion"]
+ALL_PAGES += ["langevin", "compare"]
 
 
 def test_every_sidebar_entry_clicked_twice_quickly_shows_its_page(server, browser) -> None:
@@ -463,3 +468,60 @@ def test_drawn_data_trains_flow_matching_where_it_was_drawn(server, browser) -> 
     code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
     assert "SAMPLE_DATA_POINTS" in code and code.count("],") >= len(drawn) - 1, "the drawing is in the notebook"
     page.close()
+
+
+# --- nothing leaves the server; only the app's navigation, from the first load on ----------------------------------
+
+NAV_RECORDER = """() => {
+    window.__navSeen = [];
+    const record = () => {
+        const nav = document.querySelector('[data-testid=stSidebarNav]');
+        if (!nav) return;
+        const texts = [...nav.querySelectorAll('a')].map(a => a.innerText.trim().split('\\n').pop().trim());
+        const last = window.__navSeen[window.__navSeen.length - 1];
+        if (texts.length && JSON.stringify(texts) !== JSON.stringify(last)) window.__navSeen.push(texts);
+    };
+    new MutationObserver(record).observe(document, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_the_sidebar_lists_only_the_apps_navigation_from_a_fresh_servers_first_load(browser) -> None:
+    """A new server's first visit is a deep link (the slow first load, kernels still warming up): every state the
+    sidebar's navigation passes through, recorded by a MutationObserver from the first byte, is the app's own list
+    of titles, never Streamlit's list of the files in pages/; then every page is opened by its address."""
+    with streamlit_server() as (url, _proc):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.add_init_script(f"({NAV_RECORDER})()")
+        seen = []
+        for path in ["gan", *ALL_PAGES]:
+            page.goto(f"{url}/{path}")
+            page.locator("[data-testid=stMain] h1").first.wait_for(timeout=90_000)
+            page.wait_for_timeout(1000)
+            _no_exception(page)
+            seen += page.evaluate("() => window.__navSeen")
+        page.close()
+    assert seen, "the navigation was never seen"
+    titles = seen[-1]
+    assert len(titles) == len(ALL_PAGES), titles
+    for texts in seen:
+        assert not RAW_PAGE_NAMES & set(texts), f"the raw page list: {texts}"
+        assert texts == titles[: len(texts)], texts  # the app's titles, in its order (possibly still arriving)
+
+
+def test_opening_any_page_asks_no_other_host(server, browser) -> None:
+    """Offline or behind a classroom firewall every page works the same: opening each page (fresh browser context,
+    empty cache) requests nothing from any host but the app's own (no font or icon CDN, no telemetry)."""
+    own = urlsplit(server).netloc
+    for path in ALL_PAGES:
+        context = browser.new_context()
+        page = context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda r, into=requested: into.append(r.url))
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        page.goto(f"{server}/{path}")
+        page.locator("[data-testid=stMain] h1").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(2500)  # icons, fonts, charts
+        _no_exception(page)
+        context.close()
+        elsewhere = [u for u in requested if urlsplit(u).netloc not in ("", own)]
+        assert len(requested) > 10 and elsewhere == [], f"/{path} asked other hosts: {elsewhere}"

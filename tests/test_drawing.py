@@ -23,7 +23,7 @@ from explorer.methods import FlowMatchingConfig, GANConfig
 from explorer.methods.flow_matching import FlowMatching
 from explorer.methods.gan import GAN
 
-FM_PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/flow_matching.py")
+FM_PAGE = str(Path(__file__).resolve().parents[1] / "pages/flow_matching.py")
 
 
 def _line(y: float, n: int = 40, label: int = 0) -> Stroke:

@@ -142,12 +142,12 @@ def test_the_notebook_depends_on_torch_numpy_and_matplotlib_only():
 
 
 def test_no_notebook_text_is_pasted_per_page():
-    for page in Path(__file__).resolve().parents[1].glob("app_pages/*.py"):
+    for page in Path(__file__).resolve().parents[1].glob("pages/*.py"):
         text = page.read_text()
         assert "nbformat" not in text and "new_code_cell" not in text, page
 
 
-@pytest.mark.parametrize("page", sorted({family.page for family in FAMILIES.values()} | {"app_pages/langevin.py"}))
+@pytest.mark.parametrize("page", sorted({family.page for family in FAMILIES.values()} | {"pages/langevin.py"}))
 def test_every_training_page_and_langevin_offers_the_notebook(page):
     from apptest_pages import TRAINING_PAGE_KEYS, run_page
 

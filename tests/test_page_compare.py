@@ -15,7 +15,7 @@ from explorer.data.userdata import example_csv, parse_points_csv
 from explorer.methods import FAMILIES
 from explorer.training.compare import CompareConfig, Comparison
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/compare.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages/compare.py")
 
 
 def _page(params: dict[str, str] | None = None, state: dict | None = None) -> AppTest:

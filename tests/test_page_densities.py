@@ -19,7 +19,7 @@ from explorer.data.densities import DENSITIES, PointCloud
 from explorer.data.userdata import example_csv, parse_points_csv
 from explorer.ui.uploads import _ingest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "densities.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "densities.py")
 CHOICE = "densities.density"
 
 

@@ -9,7 +9,7 @@ import pytest
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/diffusion.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages/diffusion.py")
 TABS = ["Forward noising", "Samplers side by side", "ε, score, x₀ (Tweedie)", "Score sharpening", "The maths"]
 
 

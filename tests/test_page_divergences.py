@@ -11,7 +11,7 @@ from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "app_pages" / "divergences.py")
+PAGE = str(ROOT / "pages" / "divergences.py")
 TABS = ["Point masses", "Moving distributions", "Earth mover's distance", "Optimal discriminator D*", "The maths"]
 CHARTS = {TABS[0]: 2, TABS[1]: 4, TABS[2]: 4, TABS[3]: 1, TABS[4]: 0}
 
@@ -150,6 +150,6 @@ def test_slider_ends(key: str, ends: tuple[float, float]) -> None:
 def test_the_router_reaches_the_page() -> None:
     at = AppTest.from_file(str(ROOT / "router.py"), default_timeout=60).run()
     ok(at)
-    at.switch_page("app_pages/divergences.py").run()
+    at.switch_page("pages/divergences.py").run()
     ok(at)
     assert at.title[0].value == "Divergences"

@@ -16,7 +16,7 @@ from explorer.data.userdata import example_csv, parse_points_csv
 from explorer.methods import FlowConfig
 from explorer.views import realnvp as views
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/normalizing_flows.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages/normalizing_flows.py")
 SMALL = {"hidden": 16, "batch_size": 64}  # keeps each Step cheap
 
 

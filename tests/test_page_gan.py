@@ -16,7 +16,7 @@ from explorer.kernels.gan_losses import LOSSES
 from explorer.methods import GANConfig
 from explorer.views import gan as views
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/gan.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages/gan.py")
 SMALL = {"g_hidden": 16, "d_hidden": 16, "batch_size": 64}  # keeps each Step cheap
 LOSS_PARAMS = {"Gradient penalty λ", "Weight clipping c", "LSGAN a (fake target)", "LSGAN b (real target)"}
 

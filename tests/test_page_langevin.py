@@ -14,7 +14,7 @@ from explorer.methods import FAMILIES
 from explorer.methods.langevin import LangevinConfig, with_fields
 from explorer.training.session import TrainingSession
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/langevin.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages/langevin.py")
 
 
 def _page(config: LangevinConfig | None = None, **state) -> AppTest:

@@ -17,7 +17,7 @@ from explorer.data.userdata import example_csv, parse_points_csv
 from explorer.methods import VAEConfig
 from explorer.views import vae as views
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app_pages/vae.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages/vae.py")
 SMALL = {"hidden": 16, "batch_size": 64}  # keeps each Step cheap
 KIND_PARAMS = {"β (weight of the KL term)", "Codebook size K", "Commitment weight β_c", "Fixed decoder σ"}
 TABS = ["Reparametrisation", "AE vs VAE: holes", "VQ-VAE", "The maths"]

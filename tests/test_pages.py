@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 90
-FM = str(ROOT / "app_pages/flow_matching.py")
+FM = str(ROOT / "pages/flow_matching.py")
 
 
 def _run(path: str, *groups: str) -> AppTest:
@@ -55,7 +55,7 @@ def test_app_router_opens_home_with_device_status() -> None:
 
 @pytest.mark.parametrize(
     "page",
-    ["app_pages/densities.py", "app_pages/flow_matching.py", "app_pages/vae.py", "app_pages/normalizing_flows.py"],
+    ["pages/densities.py", "pages/flow_matching.py", "pages/vae.py", "pages/normalizing_flows.py"],
 )
 def test_app_router_switches_to_every_page(page: str) -> None:
     at = _run("router.py")
@@ -161,9 +161,9 @@ def test_the_export_panel_builds_when_opened(page: str) -> None:
     """The panel builds nothing while closed (a page opens sooner); opened, it offers the notebook and the
     checkpoint, after a few steps the training evolution too."""
     key = TRAINING_PAGE_KEYS[page]
-    closed = _run(f"app_pages/{page}.py")
+    closed = _run(f"pages/{page}.py")
     assert "Save checkpoint (.pt)" not in [e.proto.label for e in closed.get("download_button")]
-    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=TIMEOUT)
     at.session_state[f"{key}.export"] = True
     at.run()
     at.button(key=f"{key}.step").click().run()

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from explorer.ui.presentation import CSS, KEY
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = sorted(p.name for p in (ROOT / "app_pages").glob("*.py"))
+PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
 
 
 def _styled(at: AppTest) -> bool:
@@ -21,7 +21,7 @@ def _styled(at: AppTest) -> bool:
 def test_every_page_renders_in_presentation_mode(page: str) -> None:
     at = AppTest.from_file(str(ROOT / "router.py"), default_timeout=120)
     at.session_state[KEY] = True
-    at.switch_page(f"app_pages/{page}").run()
+    at.switch_page(f"pages/{page}").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.toggle(key=KEY).value
     assert _styled(at), "the projector styling is missing"
@@ -32,9 +32,9 @@ def test_the_switch_survives_page_changes_and_turns_off() -> None:
     assert not _styled(at)
     at.toggle(key=KEY).set_value(True).run()
     assert _styled(at)
-    at.switch_page("app_pages/gan.py").run()
+    at.switch_page("pages/gan.py").run()
     assert at.toggle(key=KEY).value and _styled(at)
-    at.switch_page("app_pages/densities.py").run()
+    at.switch_page("pages/densities.py").run()
     assert at.toggle(key=KEY).value and _styled(at)
     at.toggle(key=KEY).set_value(False).run()
     assert not _styled(at)

@@ -45,7 +45,7 @@ def test_every_training_page_has_three_valid_presets(family: str) -> None:
 @pytest.mark.parametrize("family", list(PAGES))
 def test_one_click_applies_a_preset_and_explains_it(family: str) -> None:
     page, key, _ = PAGES[family]
-    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120).run()
     for name, preset in _presets(family).items():
         at.button(key=f"{key}.preset.{name}").click().run()
         assert not at.exception, [e.value for e in at.exception]
@@ -63,13 +63,13 @@ def test_a_shared_link_to_a_demo_shows_its_advice(family: str) -> None:
     """A student opening the lecturer's link (the demo's settings in the URL, no click in this browser)
     sees what to watch; the page at its defaults shows no demo's advice."""
     page, _, _ = PAGES[family]
-    plain = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=120).run()
+    plain = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120).run()
     defaults = FAMILIES[family].config()
     assert not any(p.look in i.value for p in _presets(family).values() for i in plain.info)
     for name, preset in _presets(family).items():
         if all(getattr(defaults, field) == value for field, value in preset.settings.items()):
             continue  # a demo of the defaults: the plain page is that demo, without a note
-        at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=120)
+        at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
         for field, value in share.query((apply_preset(defaults, preset), defaults)).items():
             at.query_params[field] = value
         at.run()

@@ -47,7 +47,7 @@ GROUPS = {f.metadata.get("group") for family in FAMILIES.values() for f in datac
 def _run(page: str, params: dict[str, str] | None = None, widgets: dict | None = None) -> AppTest:
     """The page run once with every sidebar group open (a closed group builds no widgets to set)."""
     prefix = PAGES[page][1]
-    at = open_groups(AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=120), prefix, *GROUPS)
+    at = open_groups(AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120), prefix, *GROUPS)
     for name, value in (params or {}).items():
         at.query_params[name] = value
     for key, value in (widgets or {}).items():

@@ -62,18 +62,18 @@ class Family:
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
-        Family("flow_matching", "Flow matching", FlowMatchingConfig, FlowMatching, "app_pages/flow_matching.py",
+        Family("flow_matching", "Flow matching", FlowMatchingConfig, FlowMatching, "pages/flow_matching.py",
                "Flow matching", ":material/waves:", "explorer.views.flow_matching", "explorer.bench.flow_matching",
                "eight_gaussians", 4),
-        Family("diffusion", "Diffusion", DiffusionConfig, Diffusion, "app_pages/diffusion.py",
+        Family("diffusion", "Diffusion", DiffusionConfig, Diffusion, "pages/diffusion.py",
                "Diffusion and score", ":material/blur_on:", "explorer.views.diffusion", "explorer.bench.diffusion",
                "eight_gaussians", 5),
-        Family("gan", "GAN", GANConfig, GAN, "app_pages/gan.py", "GANs", ":material/compare_arrows:",
+        Family("gan", "GAN", GANConfig, GAN, "pages/gan.py", "GANs", ":material/compare_arrows:",
                "explorer.views.gan", "explorer.bench.gan", "eight_gaussians", 1),
-        Family("flow", "Normalizing flow (RealNVP)", FlowConfig, NormalizingFlow, "app_pages/normalizing_flows.py",
+        Family("flow", "Normalizing flow (RealNVP)", FlowConfig, NormalizingFlow, "pages/normalizing_flows.py",
                "Normalizing flows", ":material/swap_horiz:", "explorer.views.realnvp", "explorer.bench.realnvp",
                "checkerboard", 3, "explorer.notebook.realnvp"),
-        Family("vae", "VAE", VAEConfig, VAE, "app_pages/vae.py", "VAEs", ":material/hub:",
+        Family("vae", "VAE", VAEConfig, VAE, "pages/vae.py", "VAEs", ":material/hub:",
                "explorer.views.vae", "explorer.bench.vae", "two_moons", 2),
     )
 }  # fmt: skip

@@ -135,6 +135,13 @@ def logdet_strip_figure(view: LogDetView, layers: Sequence[int], lim: float = 6.
     return panels(contents, titles, lim, n if n <= 7 else -(-n // 2), panel_height=200, coloraxis=coloraxis)
 
 
+def density_top(*images: np.ndarray | None) -> float:
+    """One colour scale's top for densities drawn side by side: the largest 99.5th percentile of their finite
+    values (a few hot pixels do not wash the rest out), so that equal colours mean equal densities."""
+    tops = [float(np.percentile(f, 99.5)) for im in images if im is not None and (f := im[np.isfinite(im)]).size]
+    return max(tops, default=0.0) or 1.0
+
+
 def density_figure(
     axis: np.ndarray,
     image: np.ndarray,
@@ -143,20 +150,28 @@ def density_figure(
     samples_name: str = "samples",
     lim: float = 6.0,
     height: int = 400,
+    top: float | None = None,
 ) -> dict:
-    """A density `[k, k]` as a heatmap (white = 0), optionally under samples `[n, 2]`."""
-    finite = image[np.isfinite(image)]
-    top = float(np.percentile(finite, 99.5)) if finite.size else 1.0
-    traces = [heatmap(axis, axis, image, "density", DENSITY_SCALE, 0.0, top or 1.0, "p(x)")]
+    """A density `[k, k]` as a heatmap from white = 0 to `top` (default: `density_top(image)`; pass the same
+    `top` to figures shown side by side), optionally under samples `[n, 2]`."""
+    traces = [heatmap(axis, axis, image, "density", DENSITY_SCALE, 0.0, top or density_top(image), "p(x)")]
     if samples is not None and len(samples):
         traces.append(scatter(samples, samples_name, PALETTE["model"], 3, 0.5))
     return figure(traces, title, lim, height=height)
 
 
-def log_density_figure(axis: np.ndarray, log_image: np.ndarray, title: str, floor: float = -12.0) -> dict:
-    """log p `[k, k]` (learned) on a log scale clipped `floor` nats below its maximum."""
-    finite = log_image[np.isfinite(log_image)]
-    top = float(finite.max()) if finite.size else 0.0
+def log_density_top(*log_images: np.ndarray | None) -> float:
+    """One log-scale top for log-densities drawn side by side: the largest finite value among them."""
+    tops = [float(f.max()) for im in log_images if im is not None and (f := im[np.isfinite(im)]).size]
+    return max(tops, default=0.0)
+
+
+def log_density_figure(
+    axis: np.ndarray, log_image: np.ndarray, title: str, floor: float = -12.0, top: float | None = None
+) -> dict:
+    """log p `[k, k]` on a colour scale from `top + floor` to `top` (default: its own maximum; pass the same `top`
+    to figures shown side by side)."""
+    top = log_density_top(log_image) if top is None else top
     trace = heatmap(axis, axis, log_image, "log p", VIRIDIS, top + floor, top, "log p")
     return figure([trace], title, 6.0, height=400)
 

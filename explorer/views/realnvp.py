@@ -142,7 +142,7 @@ class DensityView:
 
     axis: np.ndarray  # [k]
     learned_log_prob: np.ndarray  # [k, k] log p_theta
-    exact_density: np.ndarray | None  # [k, k] p(x), None without a closed form
+    exact_log_prob: np.ndarray | None  # [k, k] log p(x) (-inf where p = 0), None without a closed form
     nll: float  # E_data[-log p_theta] on fresh data, nats
     nll_stderr: float
     entropy: Entropy | None  # H(p), the floor of the NLL
@@ -159,11 +159,11 @@ class DensityView:
 def density_view(
     method: NormalizingFlow, generator: torch.Generator, lim: float = 6.0, fine: int = 81, n: int = 4000
 ) -> DensityView:
-    """log p_theta on a fine grid, the exact p on the same grid, and the NLL of n fresh data points."""
+    """log p_theta on a fine grid, the exact log p on the same grid, and the NLL of n fresh data points."""
     density, dev = method.density, method.device
     grid = make_grid(lim, fine, dev)
     learned = method.log_prob(grid.points)
-    exact = grid.as_image(torch.exp(density.log_prob(grid.points.cpu()))) if density.has_log_prob else None
+    exact_log = grid.as_image(density.log_prob(grid.points.cpu())) if density.has_log_prob else None
     x = density.sample(n, generator).to(dev)
     nll = -method.log_prob(x).double()
     round_trip = (method.flow(method.flow.inverse(x)[0]) - x).abs().max()
@@ -171,7 +171,7 @@ def density_view(
     return DensityView(
         axis=grid.axis,
         learned_log_prob=grid.as_image(learned),
-        exact_density=exact,
+        exact_log_prob=exact_log,
         nll=float(nll.mean()),
         nll_stderr=float(nll.std() / np.sqrt(n)),
         entropy=target_entropy(density),

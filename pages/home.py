@@ -1,4 +1,6 @@
-"""Home: what the explorer shows, the taxonomy of the lecture notes, one card per page, device status."""
+"""Home: what the explorer shows, the taxonomy of the lecture notes, a card with a picture per page, device status."""
+
+from pathlib import Path
 
 import streamlit as st
 
@@ -13,21 +15,21 @@ st.markdown(
 
 # family, what it is, and its pages as (label, page script or None while it is still to come)
 TAXONOMY = [
-    ("Implicit", "A generator you can sample but not evaluate; trained adversarially.", [("GANs", "app_pages/gan.py")]),
+    ("Implicit", "A generator you can sample but not evaluate; trained adversarially.", [("GANs", "pages/gan.py")]),
     (
         "Tractable",
         "Exact log-likelihood by change of variables through invertible maps.",
-        [("Normalizing flows", "app_pages/normalizing_flows.py")],
+        [("Normalizing flows", "pages/normalizing_flows.py")],
     ),
     (
         "Approximate",
         "A latent-variable model trained on a lower bound (ELBO) of the likelihood.",
-        [("VAEs", "app_pages/vae.py")],
+        [("VAEs", "pages/vae.py")],
     ),
     (
         "Diffusion & flows",
         "Transport noise to data along a probability path; learn its velocity or score.",
-        [("Flow matching", "app_pages/flow_matching.py"), ("Diffusion and score", "app_pages/diffusion.py")],
+        [("Flow matching", "pages/flow_matching.py"), ("Diffusion and score", "pages/diffusion.py")],
     ),
 ]
 st.subheader("The map of the course")
@@ -42,51 +44,59 @@ for col, (family, what, pages) in zip(st.columns(len(TAXONOMY)), TAXONOMY, stric
                 st.markdown(f"{label} · *coming soon*")
 
 st.subheader("Pages")
+PICTURES = Path(__file__).resolve().parents[1] / "assets" / "pages"  # made by assets/make_pictures.py
+# in the lecture notes' order: (page script, title, icon, what it shows); the picture is PICTURES/<script name>.png
 CARDS = [
     (
-        "app_pages/gan.py",
-        "GANs",
-        ":material/compare_arrows:",
-        "Discriminator surfaces live; generator gradient arrows; six losses; mode collapse and its cures; D* and JS.",
-    ),
-    (
-        "app_pages/vae.py",
-        "VAEs",
-        ":material/hub:",
-        "Latent spaces live: codes and posteriors, the decoder manifold, ELBO = reconstruction − KL; β, AE, VQ-VAE.",
-    ),
-    (
-        "app_pages/normalizing_flows.py",
-        "Normalizing flows",
-        ":material/swap_horiz:",
-        "RealNVP by exact likelihood, live: a grid warped layer by layer, each layer's log|det J|, NLL vs entropy.",
-    ),
-    (
-        "app_pages/densities.py",
+        "pages/densities.py",
         "Densities",
         ":material/scatter_plot:",
-        "The toy targets: samples, exact density and score fields; upload your own points.",
+        "The toy targets: samples, exact density and score fields; upload or draw your own points.",
     ),
     (
-        "app_pages/divergences.py",
+        "pages/divergences.py",
         "Divergences",
         ":material/straighten:",
         "KL vs JS vs Wasserstein on point masses and moving densities; the earth mover's plan; D* = p / (p + q).",
     ),
     (
-        "app_pages/flow_matching.py",
+        "pages/gan.py",
+        "GANs",
+        ":material/compare_arrows:",
+        "Discriminator surfaces live; generator gradient arrows; six losses; mode collapse and its cures; D* and JS.",
+    ),
+    (
+        "pages/vae.py",
+        "VAEs",
+        ":material/hub:",
+        "Latent spaces live: codes and posteriors, the decoder manifold, ELBO = reconstruction − KL; β, AE, VQ-VAE.",
+    ),
+    (
+        "pages/normalizing_flows.py",
+        "Normalizing flows",
+        ":material/swap_horiz:",
+        "RealNVP by exact likelihood, live: a grid warped layer by layer, each layer's log|det J|, NLL vs entropy.",
+    ),
+    (
+        "pages/flow_matching.py",
         "Flow matching",
         ":material/waves:",
         "Train a velocity field live; exact marginal field and error; integrators, OT coupling, guidance.",
     ),
     (
-        "app_pages/diffusion.py",
+        "pages/diffusion.py",
         "Diffusion and score",
         ":material/blur_on:",
         "Denoising score matching live; exact score and error; forward noising; DDPM, DDIM, SDE and ODE samplers.",
     ),
     (
-        "app_pages/compare.py",
+        "pages/langevin.py",
+        "Langevin dynamics",
+        ":material/grain:",
+        "Chains with trails on a density, from its exact or a learned score; step size, annealing, MALA; mode hopping.",
+    ),
+    (
+        "pages/compare.py",
         "Compare models",
         ":material/leaderboard:",
         "Every family on one density, equal time each: samples side by side, quality, sampling cost; what to use.",
@@ -95,6 +105,8 @@ CARDS = [
 for row in range(0, len(CARDS), 3):
     for col, (path, title, icon, text) in zip(st.columns(3), CARDS[row : row + 3], strict=False):
         with col.container(border=True):
+            if (picture := PICTURES / f"{Path(path).stem}.png").exists():
+                st.image(str(picture), width="stretch")
             st.page_link(path, label=title, icon=icon)
             st.caption(text)
 

@@ -1,0 +1,99 @@
+"""Make the pictures of README.md and of Home's cards from the running app: `python assets/make_pictures.py`.
+
+Starts `streamlit run app.py` on a free port, opens every page in headless Chromium (Debian's, at $CHROMIUM or
+/usr/bin/chromium, driven by the playwright package of requirements-dev.txt), runs each training page's default
+configuration from Train to Finished, and writes
+- assets/pages/<page>.png: the page's first chart after its default run, fitted into 480 x 360 (Home's cards);
+- assets/readme.png: the Flow matching page after its default run, as a learner sees it (README.md).
+Rerun it after changing what a page draws, so that the pictures never show an older app.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' server launcher: one way to start the app
+
+from serve import streamlit_server  # noqa: E402
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+CARD = (480, 360)  # every card's picture: the chart fitted into this box, centred on white
+CHART = "div.explorer-plotly-chart"
+
+# page path -> (text that says the page is ready, button to press first or None, text that says it is done)
+PAGES = {
+    "densities": ("Densities", None, None),
+    "divergences": ("The lesson.", None, None),
+    "gan": ("Train", "Train", "Finished."),
+    "vae": ("Train", "Train", "Finished."),
+    "normalizing_flows": ("Train", "Train", "Finished."),
+    "flow_matching": ("Train", "Train", "Finished."),
+    "diffusion": ("Train", "Train", "Finished."),
+    "langevin": ("final mode coverage TV", None, None),
+    "compare": ("Start", "Start", "What to use for what"),
+}
+QUERY = {"compare": "?families=gan,flow_matching&budget_s=3"}
+
+
+def _open(page, url: str, ready: str, press: str | None, done: str | None) -> None:
+    page.goto(url)
+    if press:
+        button = page.get_by_role("button", name=press, exact=True)
+        button.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        button.click()
+        page.get_by_text(done).first.wait_for(timeout=180_000)
+    else:
+        page.get_by_text(ready).first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{CHART}')].some(d => (d.data || []).length)", timeout=60_000
+    )
+    page.wait_for_timeout(2500)  # the last rerun's charts settle
+
+
+def _save_card(png: bytes, path: Path) -> None:
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    scale = min(CARD[0] / image.width, CARD[1] / image.height)
+    image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
+    card = Image.new("RGB", CARD, "white")
+    card.paste(image, ((CARD[0] - image.width) // 2, (CARD[1] - image.height) // 2))
+    card.save(path, optimize=True)
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        print(f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)", file=sys.stderr)
+        return 1
+    out = ROOT / "assets" / "pages"
+    out.mkdir(exist_ok=True)
+    with streamlit_server() as (url, _proc), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        for name, (ready, press, done) in PAGES.items():
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
+            _open(page, f"{url}/{name}{QUERY.get(name, '')}", ready, press, done)
+            chart = page.locator(CHART).first
+            chart.scroll_into_view_if_needed()
+            _save_card(chart.screenshot(), out / f"{name}.png")
+            if name == "flow_matching":
+                page.set_viewport_size({"width": 1400, "height": 1350})
+                page.evaluate("() => window.scrollTo(0, 0)")
+                page.wait_for_timeout(1500)
+                shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+                shot.save(ROOT / "assets" / "readme.png", optimize=True)
+            print(f"{name}: done", flush=True)
+            page.close()
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
