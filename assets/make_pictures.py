@@ -18,9 +18,9 @@ from pathlib import Path
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the tests' server launcher: one way to start the app
+sys.path.insert(0, str(ROOT))
 
-from serve import streamlit_server  # noqa: E402
+from explorer.bench.server import streamlit_server  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]

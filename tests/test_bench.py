@@ -33,3 +33,24 @@ def test_exact_metrics_use_their_own_sample_and_energy_distance_the_small_one(ca
 def test_an_unknown_field_is_refused_with_its_name(capsys) -> None:
     with pytest.raises(SystemExit, match="no field widht"):
         main(["--family", "vae", "--set", "widht=3", "--baseline-seconds", "0"])
+
+
+def test_the_performance_page_has_every_family_the_machine_and_the_page_table(capsys) -> None:
+    """`--all --markdown` (docs/performance.md): one row per trained family in the lecture notes' order, each seed's
+    steps and speed-up, the CPU and the commit; the page table's ratio is the page's median over the engine's mean."""
+    from explorer.bench import report
+    from explorer.methods import FAMILIES
+
+    argv = ["--all", "--markdown", "--seeds", "0,1", "--set", "steps=40", "--baseline-seconds", "0.05"]
+    assert main([*argv, "--n-samples", "300", "--quality-samples", "500"]) == 0
+    text = capsys.readouterr().out
+    assert report.cpu_model() in text and report.commit().rstrip("+") in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and " | 40 | " in line]
+    assert [row.split(" | ")[0][2:] for row in rows] == [FAMILIES[f].title for f in report.families()]
+    assert all(row.count("×") == 1 and row.count(" / ") >= 2 for row in rows)  # two seeds, two thread counts
+    assert "Not measured in this run (run with --page)" in text
+
+    results = {"gan": [{"seconds": 2.0, "density": "eight_gaussians", "steps": 10, "steps_per_s": 5.0}] * 2}
+    page = report.markdown(results, {"gan": [3.0, 2.6, 9.0]}, ("abc123", {"gan": [4.0, 4.4, 5.0]}))
+    row = next(line for line in page.splitlines() if line.startswith("| GAN | 2.00 |"))
+    assert row == "| GAN | 2.00 | 3.00 / 2.60 / 9.00 | 1.50 | 4.00 / 4.40 / 5.00 | 2.20 |"

@@ -14,8 +14,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
-from serve import server_log, streamlit_server
 
+from explorer.bench.server import server_log, streamlit_server
 from explorer.methods import FlowMatchingConfig
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pytest
 from protocol_client import ProtocolClient
-from serve import server_log, streamlit_server
+
+from explorer.bench.server import server_log, streamlit_server
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]

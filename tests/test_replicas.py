@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 from protocol_client import ProtocolClient
-from serve import free_port
+
+from explorer.bench.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -12,6 +12,8 @@ Outputs: `--samples-out S.npy` (float32 [4000, 2], the page's default sampler), 
 (flow matching: `points` [N, 2] on a grid over [-6, 6]^2, `t` [T], `velocity` [T, N, 2], t = 0 noise,
 t = 1 data; diffusion: the score; RealNVP: the log-density), and one JSON line (`--json`) or a table.
 The families come from the registry (`explorer.methods.FAMILIES`); what each adds, from its bench module.
+
+`--all --markdown [--page [--page-baseline REF]]` prints docs/performance.md (`explorer.bench.report`).
 """
 
 from __future__ import annotations
@@ -74,7 +76,22 @@ def main(argv: list[str] | None = None) -> int:
         help="override a field of the page's default configuration (repeatable), e.g. --set batch_size=512",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument("--all", action="store_true", help="every trained family at its page defaults, --seeds each")
+    parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2], help="for --all")
+    parser.add_argument("--markdown", action="store_true", help="with --all: print docs/performance.md")
+    parser.add_argument("--page", action="store_true", help="with --all: the live pages' Train to Finished (Chromium)")
+    parser.add_argument("--page-runs", type=int, default=3, help="with --page: runs per page")
+    parser.add_argument("--page-baseline", default="", metavar="REF", help="with --page: the same at git commit REF")
     args = parser.parse_args(argv)
+    if args.all:
+        from explorer.bench import report
+
+        configure_training_thread(args.threads)
+        if args.markdown:
+            print(report.report(args), end="")
+        else:
+            print(json.dumps(report.run_all(args)))
+        return 0
     result = run(args)
     if args.json:
         print(json.dumps(result))

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, family: Family) -> dict:
     # evaluation noise alone is about 0.03 nats (README.md, Performance), as large as the differences measured
     meter = QualityMeter(session.density, args.quality_samples, seed=args.seed + 3, reference_size=100_000)
     result.update({key: round(metric.value, 4) for key, metric in meter(drawn[: args.quality_samples]).items()})
-    result["quality_samples"] = args.quality_samples
+    result["quality_samples"], result["n_samples"] = args.quality_samples, args.n_samples
     result.update(hooks.figures(session, samples, args))
     if args.samples_out:
         np.save(args.samples_out, samples.numpy().astype(np.float32))

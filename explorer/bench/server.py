@@ -1,4 +1,5 @@
-"""Start `streamlit run app.py` on a free port for the browser and load tests; stop it afterwards."""
+"""Start `streamlit run app.py` on a free port (the browser and load tests, the page benchmark, the pictures);
+stop it afterwards."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -22,8 +23,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """(url, process) of a healthy server; raises RuntimeError if it does not answer within 60 s.
+def streamlit_server(env: dict[str, str] | None = None, root: Path = ROOT) -> Iterator[tuple[str, subprocess.Popen]]:
+    """(url, process) of a healthy server of the app in `root`; raises RuntimeError if it does not answer within 60 s.
 
     The server's output goes to a file (a pipe nobody reads would stall the server once full);
     `server_log(process)` returns its end."""
@@ -31,7 +32,7 @@ def streamlit_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, s
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     cmd += ["--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     log = tempfile.NamedTemporaryFile("w+", prefix="streamlit-", suffix=".log", delete=False)  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     proc.log_path = log.name
     url = f"http://127.0.0.1:{port}"
     start = time.monotonic()

@@ -1,0 +1,73 @@
+"""The live page against the engine: Train to Finished of every training page at its defaults, in headless Chromium.
+
+`train_to_finished(root, runs)` starts `streamlit run app.py` in `root` (this checkout, or a `git worktree` of an
+earlier commit for a before/after table), opens each family's page in Debian's Chromium (playwright; $CHROMIUM or
+/usr/bin/chromium), presses Train and times the click to the status line's "Finished.", `runs` times a page, each in a
+fresh tab. The same steps trained by `python -m explorer.bench` without a page are the engine's time; the ratio of
+the two is what the page costs (its live redraws, quality evaluations and the browser beside it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from explorer.bench.server import ROOT, streamlit_server
+from explorer.methods import FAMILIES
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+SETTLE_S = 2.5  # after the page has drawn, before Train: the opening's last charts and the warm-up are done
+
+
+def page_path(family: str) -> str:
+    """The URL path of a family's page (its page script's name)."""
+    return Path(FAMILIES[family].page).stem
+
+
+def available() -> str:
+    """'' when the page benchmark can run here, else why not."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (requirements-dev.txt)"
+    return "" if Path(CHROMIUM).exists() else f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)"
+
+
+def train_to_finished(root: Path = ROOT, runs: int = 3, families: list[str] | None = None) -> dict[str, list[float]]:
+    """Seconds from pressing Train to "Finished." on each family's page, `runs` times each: {family: [s, ...]}."""
+    from playwright.sync_api import sync_playwright
+
+    times: dict[str, list[float]] = {}
+    with streamlit_server(root=root) as (url, _proc), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        for family in families or list(FAMILIES):
+            for _ in range(runs):
+                page = browser.new_page(viewport={"width": 1400, "height": 1600})
+                page.goto(f"{url}/{page_path(family)}")
+                train = page.get_by_role("button", name="Train", exact=True)
+                train.wait_for(timeout=90_000)
+                page.wait_for_timeout(SETTLE_S * 1000)
+                start = time.monotonic()
+                train.click()
+                page.get_by_text("Finished.").first.wait_for(timeout=300_000)
+                times.setdefault(family, []).append(round(time.monotonic() - start, 2))
+                page.close()
+        browser.close()
+    return times
+
+
+@contextlib.contextmanager
+def checkout(ref: str) -> Iterator[Path]:
+    """A temporary `git worktree` of this repository at `ref` (removed afterwards)."""
+    folder = Path(tempfile.mkdtemp(prefix="explorer-baseline-"))
+    subprocess.run(["git", "worktree", "add", "--detach", str(folder), ref], cwd=ROOT, check=True, capture_output=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, capture_output=True)
