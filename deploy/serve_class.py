@@ -12,7 +12,7 @@ meanwhile); nginx is restarted too. Ctrl-C (or SIGTERM) stops everything.
 Health: `/explorer-proxy-health` is answered by nginx itself; `/_stcore/health` and `/explorer-status`
 (replica name, sessions, training slots) come from whichever replica the browser is sticky to; each
 replica's own `/explorer-status` is on its port. Sizing: measured, one replica serves about seven
-watching-and-training students per core (README.md, In the classroom); give each replica two cores and
+watching-and-training students per core (docs/deploy.md, "Sizing"); give each replica two cores and
 `--training-per-replica 1`, or one process per core.
 """
 

@@ -13,7 +13,7 @@ import torch
 DEVICE_OPTIONS = ("auto", "cpu", "cuda", "mps")
 
 # One intra-op thread per training worker: tiny MLP steps gain little from more, and two
-# OpenMP threads spinning against another process on two cores slowed a step ~80x (DESIGN.md).
+# OpenMP threads spinning against another process on two cores slowed a step ~80x (docs/decisions.md, "Training").
 TRAINING_THREADS = 1
 
 
@@ -81,7 +81,7 @@ def configure_training_thread(threads: int = TRAINING_THREADS) -> None:
 
     Denormals: values below 1.2e-38 in float32 (in Adam's second moments, in SiLU's far tails) run many times
     slower on x86. Measured on the diffusion defaults, seed 2, on a 2-core AMD EPYC: 1,457-1,471 steps/s
-    flushed against 1,212-1,375 not, with the same samples to the digit (README.md, Performance)."""
+    flushed against 1,212-1,375 not, with the same samples to the digit (docs/decisions.md, "Training")."""
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     torch.set_flush_denormal(True)

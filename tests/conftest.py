@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 
 from explorer.device import DEVICE_OPTIONS, resolve_device  # noqa: E402
 
-# The test machine has two cores; one intra-op thread is the explorer's own policy (DESIGN.md).
+# The test machine has two cores; one intra-op thread is the explorer's own policy (docs/decisions.md, "Training").
 # EXPLORER_TEST_THREADS=2 runs the suite with two (other reduction orders in torch's kernels), and
 # EXPLORER_FLUSH_DENORMAL=1 with denormals flushed to zero: the suite must pass either way.
 torch.set_num_threads(int(os.environ.get("EXPLORER_TEST_THREADS", "1")))

@@ -1,4 +1,4 @@
-"""DESIGN.md "Architecture": one direction of dependency, enforced on the source."""
+"""docs/architecture.md, "Layout": one direction of dependency, enforced on the source."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""explorer.data.densities against the definitions in DESIGN.md ("Canonical toy densities")."""
+"""explorer.data.densities against the definitions in docs/architecture.md ("Toy densities and quality")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""explorer.maths.exact.MixturePath against DESIGN.md's "Ground truth" identities."""
+"""explorer.maths.exact.MixturePath against the "Ground truth" identities (docs/architecture.md)."""
 
 from __future__ import annotations
 

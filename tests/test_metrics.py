@@ -1,4 +1,4 @@
-"""explorer.maths.metrics: the sharp metrics of DESIGN.md ("Measuring quality") on known samplers."""
+"""explorer.maths.metrics: the sharp metrics (docs/decisions.md, "Quality") on known samplers."""
 
 from __future__ import annotations
 
@@ -58,12 +58,12 @@ def test_energy_distance_sees_a_shift_above_the_floor():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_log_gap_is_near_zero_for_perfect_samples(eight, reference, seed):
     samples = eight.sample(4000, make_generator(10 + seed))
-    assert abs(log_density_gap(samples, eight, reference)) < 0.06  # DESIGN.md: < 0.04 typically
+    assert abs(log_density_gap(samples, eight, reference)) < 0.06  # typically < 0.04
 
 
 def test_log_gap_flags_too_wide_modes(eight, reference):
     gap = log_density_gap(_mixture_with_std(eight, 0.4), eight, reference)
-    assert gap > 0.5  # measured ~0.79 (DESIGN.md: ~0.8)
+    assert gap > 0.5  # measured ~0.79 (docs/decisions.md: ~0.8)
 
 
 def test_log_gap_is_negative_for_over_concentrated_modes(eight, reference):
@@ -76,7 +76,7 @@ def test_log_gap_sees_mass_on_bridges(eight, reference):
     clean = log_density_gap(samples, eight, reference)
     angle = 2 * math.pi * torch.rand(80, generator=make_generator(4))
     samples[:80] = 4 * torch.stack([angle.cos(), angle.sin()], 1)  # 2% of the mass spread along the ring
-    # measured increase 0.05-0.09 over five seeds (DESIGN.md: ~0.07 for 2% on bridges)
+    # measured increase 0.05-0.09 over five seeds (docs/decisions.md: ~0.07 for 2% on bridges)
     assert log_density_gap(samples, eight, reference) - clean > 0.04
 
 
@@ -168,3 +168,17 @@ def test_quality_meter_flags_nonfinite_samples(eight):
     broken = meter(torch.full((100, 2), float("nan")))
     assert set(broken) == {"nonfinite"}
     assert broken["nonfinite"].value == 1.0
+
+
+def test_the_perfect_samplers_band_follows_the_number_of_samples_scored() -> None:
+    """The gap's band is 2 std(log p) / sqrt(n) and the mode TV's floor the expected TV of n perfect samples, for
+    the n actually scored: a curve of cheap evaluations is drawn against the band of its own sample size."""
+    from explorer.maths.metrics import QualityMeter, expected_multinomial_tv
+
+    eight = get_density("eight_gaussians")
+    meter = QualityMeter(eight, 2000, seed=0)
+    generator = torch.Generator().manual_seed(1)
+    small, large = meter(eight.sample(150, generator)), meter(eight.sample(2000, generator))
+    assert small["logp_gap"].perfect == pytest.approx(large["logp_gap"].perfect * math.sqrt(2000 / 150))
+    assert small["mode_tv"].perfect == pytest.approx(expected_multinomial_tv(eight.weights, 150))
+    assert large["mode_tv"].perfect == pytest.approx(expected_multinomial_tv(eight.weights, 2000))

@@ -358,3 +358,63 @@ def test_the_page_default_run_reads_within_the_quality_targets(family: str) -> N
     quality = session.snapshot().quality
     assert session.status == FINISHED and session.snapshot().quality_steps[-1] == session.config.steps
     assert abs(quality["logp_gap"][-1]) <= 0.1 and quality["mode_tv"][-1] <= 0.045, quality
+
+
+@pytest.mark.parametrize("family", ["flow_matching", "diffusion", "gan", "vae", "flow"])
+def test_a_default_run_draws_a_learning_curve_of_at_least_twelve_points(family: str) -> None:
+    """At the page's default step count (the step budget shortened with the same schedule: steps / 12 apart), the
+    quality is scored at every multiple of steps / 12, while running on about QUALITY_PASSES network passes'
+    worth of samples, and the last point of the run at full precision; the training-evolution export has a frame
+    per point."""
+    from explorer.methods import FAMILIES
+
+    default = FAMILIES[family].config()
+    steps = 12 * session_module.MIN_QUALITY_EVERY  # the shortest run with the default schedule's 12 points
+    config = dataclasses.replace(default, steps=steps, device="cpu")
+    session = TrainingSession(family, config)
+    assert session.quality_every == steps // session_module.QUALITY_POINTS == session_module.MIN_QUALITY_EVERY
+    passes, _ = FAMILIES[family].method.evaluations_per_sample(config)
+    drawn, sample = [], session.method.sample
+    session.method.sample = lambda n, generator: drawn.append(n) or sample(n, generator)
+    session.start()
+    while session.run(1.0):
+        pass
+    snap = session.snapshot()
+    every = session.quality_every
+    assert snap.status == FINISHED
+    assert list(snap.quality_steps) == [1, *range(every, steps + 1, every)]  # the untrained model, then 12 points
+    expected = min(session_module.QUALITY_SAMPLES, max(session_module.RUNNING_SAMPLES_MIN, 16_000 // passes))
+    assert drawn[:-1] == [expected] * 12 and drawn[-1] == session_module.QUALITY_SAMPLES, drawn
+    assert len(snap.samples) == session_module.QUALITY_SAMPLES
+    assert [step for step, _ in session.evolution()] == list(snap.quality_steps)
+
+
+def test_pause_scores_the_last_point_at_full_precision_in_place_of_a_cheaper_one() -> None:
+    session = TrainingSession("flow_matching", FlowMatchingConfig(**{**SMALL, "steps": 10_000}))
+    assert session.running_quality_samples == 16_000 // 100 < session.quality_samples  # 100 SDE steps a sample
+    session.start()
+    session.run(0.02)
+    session.evaluate_quality()  # while running: cheap
+    step, points = session.step_count, len(session.history.quality_steps)
+    assert session.history.quality_steps[-1] == step and len(session.last_samples) == session.running_quality_samples
+    session.pause()
+    assert session.status == PAUSED and len(session.last_samples) == session.quality_samples
+    assert len(session.history.quality_steps) == points and session.history.quality_steps[-1] == step  # replaced
+    assert all(len(series) == points for series in session.history.quality.values())
+    assert [s for s, _ in session.evolution()] == session.history.quality_steps
+    session.evaluate_quality()  # the same step again, at no higher precision: nothing new
+    assert len(session.history.quality_steps) == points
+
+
+def test_wait_until_stopped_returns_when_a_worker_finishes_the_run() -> None:
+    from explorer.training.worker import TrainingWorker
+
+    session = _session(steps=200)
+    assert session.wait_until_stopped(0.0)  # not running: at once
+    session.start()
+    assert not session.wait_until_stopped(0.0) and session.seconds_to_finish() == math.inf  # no rate measured yet
+    worker = TrainingWorker(session)
+    worker.ensure_running()
+    assert session.wait_until_stopped(60.0)
+    assert session.status == FINISHED and session.step_count == 200
+    worker.join(5.0)

@@ -47,7 +47,7 @@ def streamlit_server(env: dict[str, str] | None = None, root: Path = ROOT) -> It
                 if time.monotonic() - start > 60:
                     raise RuntimeError("streamlit did not become healthy within 60 s") from None
                 time.sleep(0.1)
-        print(f"\nserver healthy after {time.monotonic() - start:.2f} s")
+        print(f"\nserver healthy after {time.monotonic() - start:.2f} s", file=sys.stderr)
         yield url, proc
     finally:
         proc.terminate()

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, family: Family) -> dict:
         "noise_floor": round(energy_floor(session.density, args.n_samples, reference_gen, repeats=5), 5),
     }
     # the exact metrics (log-density gap, mode TV, cells) on their own, larger sample: at 4,000 samples the gap's
-    # evaluation noise alone is about 0.03 nats (README.md, Performance), as large as the differences measured
+    # evaluation noise alone is about 0.03 nats (docs/decisions.md, "Quality"), as large as the differences measured
     meter = QualityMeter(session.density, args.quality_samples, seed=args.seed + 3, reference_size=100_000)
     result.update({key: round(metric.value, 4) for key, metric in meter(drawn[: args.quality_samples]).items()})
     result["quality_samples"], result["n_samples"] = args.quality_samples, args.n_samples
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace, family: Family) -> dict:
 def plain_baselines(plain, session: TrainingSession, seconds: float, steps_per_s: float) -> dict[str, float]:
     """The plain loop timed with one and with two torch intra-op threads (two can be about twice as fast for
     a lone user on two cores); the speed-up is against the faster of the two. The session's own rate is
-    always one thread: the app's policy under several users (DESIGN.md, Live training)."""
+    always one thread: the app's policy under several users (docs/decisions.md, "Training")."""
     threads, rates = torch.get_num_threads(), {}
     try:
         for n in (1, 2):

@@ -1,8 +1,8 @@
-"""The canonical 2D toy densities (DESIGN.md) behind one registry.
+"""The canonical 2D toy densities (docs/architecture.md) behind one registry.
 
 Every density samples `x: [n, 2]` with labels `y: [n]` (a component, moon, ring, arm or cell
 index) from a caller's `torch.Generator`, on that generator's device. Where the table in
-DESIGN.md says the density is exact, `log_prob(x) -> [n]` is exact too, and Gaussian mixtures
+docs/architecture.md says the density is exact, `log_prob(x) -> [n]` is exact too, and Gaussian mixtures
 also give the exact score grad_x log p(x) -> [n, 2] and expose their components.
 """
 

@@ -1,4 +1,4 @@
-"""A user's own 2D points from an uploaded CSV, validated (DESIGN.md "Bad input and faults").
+"""A user's own 2D points from an uploaded CSV, validated (docs/decisions.md, "Data and maths").
 
 `parse_points_csv(data, filename)` turns the raw bytes of an upload into a `UserPoints` density
 (a `PointCloud` that remembers where it came from) or raises `UserDataError` whose message says,

@@ -10,7 +10,7 @@ buffers `exp_avg`, `exp_avg_sq`, instead of a loop over parameters. The forward 
 and the kernels (`explorer.kernels.regression` for flow matching and diffusion, `explorer.kernels.gan_kernel`, ...)
 write their backward passes by hand on these views, from the shared blocks `mlp_forward` and
 `mlp_backward` at the end of this module. `script` compiles such kernels with TorchScript, which
-releases the GIL once per kernel call instead of at each of its tensor calls (DESIGN.md, Live
+releases the GIL once per kernel call instead of at each of its tensor calls (docs/decisions.md,
 training).
 """
 

@@ -30,7 +30,7 @@ gradients), and the backward through G the generator's gradients.
 Optimizers, as torch.optim's defaults: Adam (beta1, 0.999, eps 1e-8), RMSprop (alpha 0.99,
 eps 1e-8), SGD (no momentum). Weight clipping (WGAN) clamps every discriminator parameter to
 [-c, c] after each of its updates. The whole chunk runs in one TorchScript call, so the GIL is
-released once per chunk (DESIGN.md, Live training); without TorchScript the same function runs
+released once per chunk (docs/decisions.md, "Training"); without TorchScript the same function runs
 as Python.
 """
 

@@ -18,7 +18,7 @@ Backward (couplings 0 .. K-1), from g = dL/dz = z / B, for g = dL/dv:
 and the MLP backward is the standard one (`explorer.kernels.regression`): dW_l = g_l^T h_{l-1},
 db_l = sum_i g_l, g_{l-1} = act'(a_{l-1}) (g_l W_l), for act = relu, silu or tanh. Adam is
 written out (TorchScript silently drops torch._fused_adam_). The whole chunk runs in one
-TorchScript call, so the GIL is released once per chunk (DESIGN.md, Live training); without
+TorchScript call, so the GIL is released once per chunk (docs/decisions.md, "Training"); without
 TorchScript the same function runs as Python.
 """
 

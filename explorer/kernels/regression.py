@@ -14,7 +14,7 @@ kernel over all parameters.
 
 `steps` runs a whole sequence of such steps inside one TorchScript function. That releases the
 GIL once for the sequence instead of at each of the ~45 tensor calls per step, which is what
-keeps a training thread fast while the page's thread renders (DESIGN.md, Live training).
+keeps a training thread fast while the page's thread renders (docs/decisions.md, "Training").
 If scripting is unavailable, `steps` falls back to a Python loop over `step`, with the same
 results.
 

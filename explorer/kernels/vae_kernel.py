@@ -21,7 +21,7 @@ Adam is a few whole-buffer operations. Per step, on a batch x `[B, 2]` with nois
 and the MLP backward g_{l-1} = silu'(a_{l-1}) (g_l W_l), dW_l = g_l^T h_{l-1}, db_l = sum_i g_l.
 Adam is written out (TorchScript silently drops torch._fused_adam_); the learned log-variance is
 then clamped to its floor. A whole chunk runs in one call, so the GIL is released once per chunk
-(DESIGN.md, Live training); without TorchScript the same function runs as Python.
+(docs/decisions.md, "Training"); without TorchScript the same function runs as Python.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ and every conditional expectation is a responsibility-weighted sum of Gaussian p
     E[x1 | x_t = x, jk] = m_k + alpha s_k^2 e_jk / v_jk,   E[x0 | x_t = x, jk] = mu_j + sigma c_j^2 e_jk / v_jk.
 
 The marginal velocity u_t(x) = alpha'_t E[x1 | x] + sigma'_t E[x0 | x] is computed in that form, so
-it stays finite at t = 0 and t = 1; for a N(0, I) source it equals DESIGN.md's
+it stays finite at t = 0 and t = 1; for a N(0, I) source it equals docs/architecture.md's
 (alpha'/alpha) x + (alpha' sigma^2 / alpha - sigma' sigma) grad log p_t(x), and Tweedie's
 E[x0 | x] = -sigma grad log p_t(x). Times `t` are Python floats (one time for the whole batch).
 """

@@ -1,4 +1,4 @@
-"""Sample quality against the truth (DESIGN.md, "Measuring quality").
+"""Sample quality against the truth (docs/architecture.md, "Toy densities and quality"; docs/decisions.md, "Quality").
 
 - energy distance E(X, Y) = 2 E|X - Y| - E|X - X'| - E|Y - Y'| (U-statistics), with the
   two-sample noise floor: its mean between two independent true samples of the same size;

@@ -4,7 +4,7 @@ For a fixed generator with density q and data density p, the discriminator maxim
 
     V(D, G) = E_{x ~ p}[log D(x)] + E_{x ~ q}[log(1 - D(x))]
 
-is D*(x) = p(x) / (p(x) + q(x)) (DESIGN.md, "Ground truth"), and at that optimum
+is D*(x) = p(x) / (p(x) + q(x)) (docs/architecture.md, "Ground truth"), and at that optimum
 
     V(D*, G) = -log 4 + 2 JS(p || q),   JS(p || q) = 1/2 KL(p || m) + 1/2 KL(q || m),   m = (p + q) / 2,
 

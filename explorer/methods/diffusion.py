@@ -40,7 +40,7 @@ class DiffusionConfig(TrainingConfig):
     # over 3,000 steps with an EMA of 0.99 reaches |gap| 0.02-0.08, TV <= 0.032 in 1.0-1.2 s. Batch 512 over
     # 2,000 steps did better still (|gap| <= 0.036) but was under 2x the plain loop's speed. The linear schedule
     # spends most of a uniform t on near-pure noise: batch 128 / 6e-3 / 8,000 steps gave |gap| 0.04-0.10 in
-    # 2.0-2.2 s, and 0.20-0.57 when cut at 3,000 (README.md, Performance).
+    # 2.0-2.2 s, and 0.20-0.57 when cut at 3,000 (docs/performance.md).
     # Sampler: the reverse SDE with 200 steps (2-core AMD EPYC family 25, seeds 0-2, 40,000 samples): gap
     # 0.031 / 0.020 / 0.001, mode TV 0.011 / 0.010 / 0.013, 0.7-0.8% of samples stranded between modes, where the
     # probability-flow ODE (50 Heun steps) of the same models gave 0.041 / 0.051 / 0.073, 0.020 / 0.022 / 0.016

@@ -42,7 +42,7 @@ class FlowMatchingConfig(TrainingConfig):
     # Defaults measured on eight_gaussians (2-core AMD EPYC, seeds 0-5): batch 128 at 6e-3 over 3,000 steps with
     # late times and an EMA of 0.995 reaches |gap| <= 0.06 and mode TV <= 0.039 in 0.7-0.9 s (EMA 0.999: gap up
     # to 0.062; batch 256 or more steps lowered the TV but not the gap); the earlier 256 / 2e-3 / 12,000 steps /
-    # uniform t took 14 s for 0.02-0.1 (README.md, Performance).
+    # uniform t took 14 s for 0.02-0.1 (docs/decisions.md, "Training").
     batch_size: int = batch_size_param(128)
     lr: float = lr_param(6e-3)
     steps: int = steps_param(3000)

@@ -74,7 +74,7 @@ class FlowConfig(TrainingConfig):
     # Measured on the checkerboard (2-core AMD EPYC, seeds 0-4): 16 couplings of width 32 at 4e-3 with the bounded
     # output leave 3.8-4.8% of samples outside the cells after 3,000 steps (10-15 s), 3.3-4.6% after 4,000 (which
     # does not fit the 15-s budget on a slower CPU); without it 5.1-6.9% after 3,000. 8 of width 64 over 3,000 steps
-    # left 6.8-7.6%, still 5.7% after 12,000 (depth helps the sharp edges more than width: README.md, Performance).
+    # left 6.8-7.6%, still 5.7% after 12,000 (depth helps the sharp edges more than width: docs/decisions.md, "Models").
     lr: float = lr_param(4e-3)
     steps: int = steps_param(3000)
 

@@ -52,7 +52,7 @@ USAGE_POINTS = 4096  # data points encoded to estimate the VQ-VAE's code frequen
 @dataclasses.dataclass(frozen=True)
 class VAEConfig(TrainingConfig):
     # Defaults measured on two_moons (2 cores): a learned decoder variance reaches the energy-distance
-    # noise floor where a fixed s = 0.1 stays at ~7x it (README, VAEs).
+    # noise floor where a fixed s = 0.1 stays at ~7x it (docs/decisions.md, "Models").
     density: str = param(
         "two_moons",
         "Target density",

@@ -190,7 +190,7 @@ class TrainingSession:
         self._marks: collections.deque[tuple[float, int]] = collections.deque()  # (time, step) while running
         self._reference_loss: float | None = None
         self._last_good = self._clone_state()
-        self._next_quality, self._last_quality_time = 0, time.perf_counter()
+        self._next_quality, self._last_quality_time = 1, time.perf_counter()  # the first point: after one step
         self._kernel_s = 0.0  # seconds spent inside train_chunk, in total (run() reads it per chunk)
         self._quality_s = 0.0  # seconds spent inside evaluate_quality, in total
         self._quality_credit = 0.0  # training seconds not yet matched by evaluation (QUALITY_SHARE)
@@ -296,7 +296,9 @@ class TrainingSession:
         while self.running and time.perf_counter() - start < budget_s and not self.config.slow_motion:
             chunk_start, kernel_s, quality_s = time.perf_counter(), self._kernel_s, self._quality_s
             size = max(1, min(MAX_CHUNK_STEPS, int(self._compute_rate * self._chunk_s) or 8))
-            steps = self._train(min(size, max(1, self._next_quality - self.step_count)))  # ends at a scheduled point
+            if (to_point := self._next_quality - self.step_count) > 0:  # a chunk ends at the next scheduled point
+                size = min(size, to_point)
+            steps = self._train(size)
             taken += steps
             kernel = self._kernel_s - kernel_s
             if steps and kernel > 0:

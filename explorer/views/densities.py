@@ -3,7 +3,7 @@
 `density_view` gives labelled samples, the exact density p(x) = exp(log p(x)) on a fine grid
 where `has_log_prob` (the checkerboard's is piecewise constant: 1/32 on the black cells, 0 off
 them) and the exact score grad log p(x) on a coarse arrow grid where `has_score`. `DEFINITIONS`
-holds the one-sentence definition of each canonical density (the table in DESIGN.md).
+holds the one-sentence definition of each canonical density (docs/architecture.md, "Toy densities and quality").
 """
 
 from __future__ import annotations

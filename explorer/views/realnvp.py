@@ -246,7 +246,7 @@ def setting_notes(config: FlowConfig, has_log_prob: bool) -> list[str]:
     return notes
 
 
-# Measured on the 2-core machine at these settings over the page defaults, seed 0 (README, Normalizing flows).
+# Measured on the 2-core machine at these settings over the page defaults, seed 0 (docs/decisions.md, "Models").
 PRESETS: dict[str, Preset] = {
     "one_coupling": Preset(
         "One coupling",

@@ -69,6 +69,6 @@ MATHS: list[tuple[str, str]] = [
         "md",
         "It has no parameters: its term is the same for every model, so it moves the NLL but not its gradient. "
         "Measured on the checkerboard (the page's 3,000 steps, seeds 0-4): 3.8-4.8% of the samples outside the "
-        "cells with it, 5.1-6.9% without (README, Performance).",
+        "cells with it, 5.1-6.9% without (docs/decisions.md).",
     ),
 ]
