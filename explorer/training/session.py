@@ -190,7 +190,7 @@ class TrainingSession:
         self._marks: collections.deque[tuple[float, int]] = collections.deque()  # (time, step) while running
         self._reference_loss: float | None = None
         self._last_good = self._clone_state()
-        self._next_quality, self._last_quality_time = 1, time.perf_counter()  # the first point: after one step
+        self._next_quality, self._last_quality_time = 0, time.perf_counter()  # the first point: after the first chunk
         self._kernel_s = 0.0  # seconds spent inside train_chunk, in total (run() reads it per chunk)
         self._quality_s = 0.0  # seconds spent inside evaluate_quality, in total
         self._quality_credit = 0.0  # training seconds not yet matched by evaluation (QUALITY_SHARE)
