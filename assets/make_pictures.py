@@ -4,7 +4,7 @@ Starts `streamlit run app.py` on a free port, opens every page in headless Chrom
 /usr/bin/chromium, driven by the playwright package of requirements-dev.txt), runs each training page's default
 configuration from Train to Finished, and writes
 - assets/pages/<page>.png: the page's first chart after its default run, fitted into 480 x 360 (Home's cards);
-- assets/readme.png: the Flow matching page after its default run, as a learner sees it (README.md).
+- assets/readme.png: the Flow matching page while it trains, as a learner sees it (README.md).
 Rerun it after changing what a page draws, so that the pictures never show an older app.
 """
 
@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -26,6 +26,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 CARD = (480, 360)  # every card's picture: the chart fitted into this box, centred on white
 CHART = "div.explorer-plotly-chart"
+README_STEPS = 20_000
 
 # page path -> (text that says the page is ready, button to press first or None, text that says it is done)
 PAGES = {
@@ -40,6 +41,7 @@ PAGES = {
     "compare": ("Start", "Start", "What to use for what"),
 }
 QUERY = {"compare": "?families=gan,flow_matching&budget_s=3"}
+PLAY = {"langevin": 8}  # pages whose first chart is an animation: seconds to let it play
 
 
 def _open(page, url: str, ready: str, press: str | None, done: str | None) -> None:
@@ -60,11 +62,30 @@ def _open(page, url: str, ready: str, press: str | None, done: str | None) -> No
 
 def _save_card(png: bytes, path: Path) -> None:
     image = Image.open(io.BytesIO(png)).convert("RGB")
+    image = image.crop(ImageOps.invert(image).getbbox() or (0, 0, image.width, image.height))  # white margins off
     scale = min(CARD[0] / image.width, CARD[1] / image.height)
     image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
     card = Image.new("RGB", CARD, "white")
     card.paste(image, ((CARD[0] - image.width) // 2, (CARD[1] - image.height) // 2))
     card.save(path, optimize=True)
+
+
+def _readme_picture(browser, url: str) -> None:
+    """The Flow matching page three seconds into training (a longer run than the default, so that it is still
+    training), as a learner sees it."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1350}, device_scale_factor=1)
+    page.goto(f"{url}/flow_matching?steps={README_STEPS}")
+    train = page.get_by_role("button", name="Train", exact=True)
+    train.wait_for(timeout=60_000)
+    page.wait_for_timeout(2500)
+    train.click()
+    page.get_by_text("Training…").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(3000)
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    shot.save(ROOT / "assets" / "readme.png", optimize=True)
+    print("readme: done", flush=True)
+    page.close()
 
 
 def main() -> int:
@@ -82,15 +103,13 @@ def main() -> int:
             _open(page, f"{url}/{name}{QUERY.get(name, '')}", ready, press, done)
             chart = page.locator(CHART).first
             chart.scroll_into_view_if_needed()
+            if name in PLAY:  # an animation: its last frame
+                page.get_by_text("▶ Play").first.click()
+                page.wait_for_timeout(PLAY[name] * 1000)
             _save_card(chart.screenshot(), out / f"{name}.png")
-            if name == "flow_matching":
-                page.set_viewport_size({"width": 1400, "height": 1350})
-                page.evaluate("() => window.scrollTo(0, 0)")
-                page.wait_for_timeout(1500)
-                shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-                shot.save(ROOT / "assets" / "readme.png", optimize=True)
             print(f"{name}: done", flush=True)
             page.close()
+        _readme_picture(browser, url)
         browser.close()
     return 0
 

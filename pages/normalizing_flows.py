@@ -57,7 +57,7 @@ def render_view(snap) -> None:
     data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
     axis, learned = views.learned_image(method)
     left, middle, right = st.columns(3)
-    title = "Learned density p_θ(x) (exact: change of variables)"
+    title = "Learned density p_θ(x), exact"
     top = nfplot.density_top(learned, exact[1] if exact is not None else None)  # one colour scale for both
     chart.plotly(left, nfplot.density_figure(axis, learned, title, top=top), config=plot_config)
     if exact is not None:

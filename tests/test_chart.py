@@ -87,6 +87,7 @@ def _live_charts() -> dict[str, dict]:
     return {
         "loss": loss_chart(steps, loss),
         "quality": quality_chart(steps, loss, 0.05, "energy distance"),
+        "quality, band per point": quality_chart(steps, loss, np.where(steps < 200, 0.09, 0.02), "mode coverage TV"),
         "gan losses": gplot.losses_chart(steps, loss, -loss),
         "mass per mode": gplot.mode_mass_chart(modes),
         "vae terms": vplot.terms_chart(steps, {"recon": loss, "kl": loss / 2}),
@@ -105,6 +106,24 @@ def test_live_charts_are_valid_vega_lite_with_finite_inline_data(name: str) -> N
     text = json.dumps(spec, allow_nan=False)  # raises on a NaN or an infinity left in the data
     rows = [row for layer in [spec, *spec.get("layer", [])] for row in layer.get("data", {}).get("values", [])]
     assert rows, text[:200]
+
+
+def test_a_quality_curve_draws_each_points_own_perfect_sampler_band() -> None:
+    """Points scored on fewer samples (while training) have a wider band than the last one (full precision): the
+    dashed line follows each point's own, where one value draws a rule."""
+    steps = np.array([10, 100, 200, 300])
+    line, band = quality_chart(steps, np.array([0.3, 0.12, 0.1, 0.03]), np.array([0.09, 0.09, 0.09, 0.024]), "TV")[
+        "layer"
+    ]
+    assert band["mark"]["type"] == "line" and band["mark"]["strokeDash"]
+    assert [(r["step"], r["perfect"]) for r in band["data"]["values"]] == [
+        (10, 0.09),
+        (100, 0.09),
+        (200, 0.09),
+        (300, 0.024),
+    ]
+    _, rule = quality_chart(steps, np.array([0.3, 0.12, 0.1, 0.03]), 0.024, "TV")["layer"]
+    assert rule["mark"]["type"] == "rule" and rule["data"]["values"] == [{"perfect": 0.024}]
 
 
 def _live_panel_script() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from apptest_pages import ok, run_page
+from apptest_pages import ok, router_app, run_page
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
@@ -148,7 +148,7 @@ def test_slider_ends(key: str, ends: tuple[float, float]) -> None:
 
 
 def test_the_router_reaches_the_page() -> None:
-    at = AppTest.from_file(str(ROOT / "router.py"), default_timeout=60).run()
+    at = router_app(60).run()
     ok(at)
     at.switch_page("pages/divergences.py").run()
     ok(at)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from apptest_pages import TRAINING_PAGE_KEYS, open_groups
+from apptest_pages import TRAINING_PAGE_KEYS, open_groups, router_app
 from page_figures import plotly_figures
 from streamlit.testing.v1 import AppTest
 
@@ -20,8 +20,9 @@ FM = str(ROOT / "pages/flow_matching.py")
 
 
 def _run(path: str, *groups: str) -> AppTest:
-    """The page run once, with these groups of the Flow matching sidebar open."""
-    at = open_groups(AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT), "fm", *groups)
+    """The page (or the whole app: router.py) run once, with these groups of the Flow matching sidebar open."""
+    app = router_app(TIMEOUT) if path == "router.py" else AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
+    at = open_groups(app, "fm", *groups)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

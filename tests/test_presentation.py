@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest_pages import router_app
 from streamlit.testing.v1 import AppTest
 
 from explorer.ui.presentation import CSS, KEY
@@ -19,7 +20,7 @@ def _styled(at: AppTest) -> bool:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_in_presentation_mode(page: str) -> None:
-    at = AppTest.from_file(str(ROOT / "router.py"), default_timeout=120)
+    at = router_app()
     at.session_state[KEY] = True
     at.switch_page(f"pages/{page}").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -28,7 +29,7 @@ def test_every_page_renders_in_presentation_mode(page: str) -> None:
 
 
 def test_the_switch_survives_page_changes_and_turns_off() -> None:
-    at = AppTest.from_file(str(ROOT / "router.py"), default_timeout=120).run()
+    at = router_app().run()
     assert not _styled(at)
     at.toggle(key=KEY).set_value(True).run()
     assert _styled(at)

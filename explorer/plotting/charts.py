@@ -90,15 +90,22 @@ def loss_chart(steps: np.ndarray, loss: np.ndarray, height: int = 180, title: st
     }
 
 
-def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: str, height: int = 180) -> dict:
-    """A quality metric against step with a dashed rule where a perfect sampler would score.
+def quality_chart(
+    steps: np.ndarray, values: np.ndarray, perfect: float | np.ndarray, name: str, height: int = 180
+) -> dict:
+    """A quality metric against step, with a dashed line where a perfect sampler would score: one value, or one per
+    point (`perfect` aligned with `steps`: a point scored on fewer samples has a wider band).
 
     The y axis spans the recent half of the run (and the perfect line); earlier values, often orders
     of magnitude larger, are clipped at the top so that convergence stays readable.
     """
+    per_point = np.ndim(perfect) == 1 and len(perfect) == len(steps)
+    bands = np.asarray(perfect, dtype=np.float64) if per_point else np.full(1, float(perfect))
     rows = series_rows(steps, {"value": values})
     recent = np.array([r["value"] for r in rows[len(rows) // 2 :]])
-    top = max(3 * abs(perfect), 1.2 * float(recent.max())) if len(recent) else 1.0
+    finite_bands = np.abs(bands[np.isfinite(bands)])
+    band_top = float(finite_bands[len(finite_bands) // 2 :].max()) if finite_bands.size else 0.0
+    top = max(3 * band_top, 1.2 * float(recent.max())) if len(recent) else 1.0
     bottom = min(0.0, 1.2 * float(recent.min())) if len(recent) else 0.0
     line = {
         "data": {"values": rows},
@@ -117,14 +124,17 @@ def quality_chart(steps: np.ndarray, values: np.ndarray, perfect: float, name: s
             ],
         },
     }
-    rule = {
-        "data": {"values": [{"perfect": float(perfect)}]},
-        "mark": {"type": "rule", "color": "#2b8a3e", "strokeDash": [4, 4]},
-        "encoding": {
-            "y": {"field": "perfect", "type": "quantitative"},
-            "tooltip": [
-                {"field": "perfect", "type": "quantitative", "title": "a perfect sampler scores up to", "format": ".3g"}
-            ],
-        },
-    }
+    tooltip = [{"field": "perfect", "type": "quantitative", "title": "a perfect sampler scores up to", "format": ".3g"}]
+    if per_point:
+        rule = {
+            "data": {"values": series_rows(steps, {"perfect": bands}, value="perfect")},
+            "mark": {"type": "line", "color": "#2b8a3e", "strokeDash": [4, 4], "interpolate": "step-before"},
+            "encoding": {"x": AXIS_STEP, "y": {"field": "perfect", "type": "quantitative"}, "tooltip": tooltip},
+        }
+    else:
+        rule = {
+            "data": {"values": [{"perfect": float(bands[0])}]},
+            "mark": {"type": "rule", "color": "#2b8a3e", "strokeDash": [4, 4]},
+            "encoding": {"y": {"field": "perfect", "type": "quantitative"}, "tooltip": tooltip},
+        }
     return {"title": name, "height": height, "layer": [line, rule]}

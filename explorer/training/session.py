@@ -77,7 +77,8 @@ class History:
     loss: list[float] = field(default_factory=list)
     quality_steps: list[int] = field(default_factory=list)
     quality: dict[str, list[float]] = field(default_factory=dict)
-    quality_perfect: dict[str, float] = field(default_factory=dict)
+    quality_perfect: dict[str, float] = field(default_factory=dict)  # at the last point
+    quality_perfect_at: dict[str, list[float]] = field(default_factory=dict)  # at each point (its sample size)
     quality_names: dict[str, str] = field(default_factory=dict)
     extra: dict[str, list[float]] = field(default_factory=dict)  # other per-chunk losses (e.g. d_loss)
     # samples at each quality evaluation, for the training-evolution animation: (step, [n, 2])
@@ -102,11 +103,13 @@ class Snapshot:
     loss: np.ndarray
     quality_steps: np.ndarray
     quality: dict[str, np.ndarray]
-    quality_perfect: dict[str, float]
+    quality_perfect: dict[str, float]  # what a perfect sampler scores at the last point's sample size
     quality_names: dict[str, str]
     samples: np.ndarray  # [n, 2] model samples scored at the last quality evaluation ([0, 2] before any)
     samples_step: int
     extra_losses: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # aligned with loss_steps
+    # what a perfect sampler scores at each quality point (aligned with quality_steps: cheaper points, wider band)
+    quality_perfect_at: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     @property
     def progress(self) -> float:
@@ -459,7 +462,7 @@ class TrainingSession:
                 h.quality_steps.pop()
                 if h.frames and h.frames[-1][0] == self.step_count:
                     h.frames.pop()
-                for series in h.quality.values():
+                for series in (*h.quality.values(), *h.quality_perfect_at.values()):
                     series.pop()
         samples = self.method.sample(n, make_generator(self.sample_seed, self.device_choice.device))
         metrics = self.meter(samples)
@@ -474,10 +477,10 @@ class TrainingSession:
                 del h.frames[1::2]
             h.quality_steps.append(self.step_count)
             for key, metric in metrics.items():
-                series = h.quality.setdefault(key, [math.nan] * (len(h.quality_steps) - 1))
-                series.append(metric.value)
+                for table, value in ((h.quality, metric.value), (h.quality_perfect_at, metric.perfect)):
+                    table.setdefault(key, [math.nan] * (len(h.quality_steps) - 1)).append(value)
                 h.quality_perfect[key], h.quality_names[key] = metric.perfect, metric.name
-            for series in h.quality.values():
+            for series in (*h.quality.values(), *h.quality_perfect_at.values()):
                 series.extend([math.nan] * (len(h.quality_steps) - len(series)))
 
     # --- rendering -------------------------------------------------------------------------
@@ -508,6 +511,7 @@ class TrainingSession:
             samples=self.last_samples,
             samples_step=self.last_samples_step,
             extra_losses={k: np.asarray(v, dtype=np.float64) for k, v in h.extra.items()},
+            quality_perfect_at={k: np.asarray(v, dtype=np.float64) for k, v in h.quality_perfect_at.items()},
         )
 
     def sample_generator(self) -> torch.Generator:

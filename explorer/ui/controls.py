@@ -95,7 +95,12 @@ def curves(snap: Snapshot, before: list | None = None, after: list = ()) -> None
     if before is None:
         before = [loss_chart(snap.loss_steps, snap.loss) if len(snap.loss) else None]
     quality = [
-        quality_chart(snap.quality_steps, snap.quality[key], snap.quality_perfect[key], snap.quality_names[key])
+        quality_chart(
+            snap.quality_steps,
+            snap.quality[key],
+            snap.quality_perfect_at.get(key, snap.quality_perfect[key]),
+            snap.quality_names[key],
+        )
         for key in snap.quality
     ]
     charts = [*before, *quality, *after]
