@@ -133,3 +133,22 @@ def test_single_discriminator_and_generator_steps() -> None:
     assert any(not torch.equal(p, q) for p, q in zip(session.method.generator_net.parameters(), g_before, strict=True))
     snap = session.snapshot()
     assert len(snap.loss_steps) == len(snap.loss) == len(snap.extra_losses["d_loss"]) == 2
+
+
+def test_a_part_step_that_explodes_stops_as_train_would() -> None:
+    """Step D / Step G go through Train's divergence test: a finite loss 10^4 times the untrained model's pauses the
+    session as diverged, with the last good weights kept, as a chunk of Train would."""
+    session = TrainingSession("gan", GANConfig(seed=0), quality_every=10**9, quality_period_s=math.inf)
+    assert session.step_part("g")  # the untrained model's loss is the reference
+    good = [p.detach().clone() for p in session.method.generator_net.parameters()]
+    train_part = session.method.train_part
+
+    def exploding(part, lr, generator):
+        result = train_part(part, lr, generator)
+        return {key: value * 1e9 for key, value in result.items()}
+
+    session.method.train_part = exploding
+    assert session.step_part("g")
+    assert session.status == "diverged" and "diverged" in session.message and session.step_count == 1
+    for p, q in zip(session.method.generator_net.parameters(), good, strict=True):
+        torch.testing.assert_close(p.detach(), q)

@@ -332,9 +332,9 @@ class TrainingSession:
         if not hasattr(self.method, "train_part") or self.status == RUNNING or part not in ("d", "g"):
             return False
         result = self.method.train_part(part, learning_rate(self.config, self.step_count), self.generator)
-        values = [float(v.detach().float().abs().max()) for v in result.values()]
-        if not all(math.isfinite(v) for v in values):
-            self._diverged(max(values))
+        series = {k: v.detach().float().cpu().reshape(-1) for k, v in result.items()}
+        if (worst := self._divergence(series)) is not None:
+            self._diverged(worst)
             return True
         self._last_good = self._clone_state()
         if part == "g":
@@ -380,10 +380,7 @@ class TrainingSession:
             k: v.detach().float().cpu() for k, v in (result if isinstance(result, dict) else {"loss": result}).items()
         }
         losses = series["loss"]
-        if self._reference_loss is None and math.isfinite(float(losses[0])):
-            self._reference_loss = max(abs(float(losses[0])), 1.0)  # the untrained model's loss
-        worst = max((float(v.abs().max()) for v in series.values() if v.numel()), default=0.0)
-        if not math.isfinite(worst) or worst > EXPLOSION_FACTOR * (self._reference_loss or 1.0):
+        if (worst := self._divergence(series)) is not None:
             self._diverged(worst)
             return 0
         self.step_count += n
@@ -407,6 +404,15 @@ class TrainingSession:
         elif scheduled or timed:
             self.evaluate_quality()
         return n
+
+    def _divergence(self, series: dict[str, torch.Tensor]) -> float | None:
+        """The worst |value| of a chunk's (or a part step's) losses `{name: [n]}` when training diverged: not finite,
+        or over EXPLOSION_FACTOR times the untrained model's loss (the first finite "loss" seen); else None."""
+        first = series.get("loss")
+        if self._reference_loss is None and first is not None and first.numel() and math.isfinite(float(first[0])):
+            self._reference_loss = max(abs(float(first[0])), 1.0)  # the untrained model's loss
+        worst = max((float(v.abs().max()) for v in series.values() if v.numel()), default=0.0)
+        return worst if not math.isfinite(worst) or worst > EXPLOSION_FACTOR * (self._reference_loss or 1.0) else None
 
     def _diverged(self, worst: float) -> None:
         self.method.load_state_dict(self._last_good)
