@@ -1,7 +1,6 @@
 """Flow matching end to end: a short run through TrainingSession reaches the exact ground truth.
 
-Thresholds were measured on CPU (torch 2.13, seed 0, lr 5e-3, 3000 steps of batch 256; the
-default lr 2e-3 is tuned for the default 12000 steps and is still far off after 3000), with the ODE sampler
+Thresholds were measured on CPU (torch 2.13, seed 0, lr 5e-3, 3000 steps of batch 256), with the ODE sampler
 (the default is now the SDE: seeds 0-2 gap -0.027-0.004, TV 0.019-0.025, near-mode 0.976-0.983):
     trained   |log gap| 0.020 (0.02-0.06 over seeds 0-6), mode TV 0.012 (<= 0.027),
               near-mode fraction 0.966 (>= 0.96), relative field error at t = 0.5: 0.049 (<= 0.056)

@@ -41,8 +41,8 @@ _SIGNATURES = {
     b"PK\x03\x04": "a zip archive (an .xlsx spreadsheet is one: export it as CSV instead)",
     b"\xd0\xcf\x11\xe0": "an old Office document (.xls): export it as CSV instead",
 }
+_MISSING = {"", "na", "n/a", "null", "none", "-", "?"}  # cells that say "no value" (refused, with their line)
 # bytes that never occur in a text file (tab, newline, CR, vertical tab, form feed, Ctrl-Z allowed)
-_MISSING = {"", "na", "n/a", "null", "none", "-", "?"}
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x19\x1b-\x1f]")
 
 
@@ -71,10 +71,6 @@ class UserPoints(PointCloud):
     ) -> None:
         super().__init__(points, name=name, title=title, labels=labels)
         self.filename, self.note, self.transform = filename, note, transform
-
-    @property
-    def n_points(self) -> int:
-        return int(self.points.shape[0])
 
 
 def safe_filename(filename: str, max_len: int = 40) -> str:

@@ -54,11 +54,6 @@ def shown_layers(n_layers: int, at_most: int = MAX_SHOWN_LAYERS) -> list[int]:
     return sorted({int(round(i)) for i in np.linspace(0, n_layers, at_most)})
 
 
-def moved_axis(k: int) -> str:
-    """The coordinate coupling k (0-based) moves: x₂ when it keeps x₁ (k even), else x₁."""
-    return "x₂" if k % 2 == 0 else "x₁"
-
-
 @dataclass(frozen=True)
 class LayersView:
     """Stages 0..S of both directions (stage j of `forward_*`: after j layers of f, from z; stage j of
