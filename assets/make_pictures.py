@@ -11,7 +11,6 @@ Rerun it after changing what a page draws, so that the pictures never show an ol
 from __future__ import annotations
 
 import io
-import os
 import sys
 from pathlib import Path
 
@@ -20,10 +19,9 @@ from PIL import Image, ImageOps
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from explorer.bench.page import CHROMIUM, FLAGS, press_until  # noqa: E402
 from explorer.bench.server import streamlit_server  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 CARD = (480, 360)  # every card's picture: the chart fitted into this box, centred on white
 CHART = "div.explorer-plotly-chart"
 README_STEPS = 20_000
@@ -47,11 +45,7 @@ PLAY = {"langevin": 8}  # pages whose first chart is an animation: seconds to le
 def _open(page, url: str, ready: str, press: str | None, done: str | None) -> None:
     page.goto(url)
     if press:
-        button = page.get_by_role("button", name=press, exact=True)
-        button.wait_for(timeout=60_000)
-        page.wait_for_timeout(1500)
-        button.click()
-        page.get_by_text(done).first.wait_for(timeout=180_000)
+        press_until(page, press, done, settle_s=1.5)
     else:
         page.get_by_text(ready).first.wait_for(timeout=60_000)
     page.wait_for_function(
@@ -75,11 +69,7 @@ def _readme_picture(browser, url: str) -> None:
     training), as a learner sees it."""
     page = browser.new_page(viewport={"width": 1400, "height": 1350}, device_scale_factor=1)
     page.goto(f"{url}/flow_matching?steps={README_STEPS}")
-    train = page.get_by_role("button", name="Train", exact=True)
-    train.wait_for(timeout=60_000)
-    page.wait_for_timeout(2500)
-    train.click()
-    page.get_by_text("Training…").first.wait_for(timeout=30_000)
+    press_until(page, "Train", "Training…")
     page.wait_for_timeout(3000)
     shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
     page.get_by_role("button", name="Pause", exact=True).click()

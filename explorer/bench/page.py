@@ -39,6 +39,18 @@ def available() -> str:
     return "" if Path(CHROMIUM).exists() else f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)"
 
 
+def press_until(page, button: str, done: str, settle_s: float = SETTLE_S, timeout_s: float = 300) -> float:
+    """On an open playwright `page`: wait for the button named `button`, let the opening settle, press it, and wait
+    for the text `done` (e.g. Train, then "Finished."); the seconds from the press to `done`."""
+    control = page.get_by_role("button", name=button, exact=True)
+    control.wait_for(timeout=90_000)
+    page.wait_for_timeout(settle_s * 1000)
+    start = time.monotonic()
+    control.click()
+    page.get_by_text(done).first.wait_for(timeout=timeout_s * 1000)
+    return time.monotonic() - start
+
+
 def train_to_finished(root: Path = ROOT, runs: int = 3, families: list[str] | None = None) -> dict[str, list[float]]:
     """Seconds from pressing Train to "Finished." on each family's page, `runs` times each: {family: [s, ...]}."""
     from playwright.sync_api import sync_playwright
@@ -50,13 +62,7 @@ def train_to_finished(root: Path = ROOT, runs: int = 3, families: list[str] | No
             for _ in range(runs):
                 page = browser.new_page(viewport={"width": 1400, "height": 1600})
                 page.goto(f"{url}/{page_path(family)}")
-                train = page.get_by_role("button", name="Train", exact=True)
-                train.wait_for(timeout=90_000)
-                page.wait_for_timeout(SETTLE_S * 1000)
-                start = time.monotonic()
-                train.click()
-                page.get_by_text("Finished.").first.wait_for(timeout=300_000)
-                times.setdefault(family, []).append(round(time.monotonic() - start, 2))
+                times.setdefault(family, []).append(round(press_until(page, "Train", "Finished."), 2))
                 page.close()
         browser.close()
     return times

@@ -77,8 +77,7 @@ class History:
     loss: list[float] = field(default_factory=list)
     quality_steps: list[int] = field(default_factory=list)
     quality: dict[str, list[float]] = field(default_factory=dict)
-    quality_perfect: dict[str, float] = field(default_factory=dict)  # at the last point
-    quality_perfect_at: dict[str, list[float]] = field(default_factory=dict)  # at each point (its sample size)
+    quality_perfect_at: dict[str, list[float]] = field(default_factory=dict)  # what a perfect sampler scores, per point
     quality_names: dict[str, str] = field(default_factory=dict)
     extra: dict[str, list[float]] = field(default_factory=dict)  # other per-chunk losses (e.g. d_loss)
     # samples at each quality evaluation, for the training-evolution animation: (step, [n, 2])
@@ -125,6 +124,11 @@ def _clone(state):
     if isinstance(state, list | tuple):
         return type(state)(_clone(v) for v in state)
     return state
+
+
+def _last_finite(values: list[float]) -> float:
+    """The last finite value of a series (nan if none)."""
+    return next((v for v in reversed(values) if math.isfinite(v)), math.nan)
 
 
 def _locked(method):
@@ -485,7 +489,7 @@ class TrainingSession:
             for key, metric in metrics.items():
                 for table, value in ((h.quality, metric.value), (h.quality_perfect_at, metric.perfect)):
                     table.setdefault(key, [math.nan] * (len(h.quality_steps) - 1)).append(value)
-                h.quality_perfect[key], h.quality_names[key] = metric.perfect, metric.name
+                h.quality_names[key] = metric.name
             for series in (*h.quality.values(), *h.quality_perfect_at.values()):
                 series.extend([math.nan] * (len(h.quality_steps) - len(series)))
 
@@ -512,7 +516,7 @@ class TrainingSession:
             loss=np.asarray(h.loss, dtype=np.float64),
             quality_steps=np.asarray(h.quality_steps, dtype=np.int64),
             quality={k: np.asarray(v, dtype=np.float64) for k, v in h.quality.items()},
-            quality_perfect=dict(h.quality_perfect),
+            quality_perfect={k: _last_finite(v) for k, v in h.quality_perfect_at.items()},
             quality_names=dict(h.quality_names),
             samples=self.last_samples,
             samples_step=self.last_samples_step,

@@ -98,7 +98,7 @@ def curves(snap: Snapshot, before: list | None = None, after: list = ()) -> None
         quality_chart(
             snap.quality_steps,
             snap.quality[key],
-            snap.quality_perfect_at.get(key, snap.quality_perfect[key]),
+            snap.quality_perfect_at[key],
             snap.quality_names[key],
         )
         for key in snap.quality
