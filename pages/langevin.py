@@ -75,13 +75,9 @@ source, note, cache_key = None, "", None
 if config.score == "learned":
     trained = st.session_state.get(f"session:{DIFFUSION}")
     source, note = views.learned_source(trained, config.density)
-    if source is None and DIFFUSION not in FAMILIES:
-        note += (
-            " The Diffusion page, which trains one, is not part of this version of the app yet: use the exact score."
-        )
-    elif source is None:
+    if source is None:
         note += " Train one on the Diffusion page, or here (a minute of training gives a usable score)."
-    if DIFFUSION in FAMILIES and (trained is not None or st.button("Train a diffusion model here", key=f"{KEY}.train")):
+    if trained is not None or st.button("Train a diffusion model here", key=f"{KEY}.train"):
         base = trained.config if trained is not None else state.stored_config(DIFFUSION, FAMILIES[DIFFUSION].config())
         if trained is None and hasattr(base, "density"):
             base = dataclasses.replace(base, density=density.name)

@@ -27,6 +27,7 @@ def test_exact_metrics_use_their_own_sample_and_energy_distance_the_small_one(ca
     assert np.load(out).shape == (300, 2)  # --samples-out keeps --n-samples
     # 200 steps leave an untrained-looking model: far from the mixture, and the gap says so
     assert result["logp_gap"] > 0.1 and 0 <= result["mode_tv"] <= 1
+    assert result["logp_w1"] >= result["logp_gap"] and result["off_mode_mass"] > 0.05  # W₁ ≥ |E difference|
     assert result["energy_distance"] > result["noise_floor"]
 
 

@@ -33,7 +33,7 @@ def test_a_tiny_comparison_gives_finite_metrics_for_every_family(tiny: list[Fami
     for r in tiny:
         assert r.ok and r.ended == "budget", (r.family, r.ended, r.message)
         assert r.steps > 0
-        assert set(r.metrics) == {"logp_gap", "mode_tv"}
+        assert set(r.metrics) == {"logp_gap", "logp_w1", "off_mode_mass", "mode_tv"}
         assert all(math.isfinite(v) for v in r.metrics.values())
         assert r.samples.shape == (2000, 2) and np.isfinite(r.samples).all()
         assert r.n_params > 0 and r.sample_ms > 0
@@ -144,7 +144,18 @@ def test_families_are_parsed_in_registry_order_and_unknown_names_returned() -> N
         Comparison(["nope"])
 
 
-def _result(family: str, gap: float, tv: float, nfe: int, ms: float, exact: bool = False) -> FamilyResult:
+NAMES = {
+    "logp_gap": "log-density gap (nats)",
+    "logp_w1": "W₁ of log p (nats)",
+    "off_mode_mass": "off-mode mass",
+    "mode_tv": "mode coverage TV",
+}
+
+
+def _result(
+    family: str, w1: float, tv: float, nfe: int, ms: float, exact: bool = False, gap: float = 0.0, off: float = 0.01
+) -> FamilyResult:
+    """A finished run on a Gaussian mixture with these figures (perfect at 2,000 samples: W₁ 0.03, gap ±0.04)."""
     return FamilyResult(
         family=family,
         ended="budget",
@@ -157,9 +168,9 @@ def _result(family: str, gap: float, tv: float, nfe: int, ms: float, exact: bool
         sample_ms=ms,
         n_params=100,
         samples=np.zeros((10, 2), np.float32),
-        metrics={"logp_gap": gap, "mode_tv": tv},
-        perfect={"logp_gap": 0.04, "mode_tv": 0.02},
-        names={"logp_gap": "log-density gap (nats)", "mode_tv": "mode coverage TV"},
+        metrics={"logp_gap": gap, "logp_w1": w1, "off_mode_mass": off, "mode_tv": tv},
+        perfect={"logp_gap": 0.04, "logp_w1": 0.03, "off_mode_mass": 0.01, "mode_tv": 0.02},
+        names=NAMES,
         exact_log_prob=exact,
     )
 
@@ -184,9 +195,22 @@ def test_the_reading_follows_the_numbers() -> None:
     assert "Trade-off:** for many cheap samples, Normalizing flow (RealNVP)" in text
     assert "only **Normalizing flow (RealNVP)** also gives log p(x)" in text
     assert "**GAN** is still far from the target" in text
-    swapped = " ".join(views.reading([dataclasses.replace(ode, metrics={"logp_gap": 4.0, "mode_tv": 0.2}), gan], 5))
+    worse = {**ode.metrics, "logp_w1": 4.0, "mode_tv": 0.2}
+    swapped = " ".join(views.reading([dataclasses.replace(ode, metrics=worse), gan], 5))
     assert "Closest to the target in 5 s: GAN**" in swapped and "Trade-off" not in swapped
     assert "both the closest and among the cheapest" in swapped
+
+
+def test_a_model_on_the_bridges_is_not_called_as_good_as_a_perfect_sampler() -> None:
+    """The GAN's picture: modes too narrow and mass on the bridges, so that the log-density gap cancels to a
+    perfect sampler's while the W₁ of log p is ten times one and 6% of the samples lie off the modes."""
+    ode = _result("flow_matching", 0.04, 0.01, 100, 40.0, gap=0.01, off=0.012)
+    bridging = _result("gan", 0.3, 0.02, 1, 0.4, gap=-0.02, off=0.06)
+    text = " ".join(views.reading([bridging, ode], 10))
+    assert "Closest to the target in 10 s: Flow matching** (W₁ of log p (nats) 0.040, as good as a perfect" in text
+    assert "then GAN (0.30)" in text
+    assert "**GAN** leaves 6% of its samples off the modes" in text
+    assert "**Flow matching** leaves" not in text
 
 
 def test_progress_counts_finished_families() -> None:

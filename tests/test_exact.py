@@ -120,10 +120,10 @@ def test_exact_velocity_carries_noise_onto_eight_gaussians(eight, reference, pat
     assert traj.shape == (101, 4000, 2)
     x1 = traj[-1].cpu()
     # measured: linear gap 0.003, TV 0.020; cosine gap 0.009, TV 0.012 (perfect sampler: |gap| < 0.04)
-    assert abs(log_density_gap(x1, eight, reference)) < 0.06
+    assert abs(log_density_gap(eight.log_prob(x1), eight.log_prob(reference))) < 0.06
     assert mode_tv(x1, eight) < 0.04
     # and the source really was noise: the same metrics reject it
-    assert log_density_gap(x0.cpu(), eight, reference) > 5
+    assert log_density_gap(eight.log_prob(x0.cpu()), eight.log_prob(reference)) > 5
 
 
 @pytest.mark.parametrize("path_name", sorted(PATHS))
@@ -150,11 +150,11 @@ def test_the_sde_with_the_exact_score_keeps_the_ode_marginals(eight, reference, 
     x0 = torch.randn(4000, 2, generator=g)
     x1 = integrate_sde(drift(1.0), lambda t: (2 * max(float(path.sigma(t)), 0.0)) ** 0.5, x0, 100, g)[-1]
     # measured (linear, 20,000 samples): gap 0.018, TV 0.004 (the ODE: 0.011, 0.008); perfect: |gap| < 0.04
-    assert abs(log_density_gap(x1, eight, reference)) < 0.06
+    assert abs(log_density_gap(eight.log_prob(x1), eight.log_prob(reference))) < 0.06
     assert mode_tv(x1, eight) < 0.04
     # without the score term the noise spreads the samples: the same check fails
     spread = integrate_sde(truth.velocity, lambda t: (2 * max(float(path.sigma(t)), 0.0)) ** 0.5, x0, 100, g)[-1]
-    assert log_density_gap(spread, eight, reference) > 0.3
+    assert log_density_gap(eight.log_prob(spread), eight.log_prob(reference)) > 0.3
     # eps = 0 is the ODE with Euler steps
     torch.testing.assert_close(
         integrate_sde(drift(0.0), lambda t: 0.0, x0, 50)[-1], integrate(truth.velocity, x0, 50, "euler")[-1]
@@ -167,7 +167,7 @@ def test_exact_velocity_transports_data_to_data(eight, reference):
     x0 = source.sample(4000, make_generator(1))
     x1 = integrate(truth.velocity, x0, 100, "midpoint")[-1]
     # measured: gap 0.007, TV 0.006
-    assert abs(log_density_gap(x1, eight, reference)) < 0.06
+    assert abs(log_density_gap(eight.log_prob(x1), eight.log_prob(reference))) < 0.06
     assert mode_tv(x1, eight) < 0.04
 
 

@@ -257,7 +257,7 @@ def test_snapshot_holds_only_numpy_arrays_and_python_scalars():
     assert snapshot.step == 30 and snapshot.total_steps == 30 and snapshot.progress == 1.0
     assert snapshot.status == FINISHED
     assert snapshot.loss_steps.shape == snapshot.loss.shape and snapshot.loss.size > 0
-    assert set(snapshot.quality) == {"logp_gap", "mode_tv"}
+    assert set(snapshot.quality) == {"logp_gap", "logp_w1", "off_mode_mass", "mode_tv"}
     for series in snapshot.quality.values():
         assert series.shape == snapshot.quality_steps.shape
     assert snapshot.device == "cpu" and snapshot.device_reason

@@ -86,6 +86,9 @@ READOUT_CSS = """<style>
 </style>"""
 
 
+CURVES_PER_ROW = 3  # a Gaussian mixture's loss and four quality curves in one row left each about 250 px wide
+
+
 def curves(snap: Snapshot, before: list | None = None, after: list = ()) -> None:
     """The quality curves (each with its perfect-sampler line) side by side, after the charts in `before`
     (default: the loss curve, whose column is kept empty until the first loss) and before those in `after`.
@@ -104,6 +107,8 @@ def curves(snap: Snapshot, before: list | None = None, after: list = ()) -> None
         for key in snap.quality
     ]
     charts = [*before, *quality, *after]
-    for col, chart in zip(st.columns(max(1, len(charts))), charts, strict=False):
-        if chart is not None:
-            col.vega_lite_chart(vega_spec(chart), width="stretch", theme=None)
+    per_row = min(CURVES_PER_ROW, max(1, len(charts)))
+    for first in range(0, len(charts), per_row):
+        for col, chart in zip(st.columns(per_row), charts[first : first + per_row], strict=False):
+            if chart is not None:
+                col.vega_lite_chart(vega_spec(chart), width="stretch", theme=None)
