@@ -211,23 +211,23 @@ def guidance_view(
     return GuidanceView(label, list(scales), [_np(x) for x in samples], hits)
 
 
-# Measured on the 2-core machine (seed 0, eight_gaussians, 4,000 samples): after 6,000 steps two
-# Euler steps give a log-density gap of 14.2 nats with independent pairs and 1.4 with minibatch OT
-# (4 steps: 2.1 and 0.9; 50 midpoint steps: 0.02). The presets sample with the ODE: the SDE needs an
-# N(0, I) source and independent pairs, and the page would say so.
+# Measured (seed 0, eight_gaussians, 4,000 samples; tests/test_lecture_demos.py): two Euler steps give a log-density
+# gap of 6.1 nats with independent pairs after 6,000 steps and 2.4 with minibatch OT after 4,000 (50 midpoint steps:
+# about 0.02). The presets sample with the ODE: the SDE needs an N(0, I) source and independent pairs, and the page
+# would say so.
 PRESETS: dict[str, Preset] = {
     "curved": Preset(
         "Independent pairs, 2 Euler steps",
         {"coupling": "independent", "sampler": "ode", "integrator": "euler", "sampler_steps": 2, "steps": 6000},
         "Independent pairs cross, so the marginal paths bend (Conditional vs marginal tab) and two straight "
-        "Euler steps cut the corners: the samples miss the modes (log-density gap about 14 nats). Raise "
+        "Euler steps cut the corners: the samples miss the modes (log-density gap about 6 nats). Raise "
         "Sampler steps while it trains, then load the OT demo.",
     ),
     "straight": Preset(
         "Minibatch OT, 2 Euler steps",
         {"coupling": "ot", "sampler": "ode", "integrator": "euler", "sampler_steps": 2, "steps": 4000},
         "Optimal-transport pairs barely cross (Coupling tab), the paths are nearly straight, and the same two "
-        "Euler steps land far closer (gap about 1.5 nats). Each batch solves an exact OT problem, so training "
+        "Euler steps land far closer (gap about 2.4 nats). Each batch solves an exact OT problem, so training "
         "is several times slower.",
     ),
     "guidance": Preset(

@@ -268,7 +268,7 @@ PRESETS: dict[str, Preset] = {
         "Eight modes: bridges",
         {"density": "eight_gaussians"},
         "An invertible, continuous f cannot tear N(0, I) into eight pieces: thin bridges of mass stay between "
-        "the modes. Each mode gets its share (mode TV about 0.025) and the NLL comes within 0.15 nats of H(p), "
+        "the modes. Each mode gets its share (mode TV about 0.025) and the NLL comes to about 0.15 nats of H(p), "
         "yet the log-density gap stays near 0.6 nats: those bridges.",
     ),
 }
