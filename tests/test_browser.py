@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 
 from explorer.bench.server import server_log, streamlit_server
+from explorer.data.densities import DENSITIES
 from explorer.methods import FlowMatchingConfig
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -173,12 +174,26 @@ def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, 
     page.close()
 
 
-def test_densities_page_opens(server, browser) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+PLOTTED_TRACES = """() => Array.from(document.querySelectorAll('.js-plotly-plot'), (el) =>
+    (el.data || []).filter((t) => (t.x && t.x.length) || (t.z && t.z.length)).length)"""
+
+
+def test_densities_page_draws_samples_exact_density_and_every_thumbnail(server, browser) -> None:
+    """The first density's samples and exact density with its score, and one thumbnail per canonical density, each
+    drawn with data; a thumbnail's button shows that density, and one without a closed form says so."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
     page.goto(f"{server}/densities")
     page.get_by_role("heading", name="Densities").first.wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {2 + len(DENSITIES)}")
     _no_exception(page)
+    traces = page.evaluate(PLOTTED_TRACES)
+    assert len(traces) == 2 + len(DENSITIES) and min(traces) >= 1, traces
+    page.get_by_role("button", name="Two moons", exact=True).click()
+    page.get_by_text("Exact density and score: no closed form").first.wait_for(timeout=30_000)
+    page.get_by_text("Two moons.").first.wait_for(timeout=30_000)
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length == {1 + len(DENSITIES)}")
+    _no_exception(page)
+    assert min(page.evaluate(PLOTTED_TRACES)) >= 1  # the samples and the thumbnails; no exact panel
     page.close()
 
 

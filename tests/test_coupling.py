@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 import torch
 
 from explorer.data.densities import get_density
@@ -46,10 +47,15 @@ def test_ot_matches_brute_force_on_a_small_batch():
     assert abs(mean_pairing_cost(x0, x1[ot_permutation(x0, x1)]) - best) < 1e-5
 
 
-def test_pair_dispatches_on_the_coupling_kind():
-    x0, x1 = _batch(16)
-    assert torch.equal(pair(x0, x1, "independent"), torch.arange(16))
-    assert torch.equal(pair(x0, x1, "ot"), ot_permutation(x0, x1))
+def test_pair_keeps_independent_pairs_and_finds_the_optimal_ones():
+    """Independent: the batch's own order. OT: a permutation as cheap as the best of all 6! pairings."""
+    x0, x1 = _batch(6, seed=8)
+    assert torch.equal(pair(x0, x1, "independent"), torch.arange(6))
+    index = pair(x0, x1, "ot")
+    assert torch.equal(index.sort().values, torch.arange(6))
+    best = min(mean_pairing_cost(x0, x1[list(p)]) for p in itertools.permutations(range(6)))
+    assert mean_pairing_cost(x0, x1[index]) == pytest.approx(best, abs=1e-5)
+    assert best < mean_pairing_cost(x0, x1)  # this batch's own order is not optimal: the test can tell them apart
 
 
 def test_mean_pairing_cost_formula():

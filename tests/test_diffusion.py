@@ -50,14 +50,19 @@ def test_forward_kernel_moments_match_the_closed_form(name: str) -> None:
         assert xt.var(0) == pytest.approx(torch.full((2,), a * a * s * s + sig * sig), abs=0.01)
 
 
-def test_eps_score_x0_conversions_are_exact_inverses() -> None:
+def test_eps_score_x0_conversions_agree_with_gaussian_conditioning() -> None:
+    """For x₀ ~ N(m, s² I) and x_t = α x₀ + σ ε, (x₀, ε, x_t) are jointly Gaussian, so conditioning gives each
+    prediction in closed form (v = α² s² + σ²): the score −(x − α m) / v, E[ε | x] = σ (x − α m) / v and
+    E[x₀ | x] = m + α s² (x − α m) / v. The conversions must carry each one into the others."""
     g = make_generator(1)
-    x, eps = torch.randn(100, 2, generator=g), torch.randn(100, 2, generator=g)
-    alpha, sigma = 0.6, 0.8
-    torch.testing.assert_close(score_to_eps(eps_to_score(eps, sigma), sigma), eps)
-    torch.testing.assert_close(x0_to_eps(x, eps_to_x0(x, eps, alpha, sigma), alpha, sigma), eps)
-    # Tweedie: E[x0 | x] = (x + sigma^2 score) / alpha
-    torch.testing.assert_close(eps_to_x0(x, eps, alpha, sigma), (x + sigma**2 * eps_to_score(eps, sigma)) / alpha)
+    x = 3 * torch.randn(100, 2, generator=g, dtype=torch.float64)
+    m, s, alpha, sigma = torch.tensor([1.5, -0.5], dtype=torch.float64), 0.7, 0.6, 0.8
+    v = alpha**2 * s**2 + sigma**2
+    score, eps, x0 = -(x - alpha * m) / v, sigma * (x - alpha * m) / v, m + alpha * s**2 * (x - alpha * m) / v
+    torch.testing.assert_close(eps_to_score(eps, sigma), score)
+    torch.testing.assert_close(score_to_eps(score, sigma), eps)
+    torch.testing.assert_close(eps_to_x0(x, eps, alpha, sigma), x0)  # Tweedie's formula
+    torch.testing.assert_close(x0_to_eps(x, x0, alpha, sigma), eps)
 
 
 @pytest.mark.parametrize("name", SCHEDULE_NAMES)

@@ -300,10 +300,14 @@ def test_discriminator_view_shows_a_missing_mode(eight):
     assert at(*means[0]) > 0.95
     assert 0.25 < at(*means[1]) < 0.45
     assert all(0.4 < at(*m) < 0.7 for m in means[2:])
-    # the view's D* image is optimal_discriminator against its own KDE
-    kde = kde_log_density(_eight_sampler(eight, drop=0), view.bandwidth)
-    expected = make_grid(6.0, 60).as_image(optimal_discriminator(eight, kde, make_grid(6.0, 60).points.double()))
-    assert np.allclose(view.d_star, expected, atol=1e-4)
+    # the image is D* = p / (p + q) of the exact p on the axis grid (rows y, columns x) and the view's q
+    xs, ys = np.meshgrid(view.axis, view.axis)
+    points = torch.tensor(np.stack([xs.ravel(), ys.ravel()], 1), dtype=torch.float64)
+    log_p = eight.log_prob(points).numpy().reshape(60, 60)
+    assert np.allclose(view.log_p, log_p, atol=1e-4)
+    p, q = np.exp(log_p), np.exp(view.log_q)
+    shown = p + q > 1e-12
+    assert np.allclose(view.d_star[shown], (p / (p + q))[shown], atol=1e-4)
 
 
 def test_discriminator_view_of_a_perfect_sampler(eight):

@@ -3,6 +3,7 @@ tab and page switches, presets move the widgets, and extreme or nonsense values 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -140,11 +141,21 @@ def test_extreme_or_nonsense_values_give_a_result(tab: str, state: dict) -> None
 
 @pytest.mark.parametrize(("key", "ends"), [("div.theta", (-4.0, 4.0)), ("div.shift1", (-8.0, 8.0))])
 def test_slider_ends(key: str, ends: tuple[float, float]) -> None:
+    """At either end of the slider the supports are far apart: W₁ is the distance moved, |θ| between the point
+    masses δ₀ and δ_θ (KL infinite, JS log 2 with zero slope), |shift| between N(0, 1) and the shifted two bumps
+    (CDFs that no longer cross: W₁ = the difference of the means), and JS is within 0.01 of log 2."""
     tab = TABS[0] if key == "div.theta" else TABS[1]
     at = _page(tab)
     for end in ends:
         at.slider(key=key).set_value(end).run()
-        ok(at)
+        values = _metrics(ok(at))
+        if key == "div.theta":
+            assert values["W₁(p, q)"] == f"{abs(end):.3f}" and values["KL(p ‖ q)"] == "∞"
+            assert values["JS(p ‖ q)"] == f"{math.log(2):.3f}" and values["dJS/dθ"] == "0.000"
+            assert values["dW₁/dθ"] == ("1" if end > 0 else "−1")
+        else:
+            assert float(values["W₁ from the CDFs"]) == pytest.approx(abs(end), abs=1e-3)
+            assert float(values["JS(p ‖ q)"]) == pytest.approx(math.log(2), abs=0.01)
 
 
 def test_the_router_reaches_the_page() -> None:
