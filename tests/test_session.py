@@ -284,61 +284,63 @@ def test_unknown_density_names_fall_back_to_defaults_with_a_notice() -> None:
     assert session.step(3) == 3
 
 
-def test_quality_evaluation_keeps_to_its_share_of_a_running_session() -> None:
-    """On a busy server an evaluation can take seconds; a running session then still trains most
-    of the time (here every evaluation is made to take 50 ms and is due after every chunk)."""
-    import time
-
+def test_quality_evaluation_keeps_to_its_share_of_a_running_session(monkeypatch) -> None:
+    """On a busy server an evaluation can take seconds; a running session then still trains most of the time.
+    On a clock that advances 0.4 ms per training step and 50 ms per evaluation, with an evaluation due after every
+    chunk: evaluations take at most QUALITY_SHARE of the time (plus one evaluation), yet still come regularly."""
     session = _session(steps=10**7)
     session.quality_every = 1
-    sample, calls = session.method.sample, []
+    clock = FakeClock(seconds_per_chunk=0.0)
+    monkeypatch.setattr(session_module, "time", clock)
+    train_chunk, calls = session.method.train_chunk, []
 
     def slow_sample(n, generator):
         calls.append(n)
-        time.sleep(0.05)
-        return sample(n, generator)
+        clock.now += 0.05
+        return session.density.sample(n, generator)  # what it draws does not matter here, only what it costs
 
-    session.method.sample = slow_sample
+    def timed_chunk(lrs, generator):
+        clock.now += 0.0004 * len(lrs)
+        return train_chunk(lrs, generator)
+
+    session.method.sample, session.method.train_chunk = slow_sample, timed_chunk
     session.start()
-    start = time.perf_counter()
-    while time.perf_counter() - start < 2.0:
-        session.run(0.05)
-    wall = time.perf_counter() - start
-    assert len(calls) >= 3  # still scored, regularly
-    assert 0.05 * len(calls) <= (session_module.QUALITY_SHARE + 0.1) * wall, (len(calls), wall)
+    session.run(1.0)
+    assert clock.now >= 1.0 and len(calls) >= 4  # still scored, regularly
+    assert 0.05 * len(calls) <= session_module.QUALITY_SHARE * clock.now + 0.05, (len(calls), clock.now)
     session.pause()
     before = len(calls)
     session.step(1)  # an explicit step is always scored at once
     assert len(calls) == before + 1
 
 
-def test_chunks_grow_until_their_bookkeeping_is_a_small_share() -> None:
-    """On a busy server each chunk's bookkeeping (history, last good weights) waits for the GIL op by
-    op; chunks then grow so that training still fills most of a running session's time (here the
-    bookkeeping is made to take 40 ms a chunk: at the shortest chunks, 0.03 s, it would take ~57%)."""
-    import time
-
-    session = _session(steps=10**7, hidden=64, batch_size=256)  # the page's size: ~2,500 steps/s here
+def test_chunks_grow_until_their_bookkeeping_is_a_small_share(monkeypatch) -> None:
+    """On a busy server each chunk's bookkeeping (history, last good weights) waits for the GIL op by op; chunks
+    then grow so that training still fills most of a running session's time. On a clock where a step takes
+    0.4 ms (the page's size on a slow CPU) and each chunk's bookkeeping 40 ms (at the shortest chunks, 0.03 s,
+    it would take ~57%), training's share of the second run is at least 70%."""
+    session = _session(steps=10**7)
     session.quality_period_s = math.inf
+    clock = FakeClock(seconds_per_chunk=0.0)
+    monkeypatch.setattr(session_module, "time", clock)
     clone, train_chunk, kernel = session._clone_state, session.method.train_chunk, []
 
     def slow_clone():
-        time.sleep(0.04)
+        clock.now += 0.04
         return clone()
 
     def timed_chunk(lrs, generator):
-        start = time.perf_counter()
-        result = train_chunk(lrs, generator)
-        kernel.append(time.perf_counter() - start)
-        return result
+        clock.now += 0.0004 * len(lrs)
+        kernel.append(0.0004 * len(lrs))
+        return train_chunk(lrs, generator)
 
     session._clone_state, session.method.train_chunk = slow_clone, timed_chunk
     session.start()
     session.run(1.0)  # learns the step rate and the bookkeeping's cost
     kernel.clear()
-    start = time.perf_counter()
+    start = clock.now
     session.run(2.0)
-    share = sum(kernel) / (time.perf_counter() - start)
+    share = sum(kernel) / (clock.now - start)
     assert share >= 0.7, (share, len(kernel), session._chunk_s)
     assert session._chunk_s <= session_module.MAX_CHUNK_S
 
