@@ -127,24 +127,41 @@ class FlatMLP:
 
 
 def forward(weights: list[tuple[Tensor, Tensor, Tensor]], z: Tensor) -> Tensor:
-    """f(z) `[n, out]` for cached (W, W^T, b) layer views."""
-    silu, h = torch.nn.functional.silu, z
-    for _, weight_t, bias in weights[:-1]:
-        h = silu(torch.addmm(bias, h, weight_t))
-    _, weight_t, bias = weights[-1]
-    return torch.addmm(bias, h, weight_t)
+    """f(z) `[n, out]` for cached (W, W^T, b) layer views (`mlp_forward`'s output)."""
+    return mlp_forward([weight_t for _, weight_t, _ in weights], [bias for _, _, bias in weights], z)[2]
 
 
 # --- TorchScript-compatible building blocks of the hand-derived kernels ---------------------------
-def mlp_forward(weights_t: list[Tensor], biases: list[Tensor], x: Tensor) -> tuple[list[Tensor], list[Tensor], Tensor]:
-    """Pre-activations a_l, layer inputs h_{l-1} (x first) and the output, for rows x `[n, in]`."""
+def activate(a: Tensor, activation: str) -> Tensor:
+    """act(a) for act = "silu" (the default MLPs), "relu" or "tanh" (RealNVP's conditioners)."""
+    if activation == "relu":
+        return torch.relu(a)
+    if activation == "tanh":
+        return torch.tanh(a)
+    return torch.nn.functional.silu(a)
+
+
+def activation_backward(g: Tensor, a: Tensor, h: Tensor, activation: str) -> Tensor:
+    """dL/da = act'(a) * dL/dh for h = act(a), all `[n, width]` (relu and tanh read h, silu reads a)."""
+    if activation == "relu":
+        return torch.ops.aten.threshold_backward(g, h, 0.0)
+    if activation == "tanh":
+        return torch.ops.aten.tanh_backward(g, h)
+    return torch.ops.aten.silu_backward(g, a)
+
+
+def mlp_forward(
+    weights_t: list[Tensor], biases: list[Tensor], x: Tensor, activation: str = "silu"
+) -> tuple[list[Tensor], list[Tensor], Tensor]:
+    """Pre-activations a_l, layer inputs h_{l-1} (x first) and the output, for rows x `[n, in]`:
+    a_l = h_{l-1} W_l^T + b_l, h_l = act(a_l), the last layer linear."""
     pre: list[Tensor] = []
     acts: list[Tensor] = [x]
     h = x
     n_layers = len(weights_t)
     for i in range(n_layers - 1):
         a = torch.addmm(biases[i], h, weights_t[i])
-        h = torch.nn.functional.silu(a)
+        h = activate(a, activation)
         pre.append(a)
         acts.append(h)
     return pre, acts, torch.addmm(biases[n_layers - 1], h, weights_t[n_layers - 1])
@@ -161,18 +178,25 @@ def mlp_backward(
     extra_from: int,
     param_grads: bool,
     input_grad: bool,
+    activation: str = "silu",
+    accumulate: bool = True,
 ) -> Tensor:
-    """Backward from dL/doutput g `[n, out]`; adds parameter gradients (if `param_grads`) and, where
-    `extra` is given, extra[l] to dL/da_l on rows extra_from:. Returns dL/dinput `[n, in]` if
-    `input_grad` (else dL/da_1)."""
+    """Backward from dL/doutput g `[n, out]`: dW_l = g_l^T h_{l-1}, db_l = sum_i g_l, g_{l-1} = act'(a_{l-1}) (g_l W_l).
+    Writes the parameter gradients (if `param_grads`), added to the buffers (`accumulate`) or over them; where
+    `extra` is given, adds extra[l] to dL/da_l on rows extra_from:. Returns dL/dinput `[n, in]` if `input_grad`
+    (else dL/da_1)."""
     n_layers = len(weights)
     for j in range(n_layers):
         i = n_layers - 1 - j
         if param_grads:
-            grad_weights[i].addmm_(g.t(), acts[i])
-            grad_biases[i].add_(g.sum(0))
+            if accumulate:
+                grad_weights[i].addmm_(g.t(), acts[i])
+                grad_biases[i].add_(g.sum(0))
+            else:
+                torch.mm(g.t(), acts[i], out=grad_weights[i])
+                torch.sum(g, dim=[0], out=grad_biases[i])
         if i > 0:
-            g = torch.ops.aten.silu_backward(g.mm(weights[i]), pre[i - 1])
+            g = activation_backward(g.mm(weights[i]), pre[i - 1], acts[i], activation)
             if len(extra) > 0:
                 g[extra_from:].add_(extra[i - 1])
         elif input_grad:

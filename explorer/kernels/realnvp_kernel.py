@@ -15,8 +15,8 @@ Backward (couplings 0 .. K-1), from g = dL/dz = z / B, for g = dL/dv:
     dL/dt = -g_d e^{-s},   dL/ds = 1/B - g_d v_d,   dL/dr = dL/ds S (1 - tanh^2 r)
     dL/du_d = g_d e^{-s},  dL/du_c = g_c + (dL/d(r, t)) backpropagated through MLP_k to its input
 
-and the MLP backward is the standard one (`explorer.kernels.regression`): dW_l = g_l^T h_{l-1},
-db_l = sum_i g_l, g_{l-1} = act'(a_{l-1}) (g_l W_l), for act = relu, silu or tanh. Adam is
+and the MLP forward and backward are the shared ones (`explorer.kernels.flat_mlp.mlp_forward`, `mlp_backward`):
+dW_l = g_l^T h_{l-1}, db_l = sum_i g_l, g_{l-1} = act'(a_{l-1}) (g_l W_l), for act = relu, silu or tanh. Adam is
 written out (TorchScript silently drops torch._fused_adam_). The whole chunk runs in one
 TorchScript call, so the GIL is released once per chunk (docs/decisions.md, "Training"); without
 TorchScript the same function runs as Python.
@@ -27,27 +27,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.kernels.flat_mlp import adam_update, compiled
-
-
-def _conditioner(
-    weights_t: list[Tensor], biases: list[Tensor], h: Tensor, activation: str
-) -> tuple[list[Tensor], list[Tensor], Tensor]:
-    """One coupling's MLP, Linear -> act -> ... -> Linear, on the kept coordinate h `[n, 1]`: the
-    pre-activations, the layer inputs (h first) and (r, t) `[n, 2]`."""
-    pre: list[Tensor] = []
-    acts: list[Tensor] = [h]
-    for i in range(len(weights_t) - 1):
-        a = torch.addmm(biases[i], h, weights_t[i])
-        if activation == "relu":
-            h = torch.relu(a)
-        elif activation == "tanh":
-            h = torch.tanh(a)
-        else:
-            h = torch.nn.functional.silu(a)
-        pre.append(a)
-        acts.append(h)
-    return pre, acts, torch.addmm(biases[-1], h, weights_t[-1])
+from explorer.kernels.flat_mlp import adam_update, compiled, mlp_backward, mlp_forward
 
 
 def nll_backward(
@@ -71,11 +51,12 @@ def nll_backward(
     outputs: list[Tensor] = []  # v_d
     tanhs: list[Tensor] = []
     logdet = torch.zeros_like(cols[0])
+    no_extra: list[Tensor] = []
     for j in range(n_couplings):
         k = n_couplings - 1 - j
         c = k % 2
         d = 1 - c
-        pre, acts, out = _conditioner(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)
+        pre, acts, out = mlp_forward(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)
         tr = torch.tanh(out[:, 0:1])
         s = tr * scale_bound
         e = torch.exp(-s)
@@ -102,19 +83,21 @@ def nll_backward(
         d_t = -gd * e
         d_s = (1.0 / batch) - gd * outputs[j]
         d_r = d_s * (scale_bound * (1.0 - tr * tr))
-        grad = torch.cat([d_r, d_t], 1)
-        for q in range(m):
-            i = m - 1 - q
-            torch.mm(grad.t(), acts[i], out=grad_weights[k * m + i])
-            torch.sum(grad, dim=[0], out=grad_biases[k * m + i])
-            grad = grad.mm(weights[k * m + i])
-            if i > 0:
-                if activation == "relu":
-                    grad = torch.ops.aten.threshold_backward(grad, acts[i], 0.0)
-                elif activation == "tanh":
-                    grad = torch.ops.aten.tanh_backward(grad, acts[i])
-                else:
-                    grad = torch.ops.aten.silu_backward(grad, pre[i - 1])
+        layers = slice(k * m, (k + 1) * m)
+        grad = mlp_backward(
+            weights[layers],
+            grad_weights[layers],
+            grad_biases[layers],
+            pre,
+            acts,
+            torch.cat([d_r, d_t], 1),
+            no_extra,
+            0,
+            True,
+            True,
+            activation,
+            False,
+        )
         g[c] = g[c] + grad
         g[d] = gd * e
     return loss
@@ -165,7 +148,7 @@ def flow_log_prob(
     for j in range(n_couplings):
         k = n_couplings - 1 - j
         c = k % 2
-        out = _conditioner(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)[2]
+        out = mlp_forward(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)[2]
         s = torch.tanh(out[:, 0:1]) * scale_bound
         cols[1 - c] = (cols[1 - c] - out[:, 1:2]) * torch.exp(-s)
         logdet = logdet - s
@@ -181,7 +164,7 @@ def flow_forward(
     cols = [z[:, 0:1], z[:, 1:2]]
     for k in range(n_couplings):
         c = k % 2
-        out = _conditioner(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)[2]
+        out = mlp_forward(weights_t[k * m : (k + 1) * m], biases[k * m : (k + 1) * m], cols[c], activation)[2]
         cols[1 - c] = cols[1 - c] * torch.exp(torch.tanh(out[:, 0:1]) * scale_bound) + out[:, 1:2]
     return torch.cat(cols, 1)
 

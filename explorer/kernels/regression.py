@@ -15,8 +15,7 @@ kernel over all parameters.
 `steps` runs a whole sequence of such steps inside one TorchScript function. That releases the
 GIL once for the sequence instead of at each of the ~45 tensor calls per step, which is what
 keeps a training thread fast while the page's thread renders (docs/decisions.md, "Training").
-If scripting is unavailable, `steps` falls back to a Python loop over `step`, with the same
-results.
+If scripting is unavailable, the same function runs as Python, with the same results.
 
 An exponential moving average of the weights, ema <- d * ema + (1 - d) * theta with the usual
 warm-up d = min(decay, (1 + n) / (10 + n)) after n steps (so the random initial weights are soon
@@ -29,10 +28,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.kernels.flat_mlp import FlatMLP, adam_update, compiled, forward
+from explorer.kernels.flat_mlp import FlatMLP, adam_update, compiled, forward, mlp_backward, mlp_forward
 from explorer.kernels.nets import MLP
-
-_silu_backward = torch.ops.aten.silu_backward
 
 
 def _adam_regression_steps(
@@ -56,27 +53,15 @@ def _adam_regression_steps(
     ema_decay: float,
 ) -> Tensor:
     """len(lrs) Adam steps on mean ||f(inputs[s]) - targets[s]||^2; losses `[len(lrs)]` (see module doc)."""
-    n_layers = len(weights)
     losses = torch.empty(len(lrs), dtype=inputs.dtype, device=inputs.device)
     step = float(step_count.item())
+    no_extra: list[Tensor] = []
     for s in range(len(lrs)):
-        h = inputs[s]
-        acts: list[Tensor] = [h]
-        pre: list[Tensor] = []
-        for i in range(n_layers - 1):
-            a = torch.addmm(biases[i], h, weights_t[i])
-            h = torch.nn.functional.silu(a)
-            pre.append(a)
-            acts.append(h)
-        resid = torch.addmm(biases[n_layers - 1], h, weights_t[n_layers - 1]) - targets[s]
+        pre, acts, out = mlp_forward(weights_t, biases, inputs[s])
+        resid = out - targets[s]
         losses[s] = resid.pow(2).mean()
         g = resid * (2.0 / resid.numel())
-        for j in range(n_layers):
-            i = n_layers - 1 - j
-            torch.mm(g.t(), acts[i], out=grad_weights[i])
-            torch.sum(g, dim=[0], out=grad_biases[i])
-            if i > 0:
-                g = torch.ops.aten.silu_backward(g.mm(weights[i]), pre[i - 1])
+        mlp_backward(weights, grad_weights, grad_biases, pre, acts, g, no_extra, 0, True, False, "silu", False)
         step += 1.0
         adam_update(flat, grad, exp_avg, exp_avg_sq, step, lrs[s], beta1, beta2, eps)
         if ema_decay > 0.0:
@@ -104,52 +89,13 @@ class FlatAdamRegression(FlatMLP):
 
     @torch.no_grad()
     def step(self, z: Tensor, y: Tensor, lr: float | None = None, ema_decay: float = 0.0) -> Tensor:
-        """One Adam step on L = mean ||f(z) - y||^2; returns the loss before the step (0-dim)."""
-        weights, silu = self._weights, torch.nn.functional.silu
-        inputs, pre = [z], []
-        h = z
-        for _, weight_t, bias in weights[:-1]:
-            a = torch.addmm(bias, h, weight_t)
-            h = silu(a)
-            pre.append(a)
-            inputs.append(h)
-        _, weight_t, bias = weights[-1]
-        resid = torch.addmm(bias, h, weight_t).sub_(y)
-        loss = resid.pow(2).mean()
-        g = resid.mul_(2.0 / resid.numel())
-        for i in range(len(weights) - 1, -1, -1):
-            d_weight, d_bias = self._grads[i]
-            torch.mm(g.t(), inputs[i], out=d_weight)
-            torch.sum(g, dim=0, out=d_bias)
-            if i > 0:
-                g = _silu_backward(g.mm(weights[i][0]), pre[i - 1])
-        self.step_count += 1
-        torch._fused_adam_(
-            [self.flat],
-            [self.grad],
-            [self.exp_avg],
-            [self.exp_avg_sq],
-            [],
-            [self.step_count],
-            lr=self.lr if lr is None else float(lr),
-            beta1=self.betas[0],
-            beta2=self.betas[1],
-            weight_decay=0.0,
-            eps=self.eps,
-            amsgrad=False,
-            maximize=False,
-        )
-        if ema_decay > 0.0:
-            step = float(self.step_count)
-            self.ema.lerp_(self.flat, 1.0 - min(ema_decay, (1.0 + step) / (10.0 + step)))
-        return loss
+        """One Adam step on L = mean ||f(z) - y||^2 for z `[B, in]`, y `[B, out]`; the loss before the step (0-dim)."""
+        return self.steps(z[None], y[None], [self.lr if lr is None else float(lr)], ema_decay)[0]
 
     @torch.no_grad()
     def steps(self, inputs: Tensor, targets: Tensor, lrs: list[float], ema_decay: float = 0.0) -> Tensor:
         """len(lrs) steps on batches inputs `[S, B, in]`, targets `[S, B, out]`; losses `[S]`."""
-        kernel = scripted_steps()
-        if kernel is None:
-            return torch.stack([self.step(inputs[s], targets[s], lr, ema_decay) for s, lr in enumerate(lrs)])
+        kernel = scripted_steps() or _adam_regression_steps
         beta1, beta2 = self.betas
         return kernel(
             self.weights,
