@@ -110,6 +110,11 @@ class FlowMatchingConfig(TrainingConfig):
     guidance_scale: float = param(1.0, "Guidance scale w", live=True, lo=0.0, hi=10.0, group="guidance", slider=True)
 
 
+def guidance_mix(free: Tensor, conditional: Tensor, scale: float) -> Tensor:
+    """Classifier-free guidance v + w (v(. | y) - v) from the free and conditional fields `[n, 2]` (w = 1: v(. | y))."""
+    return free + scale * (conditional - free)
+
+
 class FlowMatching(RegressionMethod):
     """Trains a TimeMLP velocity field by regression onto the conditional target velocity."""
 
@@ -172,14 +177,19 @@ class FlowMatching(RegressionMethod):
         if label is None or not self.conditional:
             return free
         y = torch.full((x.shape[0],), int(label), device=x.device)
-        return free + scale * (self.optimizer.predict(features(x, t, y), ema=ema) - free)
+        return guidance_mix(free, self.optimizer.predict(features(x, t, y), ema=ema), scale)
+
+    @property
+    def guided_class(self) -> int:
+        """The class guidance steers towards: the configured one, within the model's classes."""
+        return min(self.config.guidance_class, self.net.n_classes - 1)
 
     def sampling_field(self, guided: bool = False):
         """The field the sampler integrates: the unconditional v_theta (label dropped), or with
         `guided` (on a conditional model) the guided field for the configured class and scale."""
         cfg = self.config
         if guided and self.conditional:
-            label = min(cfg.guidance_class, self.net.n_classes - 1)
+            label = self.guided_class
             return lambda x, t: self.velocity(x, t, label, cfg.guidance_scale)
         return self.velocity
 
@@ -257,6 +267,10 @@ class FlowMatching(RegressionMethod):
             return None
         if not (guided and self.conditional):
             return truth.velocity
-        cfg = self.config
-        cond = truth.conditioned_on(min(cfg.guidance_class, self.net.n_classes - 1))
-        return lambda x, t: truth.velocity(x, t) + cfg.guidance_scale * (cond.velocity(x, t) - truth.velocity(x, t))
+        cond, scale = truth.conditioned_on(self.guided_class), self.config.guidance_scale
+
+        def field(x: Tensor, t: float) -> Tensor:
+            free = truth.velocity(x, t)
+            return guidance_mix(free, cond.velocity(x, t), scale)
+
+        return field

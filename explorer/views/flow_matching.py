@@ -198,7 +198,7 @@ def guidance_view(
 ) -> GuidanceView:
     """Sample the same noise with v + w (v(. | y) - v) for each w (the configured w is added)."""
     cfg = method.config
-    label = min(cfg.guidance_class, method.net.n_classes - 1)
+    label = method.guided_class
     scales = sorted({*scales, float(cfg.guidance_scale)})
     x0 = method.source.sample(n, generator).to(method.device)
     field = method.velocity

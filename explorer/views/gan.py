@@ -27,6 +27,7 @@ import torch
 from explorer.data.densities import Checkerboard, Density, GaussianMixture
 from explorer.kernels.gan_losses import WASSERSTEIN, generator_loss
 from explorer.maths.grid import make_grid
+from explorer.maths.metrics import cell_masses
 from explorer.methods.gan import GAN, GANConfig
 from explorer.training.presets import Preset
 from explorer.training.presets import apply_preset as apply_over_defaults
@@ -49,11 +50,16 @@ def frozen(method: GAN) -> GAN:
     return twin
 
 
+def _class(method: GAN, label: int | None) -> int | None:
+    """The class `label` clamped into a conditional GAN's classes (none given: 0); None for an unconditional one."""
+    return min(max(int(label or 0), 0), method.n_classes - 1) if method.n_classes else None
+
+
 def _labels(method: GAN, label: int | None, n: int, device: torch.device) -> torch.Tensor | None:
     """Class labels `[n]` for a conditional GAN (class `label`, clamped into range), else None."""
     if not method.n_classes:
         return None
-    return torch.full((n,), min(max(int(label or 0), 0), method.n_classes - 1), dtype=torch.long, device=device)
+    return torch.full((n,), _class(method, label), dtype=torch.long, device=device)
 
 
 def _real(density: Density, n: int, generator: torch.Generator, label: int | None) -> torch.Tensor:
@@ -110,7 +116,7 @@ def surface_view(
 
     For a conditional GAN the surface is D(x | y = label) and both sample sets are of that class."""
     net, cfg, dev = frozen(method), method.config, method.device
-    label = (min(max(int(label or 0), 0), method.n_classes - 1)) if method.n_classes else None
+    label = _class(method, label)
     z = torch.randn((n, cfg.latent_dim), generator=generator, device=generator.device).to(dev)
     fake = net.generate(z, _labels(net, label, n, dev))
     real = _real(method.density, n, generator, label).to(dev)
@@ -176,7 +182,7 @@ def mapping_view(
 ) -> MappingView:
     """The noise grid and its image under G (of class `label` for a conditional GAN)."""
     net, d, dev = frozen(method), method.config.latent_dim, method.device
-    label = (min(max(int(label or 0), 0), method.n_classes - 1)) if method.n_classes else None
+    label = _class(method, label)
     grid = noise_grid(d, lines, vertices).to(dev)
     flat = grid.reshape(-1, d)
     data = net.generate(flat, _labels(net, label, flat.shape[0], dev)).reshape(grid.shape[0], grid.shape[1], 2)
@@ -215,9 +221,8 @@ def mode_mass_view(samples: np.ndarray, density: Density) -> ModeMassView | None
         off, off_label, target = float((distance > OFF_MODE_STDS).double().mean()), "between the modes", density.weights
         names = density.class_names
     elif isinstance(density, Checkerboard):
-        cells = density.cell_index(x)
-        mass = torch.bincount(cells[cells >= 0], minlength=8).double() / x.shape[0]
-        off, off_label, target = float((cells < 0).double().mean()), "outside the cells", torch.full((8,), 1 / 8)
+        mass, off = cell_masses(x, density)
+        off_label, target = "outside the cells", torch.full((8,), 1 / 8)
         names = density.class_names
     else:
         return None
