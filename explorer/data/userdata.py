@@ -25,13 +25,13 @@ import torch
 from explorer.data.densities import PointCloud
 
 MAX_BYTES = 5 * 1024 * 1024  # same as server.maxUploadSize = 5 in .streamlit/config.toml
-MAX_ROWS = 50_000
-MIN_POINTS = 10
+MAX_ROWS = 50_000  # more than any toy density needs; the pages sample a few thousand points from these
+MIN_POINTS = 10  # fewer gives no shape to learn (and the energy distance's floor is meaningless)
 VIEW_LIM = 6.0  # the pages plot [-6, 6]^2
 TARGET_LIM = 4.0  # rescaled points fill about [-4, 4]^2
 NAME_PREFIX = "csv: "
 LABEL_HEADER = ("x", "y", "label")
-MAX_LABEL = 99
+MAX_LABEL = 99  # labels 0-99: a legend and a conditional model's class list stay readable
 
 _SIGNATURES = {
     b"\x89PNG": "a PNG image",

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
+
 import torch
 from torch import Tensor
 
 from explorer.configs import TrainingConfig
 from explorer.data.densities import Density
+
+_INIT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def seeded_init(seed: int) -> Iterator[None]:
+    """Within: torch's global generators seeded with `seed`, for the initial weights `nn.Linear` draws from them
+    (it takes no generator); on leaving, their state is restored, so that constructing a model changes no other
+    user's random numbers. One construction at a time, so that two sessions built at once cannot interleave."""
+    with _INIT_LOCK, torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield
 
 
 class Method:

@@ -27,8 +27,8 @@ from explorer.kernels.regression import FlatAdamRegression
 from explorer.maths.diffusion_samplers import EVALS_PER_STEP as DIFFUSION_EVALS
 from explorer.maths.diffusion_samplers import SAMPLERS, T_MIN, run_sampler
 from explorer.maths.exact import MixturePath
-from explorer.maths.schedules import SCHEDULES, eps_to_score, eps_to_x0, x0_to_eps
-from explorer.methods.base import RegressionMethod
+from explorer.maths.schedules import SCHEDULES, eps_to_score, eps_to_x0, score_to_eps, x0_to_eps
+from explorer.methods.base import RegressionMethod, seeded_init
 
 TARGETS = ("eps", "score", "x0")
 TARGET_TITLES = {"eps": "noise ε", "score": "score ∇log p_t", "x0": "denoised x₀"}
@@ -96,8 +96,8 @@ class Diffusion(RegressionMethod):
     def __init__(self, config: DiffusionConfig, density: Density, device: torch.device) -> None:
         super().__init__(config, density, device)
         self.schedule = SCHEDULES[config.noise_schedule]()
-        torch.manual_seed(config.seed)
-        self.net = TimeMLP(config.hidden, config.depth).to(device)
+        with seeded_init(config.seed):
+            self.net = TimeMLP(config.hidden, config.depth).to(device)
         self.optimizer = FlatAdamRegression(self.net.mlp, lr=config.lr)
 
     @property
@@ -126,7 +126,7 @@ class Diffusion(RegressionMethod):
             return out
         sigma = float(self.schedule.sigma(t))
         if self.config.target == "score":
-            return -sigma * out
+            return score_to_eps(out, sigma)
         return x0_to_eps(x, out, float(self.schedule.alpha(t)), sigma)
 
     def score(self, x: Tensor, t: float) -> Tensor:

@@ -30,7 +30,7 @@ from explorer.maths.exact import MixturePath
 from explorer.maths.paths import PATHS
 from explorer.maths.samplers import EVALS_PER_STEP as ODE_EVALS
 from explorer.maths.samplers import INTEGRATORS, integrate, integrate_sde
-from explorer.methods.base import RegressionMethod
+from explorer.methods.base import RegressionMethod, seeded_init
 
 OT_DATA_BLOCK = 8  # batches per data block with minibatch OT
 TIME_SAMPLING = ("late", "uniform")
@@ -125,8 +125,8 @@ class FlowMatching(RegressionMethod):
         self.source = source if source is not None else get_density(config.source)
         self.path = PATHS[config.path]()
         n_classes = density.n_classes if config.guidance and density.n_classes > 1 else 0
-        torch.manual_seed(config.seed)
-        self.net = TimeMLP(config.hidden, config.depth, n_classes).to(device)
+        with seeded_init(config.seed):
+            self.net = TimeMLP(config.hidden, config.depth, n_classes).to(device)
         self.optimizer = FlatAdamRegression(self.net.mlp, lr=config.lr)
 
     @property

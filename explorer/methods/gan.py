@@ -19,7 +19,7 @@ from explorer.kernels.flat_mlp import FlatMLP
 from explorer.kernels.gan_kernel import compiled_gan_steps
 from explorer.kernels.gan_losses import LOSSES
 from explorer.kernels.nets import MLP
-from explorer.methods.base import Method
+from explorer.methods.base import Method, seeded_init
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 GAN_BLOCK = 32  # generator steps whose noise and data are drawn at once (seed-only randomness)
@@ -58,10 +58,10 @@ class GAN(Method):
 
     def __init__(self, config: GANConfig, density: Density, device: torch.device) -> None:
         super().__init__(config, density, device)
-        torch.manual_seed(config.seed)
         self.n_classes = density.n_classes if config.conditional and density.n_classes > 1 else 0
-        self.generator_net = MLP(config.latent_dim + self.n_classes, 2, config.g_hidden, config.g_depth).to(device)
-        self.discriminator_net = MLP(2 + self.n_classes, 1, config.d_hidden, config.d_depth).to(device)
+        with seeded_init(config.seed):
+            self.generator_net = MLP(config.latent_dim + self.n_classes, 2, config.g_hidden, config.g_depth).to(device)
+            self.discriminator_net = MLP(2 + self.n_classes, 1, config.d_hidden, config.d_depth).to(device)
         self.flat_g, self.flat_d = FlatMLP(self.generator_net), FlatMLP(self.discriminator_net)
         self._block: dict[str, Tensor] = {}
         self._cursor = GAN_BLOCK

@@ -24,7 +24,7 @@ from explorer.data.densities import Density
 from explorer.kernels.flat_mlp import FlatMLP
 from explorer.kernels.realnvp import RealNVP
 from explorer.kernels.realnvp_kernel import compiled_flow_forward, compiled_flow_log_prob, compiled_realnvp_steps
-from explorer.methods.base import Method
+from explorer.methods.base import Method, seeded_init
 
 DATA_BLOCK = 128  # batches drawn at once, so the run depends on the seed only, not on chunking
 BOX_MARGIN = 1.025  # L = 1.025 b: the bounded output's edge, a little outside the data's box [-b, b]^2
@@ -84,9 +84,11 @@ class NormalizingFlow(Method):
 
     def __init__(self, config: FlowConfig, density: Density, device: torch.device) -> None:
         super().__init__(config, density, device)
-        torch.manual_seed(config.seed)
         bound = output_bound(config, density)
-        self.flow = RealNVP(config.n_layers, config.hidden, config.depth, config.scale_bound, config.activation, bound)
+        with seeded_init(config.seed):
+            self.flow = RealNVP(
+                config.n_layers, config.hidden, config.depth, config.scale_bound, config.activation, bound
+            )
         self.flow.to(device)
         self.flow.requires_grad_(False)
         self.flat = FlatMLP(self.flow.linear_stack())

@@ -36,7 +36,7 @@ from explorer.kernels.vae_math import (
     straight_through,
     vq_losses,
 )
-from explorer.methods.base import Method
+from explorer.methods.base import Method, seeded_init
 
 KINDS = ("vae", "ae", "vqvae")
 KIND_TITLES = {"vae": "VAE", "ae": "Autoencoder (no noise, no KL)", "vqvae": "VQ-VAE (codebook)"}
@@ -127,10 +127,10 @@ class VAE(Method):
 
     def __init__(self, config: VAEConfig, density: Density, device: torch.device) -> None:
         super().__init__(config, density, device)
-        torch.manual_seed(config.seed)
         d, kind = config.latent_dim, config.kind
-        self.encoder_net = MLP(2, 2 * d if kind == "vae" else d, config.hidden, config.depth).to(device)
-        self.decoder_net = MLP(d, 2, config.hidden, config.depth).to(device)
+        with seeded_init(config.seed):
+            self.encoder_net = MLP(2, 2 * d if kind == "vae" else d, config.hidden, config.depth).to(device)
+            self.decoder_net = MLP(d, 2, config.hidden, config.depth).to(device)
         learned = config.decoder_variance == "learned"
         log_var = torch.full((2,), 0.0 if learned else 2 * math.log(config.decoder_std), device=device)
         codebook = torch.zeros((config.codebook_size if kind == "vqvae" else 0, d), device=device)

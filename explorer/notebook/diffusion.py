@@ -19,8 +19,10 @@ SCHEDULES = {
     ),
     "cosine": (
         "ᾱ(t) = cos²(π/2 (t + s)/(1 + s)) / cos²(π/2 s/(1 + s)), s = 0.008 (Nichol and Dhariwal)",
-        "(torch.cos(0.5 * math.pi * (t + 0.008) / 1.008) ** 2 / math.cos(0.5 * math.pi * 0.008 / 1.008) ** 2)"
-        ".clamp(1e-4, 1.0)",
+        # the normaliser is the numerator at t = 0, computed alike, so that abar(0) is exactly 1 in float32 (a
+        # float64 constant left 1 - abar(0) = 6e-8: noise of std 2e-4 on the last step of DDPM and DDIM)
+        "(torch.cos(0.5 * math.pi * (t + 0.008) / 1.008) ** 2"
+        " / torch.cos(0.5 * math.pi * (torch.zeros_like(t) + 0.008) / 1.008) ** 2).clamp(1e-4, 1.0)",
         "(math.pi / 1.008 * torch.tan((0.5 * math.pi * (t + 0.008) / 1.008).clamp(max=0.5 * math.pi * (1 - 1e-6))))"
         ".clamp(max=20.0)",
     ),

@@ -32,7 +32,8 @@ from explorer.methods import FAMILIES, Method
 
 READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "finished", "diverged"
 
-# A loss this many times the untrained model's counts as divergence even while still finite.
+# A loss this many times the untrained model's counts as divergence even while still finite: far above any healthy
+# run's spikes (WGAN critics reach ~100x their first loss and recover) and reached within steps by a run that blows up.
 EXPLOSION_FACTOR = 1e4
 CHUNK_S = 0.03  # shortest target duration of one chunk: the lock is held and the GIL mostly released this long
 # A chunk's bookkeeping (history, last good weights, loss checks) is a few dozen small tensor ops; on
@@ -40,7 +41,7 @@ CHUNK_S = 0.03  # shortest target duration of one chunk: the lock is held and th
 # The chunk then grows until they are at most 1/BOOKKEEPING_SHARE of it, up to MAX_CHUNK_S.
 MAX_CHUNK_S = 0.25
 BOOKKEEPING_SHARE = 4
-MAX_CHUNK_STEPS = 2048
+MAX_CHUNK_STEPS = 2048  # bounds one chunk's stacked batches ([steps, batch, dim]) and the losses kept per chunk
 EVOLUTION_POINTS = 500  # samples kept per frame of the training-evolution animation
 EVOLUTION_FRAMES = 120  # frames kept (older ones thinned evenly)
 RATE_WINDOW_S = 2.0  # the steps/s readout averages over this much wall time
@@ -63,10 +64,10 @@ QUALITY_SAMPLES = 2000
 # default run gets its QUALITY_POINTS points for about what its three full evaluations cost before (the time cap let
 # no more through). The perfect-sampler band drawn with the curve follows the sample size.
 QUALITY_PASSES = 16_000
-RUNNING_SAMPLES_MIN = 150
+RUNNING_SAMPLES_MIN = 150  # below this the mode TV's noise (~0.08 at 150) hides the curve's trend
 ENERGY_POINTS = 1000  # the energy distance's floor is computed when a session is made: 0.04 s here, 0.2 s at 2,000
 QUALITY_POINTS = 12  # quality evaluations over a run of the configured length (plus the time-based ones)
-MIN_QUALITY_EVERY = 50
+MIN_QUALITY_EVERY = 50  # a short run still trains between its points (12 points of 600 steps: 50 apart)
 
 
 @dataclass
@@ -312,6 +313,7 @@ class TrainingSession:
                 # sized on the training call alone: bookkeeping that slows down on a busy server (every
                 # tensor op waits for the GIL) must not shrink the chunks it is amortised over
                 rate = steps / kernel
+                # smoothed over about three chunks: one slow chunk (a GC pause, a busy core) does not halve the next
                 self._compute_rate = rate if self._compute_rate == 0 else 0.7 * self._compute_rate + 0.3 * rate
             bookkeeping = time.perf_counter() - chunk_start - kernel - (self._quality_s - quality_s)
             self._chunk_s = min(MAX_CHUNK_S, max(CHUNK_S, 0.5 * self._chunk_s + 0.5 * BOOKKEEPING_SHARE * bookkeeping))

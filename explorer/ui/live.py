@@ -21,6 +21,7 @@ from explorer.training.worker import TrainingWorker
 from explorer.ui import chart
 
 REFRESH_S = 0.25
+FRAMES_KEPT = 20  # refresh times kept for the "view refresh / s" readout: about the last 5 s at 4 per second
 # A refresh that finds the run ending within its interval waits for the end (at most this long) and draws it at
 # once: otherwise "Finished." showed 0.3-1.0 s after the last step (the next timer, then a slow render).
 END_WAIT_S = 1.0
@@ -66,7 +67,7 @@ def _fragment(
         worker.ensure_running()
         frames = st.session_state.setdefault(f"{key}.frames", [])
         frames.append(time.time())
-        del frames[:-20]
+        del frames[:-FRAMES_KEPT]
         was_running = st.session_state.get(f"{key}.was_running", False)
         st.session_state[f"{key}.was_running"] = snap.status == RUNNING
         if was_running and snap.status != RUNNING:

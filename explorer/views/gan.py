@@ -115,22 +115,22 @@ def surface_view(
     """Evaluate D on a `fine` x `fine` grid over [-lim, lim]^2 and the arrows at n generated samples.
 
     For a conditional GAN the surface is D(x | y = label) and both sample sets are of that class."""
-    net, cfg, dev = frozen(method), method.config, method.device
+    gan, cfg, dev = frozen(method), method.config, method.device
     label = _class(method, label)
     z = torch.randn((n, cfg.latent_dim), generator=generator, device=generator.device).to(dev)
-    fake = net.generate(z, _labels(net, label, n, dev))
+    fake = gan.generate(z, _labels(gan, label, n, dev))
     real = _real(method.density, n, generator, label).to(dev)
     grid = make_grid(lim, fine, dev)
-    values = output_values(cfg.loss, net.discriminate(grid.points, _labels(net, label, grid.points.shape[0], dev)))
-    arrows = generator_arrows(net, fake, _labels(net, label, n, dev))
+    values = output_values(cfg.loss, gan.discriminate(grid.points, _labels(gan, label, grid.points.shape[0], dev)))
+    arrows = generator_arrows(gan, fake, _labels(gan, label, n, dev))
     kind = "probability" if cfg.loss in PROBABILITY_LOSSES else "critic" if cfg.loss in WASSERSTEIN else "output"
     reference = {"probability": (0.0, 1.0), "critic": None}.get(kind)
     if cfg.loss == "lsgan":
         reference = (cfg.lsgan_a, cfg.lsgan_b)
     elif cfg.loss == "hinge":
         reference = (-1.0, 1.0)
-    real_values = output_values(cfg.loss, net.discriminate(real, _labels(net, label, real.shape[0], dev)))
-    fake_values = output_values(cfg.loss, net.discriminate(fake, _labels(net, label, n, dev)))
+    real_values = output_values(cfg.loss, gan.discriminate(real, _labels(gan, label, real.shape[0], dev)))
+    fake_values = output_values(cfg.loss, gan.discriminate(fake, _labels(gan, label, n, dev)))
     return SurfaceView(
         loss=cfg.loss,
         kind=kind,
@@ -181,15 +181,15 @@ def mapping_view(
     method: GAN, generator: torch.Generator, n: int = 150, lines: int = 11, vertices: int = 41, label: int | None = None
 ) -> MappingView:
     """The noise grid and its image under G (of class `label` for a conditional GAN)."""
-    net, d, dev = frozen(method), method.config.latent_dim, method.device
+    gan, d, dev = frozen(method), method.config.latent_dim, method.device
     label = _class(method, label)
     grid = noise_grid(d, lines, vertices).to(dev)
     flat = grid.reshape(-1, d)
-    data = net.generate(flat, _labels(net, label, flat.shape[0], dev)).reshape(grid.shape[0], grid.shape[1], 2)
+    data = gan.generate(flat, _labels(gan, label, flat.shape[0], dev)).reshape(grid.shape[0], grid.shape[1], 2)
     noise = grid if d == 2 else torch.cat([grid, torch.zeros_like(grid)], dim=-1)
     family = np.repeat([0, 1], lines) if d == 2 else np.zeros(1, dtype=int)
     z = torch.randn((n, d), generator=generator, device=generator.device).to(dev)
-    fake = net.generate(z, _labels(net, label, n, dev))
+    fake = gan.generate(z, _labels(gan, label, n, dev))
     return MappingView(
         d, _np(noise), _np(data), family, np.linspace(-LATENT_LIM, LATENT_LIM, vertices), _np(z), _np(fake), label
     )
@@ -246,9 +246,9 @@ def class_view(method: GAN, generator: torch.Generator, n: int = 150) -> ClassVi
     """G(z, y) for every class y from one set of n noise vectors; None for an unconditional GAN."""
     if not method.n_classes:
         return None
-    net, k, dev, density = frozen(method), method.n_classes, method.device, method.density
+    gan, k, dev, density = frozen(method), method.n_classes, method.device, method.density
     z = torch.randn((n, method.config.latent_dim), generator=generator, device=generator.device).to(dev)
-    fake = torch.stack([net.generate(z, _labels(net, y, n, dev)) for y in range(k)])
+    fake = torch.stack([gan.generate(z, _labels(gan, y, n, dev)) for y in range(k)])
     x, y = density.sample_labelled(n * k, generator)
     real = [_np(x[y == c]) for c in range(k)]
     fidelity = None
