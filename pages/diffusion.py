@@ -9,6 +9,8 @@ from explorer.methods import DiffusionConfig
 from explorer.methods.diffusion import TARGET_TITLES
 from explorer.plotting import diffusion as dplot
 from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share
+from explorer.ui.density_tab import density_tab
+from explorer.views import cnf
 from explorer.views import diffusion as views
 
 FAMILY, KEY = "diffusion", "df"
@@ -17,7 +19,14 @@ LIVE_POINTS = 300  # points per cloud in the live view (payload is sent 4 times 
 st.title("Diffusion and score")
 st.caption("A network learns to remove noise; its score ∇log p_t is drawn against the exact one (green).")
 
-TABS = ["Forward noising", "Samplers side by side", "ε, score, x₀ (Tweedie)", "Score sharpening", "The maths"]
+TABS = [
+    "Forward noising",
+    "Samplers side by side",
+    "ε, score, x₀ (Tweedie)",
+    "Score sharpening",
+    "Density (probability-flow ODE)",
+    "The maths",
+]
 SAMPLER_STEPS = (2, 5, 10, 20, 50, 100, 200)
 
 
@@ -81,7 +90,7 @@ live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (control
 export.export_panel(session, KEY)
 
 st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
-tab_fwd, tab_samp, tab_tw, tab_sharp, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+tab_fwd, tab_samp, tab_tw, tab_sharp, tab_cnf, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
 share.publish_view(KEY, View())
 generator = session.sample_generator()
 if tab_fwd.open:
@@ -123,6 +132,10 @@ if tab_sharp.open:
             "At high noise the score points to the data's mean; as t drops it splits towards each mode. "
             "Arrows are scaled per frame: their length grows like 1/σ_t as the noise drops."
         )
+if tab_cnf.open:
+    with tab_cnf:
+        density_tab(session, cnf.diffusion_density, KEY, st.session_state.get(f"{KEY}.t", 0.3), "t")
+        st.caption(views.PF_ODE_CAPTION)
 if tab_math.open:
     with tab_math:
         explain.diffusion()

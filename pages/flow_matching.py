@@ -9,6 +9,8 @@ from explorer.data.densities import DENSITIES
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
 from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share, state
+from explorer.ui.density_tab import density_tab
+from explorer.views import cnf
 from explorer.views import flow_matching as views
 
 FAMILY, KEY = "flow_matching", "fm"
@@ -17,7 +19,15 @@ LIVE_POINTS = 300  # points per cloud in the live view (payload is sent 4 times 
 st.title("Flow matching")
 st.caption("A network v_θ(x, t) learns to move noise (t = 0) onto data (t = 1). Green arrows are the exact field.")
 
-TABS = ["Probability path", "Conditional vs marginal", "Integrators", "Coupling", "Guidance", "The maths"]
+TABS = [
+    "Probability path",
+    "Conditional vs marginal",
+    "Integrators",
+    "Coupling",
+    "Guidance",
+    "Density (CNF)",
+    "The maths",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,16 +81,9 @@ def render_view(snap) -> None:
     with right:
         t = st.slider("time t", 0.0, 1.0, step=0.05, key=f"{KEY}.t")
         field = views.velocity_view(method, t, generator=generator)
-        show = (
-            st.segmented_control(
-                "Background",
-                ["error", "density", "none"],
-                key=f"{KEY}.bg",
-                help="|v_θ − u_t| where p_t has mass, or the exact p_t",
-            )
-            or "none"
-        )
-        chart.plotly(st, fmplot.field_figure(field, show), config=plot_config)
+        background = ["error", "density", "none"]
+        show = st.segmented_control("Background", background, key=f"{KEY}.bg", help="|v_θ − u_t|, or the exact p_t")
+        chart.plotly(st, fmplot.field_figure(field, show or "none"), config=plot_config)
         share.publish_view(KEY, View())
         if field.relative_error is not None:
             st.caption(f"p_t-weighted relative error of v_θ at t = {t:.2f}: {100 * field.relative_error:.1f}%")
@@ -92,7 +95,7 @@ live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (control
 export.export_panel(session, KEY)
 
 st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
-tab_path, tab_cond, tab_int, tab_coup, tab_cfg, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+tab_path, tab_cond, tab_int, tab_coup, tab_cfg, tab_cnf, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
 share.publish_view(KEY, View())
 generator = session.sample_generator()
 if tab_path.open:
@@ -107,10 +110,7 @@ if tab_cond.open:
         a, b = st.columns(2)
         chart.plotly(a, cond)
         chart.plotly(b, marg)
-        st.caption(
-            "Training pairs are joined by straight lines that cross; the learned flow averages them "
-            "into trajectories that never cross (an ODE has one velocity per point)."
-        )
+        st.caption(views.PATHS_CAPTION)
 if tab_int.open:
     with tab_int:
         iv = views.integrator_view(method, generator)
@@ -125,9 +125,7 @@ if tab_coup.open:
         chart.plotly(a, ind)
         chart.plotly(b, ot_fig)
         st.metric(
-            "Straightness of the learned flow (0 = straight lines)",
-            f"{cv.straightness:.3f}",
-            help="mean over paths and steps of |N (x_{k+1} − x_k) − (x_N − x_0)|²",
+            "Straightness of the learned flow (0 = straight lines)", f"{cv.straightness:.3f}", help=views.STRAIGHT
         )
         st.caption(f"Training with '{config.coupling}' coupling. Switch Coupling in the sidebar to compare.")
 if tab_cfg.open:
@@ -143,6 +141,9 @@ if tab_cfg.open:
             for col, x, title in zip(st.columns(len(gv.scales)), gv.samples, gv.titles, strict=True):
                 chart.plotly(col, fmplot.samples_figure(x, x[:0], title))
             explain.guidance_caption(config.label_dropout)
+if tab_cnf.open:
+    with tab_cnf:
+        density_tab(session, cnf.flow_matching_density, KEY, st.session_state.get(f"{KEY}.t", 0.5), "t")
 if tab_math.open:
     with tab_math:
         explain.flow_matching()

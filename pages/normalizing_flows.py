@@ -7,6 +7,7 @@ import streamlit as st
 from explorer.configs import param
 from explorer.maths.entropy import target_entropy
 from explorer.methods import FlowConfig
+from explorer.plotting import likelihood as lplot
 from explorer.plotting import realnvp as nfplot
 from explorer.plotting.fields import samples_figure
 from explorer.ui import chart, controls, export, live, presets, scaffold, share
@@ -58,10 +59,10 @@ def render_view(snap) -> None:
     axis, learned = views.learned_image(method)
     left, middle, right = st.columns(3)
     title = "Learned density p_θ(x), exact"
-    top = nfplot.density_top(learned, exact[1] if exact is not None else None)  # one colour scale for both
-    chart.plotly(left, nfplot.density_figure(axis, learned, title, top=top), config=plot_config)
+    top = lplot.density_top(learned, exact[1] if exact is not None else None)  # one colour scale for both
+    chart.plotly(left, lplot.density_figure(axis, learned, title, top=top), config=plot_config)
     if exact is not None:
-        chart.plotly(middle, nfplot.density_figure(*exact, "Target density p(x)", top=top), config=plot_config)
+        chart.plotly(middle, lplot.density_figure(*exact, "Target density p(x)", top=top), config=plot_config)
     else:
         chart.plotly(middle, samples_figure(data[:0], data, "Data (no closed-form density)"), config=plot_config)
     chart.plotly(right, samples_figure(samples, data, "Samples x = f(z) over data"), config=plot_config)
@@ -120,10 +121,10 @@ if tab_check.open:
         cols[2].metric("KL(p ‖ p_θ) = NLL − H", f"{dv.kl:.3f}" if dv.kl is not None else "–")
         cols[3].metric("∫ p_θ over [−6, 6]²", f"{dv.integral:.4f}", help="Riemann sum on the grid; 1 if exact")
         a, b = st.columns(2)
-        top = nfplot.log_density_top(dv.learned_log_prob, dv.exact_log_prob)  # one colour scale for both
-        chart.plotly(a, nfplot.log_density_figure(dv.axis, dv.learned_log_prob, "Learned log p_θ(x)", top=top))
+        top = lplot.log_density_top(dv.learned_log_prob, dv.exact_log_prob)  # one colour scale for both
+        chart.plotly(a, lplot.log_density_figure(dv.axis, dv.learned_log_prob, "Learned log p_θ(x)", top=top))
         if dv.exact_log_prob is not None:
-            chart.plotly(b, nfplot.log_density_figure(dv.axis, dv.exact_log_prob, "Exact target log p(x)", top=top))
+            chart.plotly(b, lplot.log_density_figure(dv.axis, dv.exact_log_prob, "Exact target log p(x)", top=top))
         st.caption(
             f"Round trip: max |f(f⁻¹(x)) − x| = {dv.round_trip:.1e} on fresh data. "
             + (dv.entropy.describe() if dv.entropy else "No closed-form density: no entropy.")

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 from explorer.data.densities import get_density
 from explorer.device import make_generator
 from explorer.plotting import gan as gplot
+from explorer.plotting import likelihood as lplot
 from explorer.plotting import realnvp as nfplot
 from explorer.plotting import vae as vplot
 from explorer.plotting.charts import loss_chart, quality_chart
@@ -45,7 +46,7 @@ def _figures() -> dict[str, dict]:
     base = [heatmap(axis, axis, image, "p"), scatter(points, "samples", "#e8590c")]
     frames = [[scatter(points + t, "samples", "#e8590c")] for t in range(3)]
     return {
-        "density": nfplot.density_figure(axis, image, "Learned density"),
+        "density": lplot.density_figure(axis, image, "Learned density"),
         "samples": samples_figure(points, points[::-1], "Samples over data"),
         "field": figure(base, "A density and samples"),
         "animation": animated(base, frames, [f"{t}" for t in range(3)]),

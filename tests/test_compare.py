@@ -33,7 +33,11 @@ def test_a_tiny_comparison_gives_finite_metrics_for_every_family(tiny: list[Fami
     for r in tiny:
         assert r.ok and r.ended == "budget", (r.family, r.ended, r.message)
         assert r.steps > 0
-        assert set(r.metrics) == {"logp_gap", "logp_w1", "off_mode_mass", "mode_tv"}
+        likelihood = {"nll"} if r.family in ("flow_matching", "flow") else set()  # the GAN has none
+        assert set(r.metrics) == {"logp_gap", "logp_w1", "off_mode_mass", "mode_tv"} | likelihood
+        assert r.exact_log_prob == bool(likelihood)
+        if likelihood:  # E_p[-log p_theta] = H(p) + KL >= H(p), up to the 1,000 points' noise (~0.04 nats)
+            assert r.metrics["nll"] > r.perfect["nll"] - 0.15
         assert all(math.isfinite(v) for v in r.metrics.values())
         assert r.samples.shape == (2000, 2) and np.isfinite(r.samples).all()
         assert r.n_params > 0 and r.sample_ms > 0

@@ -49,7 +49,7 @@ def test_a_finished_comparison_shows_the_grid_the_table_and_the_reading(finished
     assert {"log-density gap (nats)", "mode coverage TV", "evals / sample", "seconds"} <= set(table.columns)
     assert "What to use for what" in [h.value for h in at.subheader]
     reading = " ".join(m.value for m in at.markdown)
-    assert "Closest to the target in 0.3 s" in reading and "Exact likelihood" in reading
+    assert "Closest to the target in 0.3 s" in reading and "**Likelihood:**" in reading
     assert "Done: 2 families" in at.get("progress")[0].proto.text
 
 

@@ -1,12 +1,14 @@
 """Diffusion's benchmark hooks: the plain regression loop, the learned score's error against the exact one
-where alpha_t^2 = 1/2, `--field-out` (the score on a grid at a few diffusion times, t = 0 data, with alpha_t and
-sigma_t), and the live panel the page renders (for `--live-seconds`)."""
+where alpha_t^2 = 1/2, the likelihood of its probability-flow ODE (`explorer.bench.likelihood`), `--field-out` (the
+score on a grid at a few diffusion times, t = 0 data, with alpha_t and sigma_t; `density_points`,
+`density_log_prob`: log p_theta on the likelihood's grid), and the live panel the page renders (`--live-seconds`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from explorer.bench.likelihood import likelihood_figures
 from explorer.bench.plain_loop import regression_steps_per_s as plain_steps_per_s  # noqa: F401 (the hook)
 from explorer.bench.trained import live_frame
 from explorer.maths.grid import make_grid
@@ -21,6 +23,8 @@ def figures(session, samples: torch.Tensor, args) -> dict:
         t = time_at_abar(method, 0.5)
         error = relative_score_error(method, t, torch.Generator().manual_seed(args.seed + 4), 20_000)
         result.update({"score_t_at_alpha2_half": round(t, 4), "score_rel_error": round(error, 4)})
+    figures_, likelihood = likelihood_figures(method, session.density, args.seed, args.field_grid)
+    result.update(figures_)
     if args.field_out:
         grid = make_grid(6.0, args.field_grid, session.device_choice.device)
         times = sorted({0.1, round(time_at_abar(method, 0.5), 4), 0.5, 0.9})
@@ -33,6 +37,7 @@ def figures(session, samples: torch.Tensor, args) -> dict:
             alpha=np.asarray([float(method.schedule.alpha(t)) for t in times], np.float32),
             sigma=np.asarray([float(method.schedule.sigma(t)) for t in times], np.float32),
             score=np.stack(score).astype(np.float32),
+            **{"density_" + k: v for k, v in likelihood.items()},  # log p_theta of the PF-ODE over [-5, 5]^2
         )
     return result
 

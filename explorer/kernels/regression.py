@@ -28,7 +28,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from explorer.kernels.flat_mlp import FlatMLP, adam_update, compiled, forward, mlp_backward, mlp_forward
+from explorer.kernels.flat_mlp import (
+    FlatMLP,
+    adam_update,
+    compiled,
+    forward,
+    forward_with_divergence,
+    mlp_backward,
+    mlp_forward,
+)
 from explorer.kernels.nets import MLP
 
 
@@ -123,6 +131,12 @@ class FlatAdamRegression(FlatMLP):
         """f(z) `[n, out]` from the cached weight views (the module's forward without its overhead);
         with `ema`, from the moving average of the weights."""
         return forward(self._ema_weights if ema else self._weights, z)
+
+    @torch.no_grad()
+    def predict_with_divergence(self, z: Tensor, k: int = 2, ema: bool = False) -> tuple[Tensor, Tensor]:
+        """(f(z) `[n, out]`, sum_{j<k} df_j/dz_j `[n]`): the output and the Jacobian's trace over the first k
+        inputs (`flat_mlp.forward_with_divergence`)."""
+        return forward_with_divergence(self._ema_weights if ema else self._weights, z, k)
 
     def state_dict(self) -> dict[str, Tensor]:
         """Weights, optimizer state and the EMA, as tensors (clone them to keep a copy)."""

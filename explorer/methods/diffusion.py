@@ -24,6 +24,7 @@ from explorer.configs import TrainingConfig, batch_size_param, lr_param, param, 
 from explorer.data.densities import Density, GaussianMixture
 from explorer.kernels.nets import TimeMLP
 from explorer.kernels.regression import FlatAdamRegression
+from explorer.maths.cnf import CNF_STEPS, log_prob_along_flow, standard_normal_log_prob
 from explorer.maths.diffusion_samplers import EVALS_PER_STEP as DIFFUSION_EVALS
 from explorer.maths.diffusion_samplers import SAMPLERS, T_MIN, run_sampler
 from explorer.maths.exact import MixturePath
@@ -128,6 +129,34 @@ class Diffusion(RegressionMethod):
         if self.config.target == "score":
             return score_to_eps(out, sigma)
         return x0_to_eps(x, out, float(self.schedule.alpha(t)), sigma)
+
+    def eps_with_divergence(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
+        """(eps_hat(x, t) `[n, 2]`, div_x eps_hat `[n]`), the divergence exact (forward-mode through the network,
+        then the target's conversion: eps = -sigma out for a score, (x - alpha out) / sigma for x0)."""
+        out, div = self.optimizer.predict_with_divergence(self.net.features(x, t), 2, ema=self.config.ema)
+        if self.config.target == "eps":
+            return out, div
+        sigma = float(self.schedule.sigma(t))
+        if self.config.target == "score":
+            return score_to_eps(out, sigma), -sigma * div
+        alpha = float(self.schedule.alpha(t))
+        return x0_to_eps(x, out, alpha, sigma), (x.shape[1] - alpha * div) / sigma
+
+    def flow_with_divergence(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
+        """The probability-flow ODE's drift f = -beta/2 (x - eps_hat / sigma) `[n, 2]` and its divergence
+        -beta/2 (2 - div eps_hat / sigma) `[n]`."""
+        eps, div = self.eps_with_divergence(x, t)
+        beta, sigma = float(self.schedule.beta(t)), float(self.schedule.sigma(t))
+        return -0.5 * beta * (x - eps / sigma), -0.5 * beta * (x.shape[1] - div / sigma)
+
+    @torch.no_grad()
+    def log_prob(self, x: Tensor, t: float = T_MIN, steps: int = CNF_STEPS) -> Tensor:
+        """log p_t(x) `[n]` of the probability-flow ODE started from N(0, I) at t = 1 (at T_MIN, where the ODE
+        sampler stops: the density of its samples), by `maths.cnf.log_prob_along_flow` from t forward to t = 1."""
+        x = x.to(self.device, self.optimizer.flat.dtype)
+        return log_prob_along_flow(
+            self.flow_with_divergence, x, max(float(t), T_MIN), 1.0, standard_normal_log_prob, steps
+        )
 
     def score(self, x: Tensor, t: float) -> Tensor:
         """Learned grad log p_t(x) = -eps_hat / sigma_t, `[n, 2]`."""

@@ -25,6 +25,7 @@ from explorer.configs import TrainingConfig, batch_size_param, lr_param, param, 
 from explorer.data.densities import Density, GaussianMixture, get_density
 from explorer.kernels.nets import TimeMLP
 from explorer.kernels.regression import FlatAdamRegression
+from explorer.maths.cnf import CNF_STEPS, log_prob_along_flow
 from explorer.maths.coupling import COUPLINGS, pair
 from explorer.maths.exact import MixturePath
 from explorer.maths.paths import PATHS
@@ -248,6 +249,23 @@ class FlowMatching(RegressionMethod):
         if self.stochastic:
             return self.stochastic_trajectories(x0, generator, guided=guided)[-1]
         return self.trajectories(x0, guided=guided)[-1]
+
+    # --- the density the ODE defines (a continuous normalizing flow) -------------------------
+    @property
+    def has_log_prob(self) -> bool:
+        """Whether log p_theta(x) exists: the source has a closed-form density (the ODE carries it to t = 1)."""
+        return self.source.has_log_prob
+
+    def velocity_with_divergence(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
+        """(v_theta(x, t) `[n, 2]`, div_x v_theta `[n]`) of the unguided field, the divergence exact (forward-mode)."""
+        return self.optimizer.predict_with_divergence(self.net.features(x, t), 2, ema=self.config.ema)
+
+    @torch.no_grad()
+    def log_prob(self, x: Tensor, t: float = 1.0, steps: int = CNF_STEPS) -> Tensor:
+        """log p_t(x) `[n]` of the model's ODE (at t = 1: the model's density), by `maths.cnf.log_prob_along_flow`
+        from t back to the source at t = 0. Only where `has_log_prob`."""
+        x = x.to(self.device, self.optimizer.flat.dtype)
+        return log_prob_along_flow(self.velocity_with_divergence, x, float(t), 0.0, self.source.log_prob, steps)
 
     # --- ground truth ----------------------------------------------------------------------
     def exact(self) -> MixturePath | None:

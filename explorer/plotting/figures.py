@@ -24,6 +24,8 @@ PALETTE = {
 # Sequential scales that start at white, so zero reads as "nothing here" (Plotly's named "Blues" runs
 # dark to light, which would paint the empty plane dark).
 DENSITY_SCALE = [[0.0, "#ffffff"], [0.25, "#c5d9f1"], [0.6, "#5b8fd6"], [1.0, "#0b3d91"]]
+# signed quantities centred on white at 0: blue < 0 < red (log-determinants, density rates of change)
+DIVERGING_SCALE = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#ffffff"], [0.75, "#f4a582"], [1.0, "#b2182b"]]
 ERROR_SCALE = [[0.0, "#ffffff"], [0.3, "#fcbba1"], [0.7, "#ef3b2c"], [1.0, "#67000d"]]
 CATEGORICAL = ["#1f77b4", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#f08c00", "#0c8599", "#5c940d"]
 

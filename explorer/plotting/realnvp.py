@@ -1,7 +1,7 @@
 """Figures for the Normalizing flows page, from the views of explorer.views.realnvp (read by attribute
 only, so this module imports no torch): the grid and samples warped layer by layer (small multiples,
-and a client-side animation in either direction), each layer's log-det term as a heatmap, the learned
-and exact densities, and the NLL curve with the target's entropy as its floor."""
+and a client-side animation in either direction), each layer's log-det term as a heatmap, and the NLL
+curve with the target's entropy as its floor. The learned and exact densities: `explorer.plotting.likelihood`."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from explorer.plotting.charts import AXIS_STEP, series_rows, thinned
-from explorer.plotting.figures import DENSITY_SCALE, PALETTE, VIRIDIS, animated, figure, heatmap, polylines, scatter
+from explorer.plotting.figures import DIVERGING_SCALE, PALETTE, VIRIDIS, animated, heatmap, polylines, scatter
 
 if TYPE_CHECKING:
     from explorer.views.realnvp import LayersView, LogDetView
 
 LINE_COLORS = ("#7048e8", "#0c8599")  # grid lines of constant second coordinate, of constant first
 # l_k = log|det df_k^{-1}/dy| > 0 (red): layer k squeezes this region together, raising p; < 0 (blue): spreads it.
-LOGDET_SCALE = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#ffffff"], [0.75, "#f4a582"], [1.0, "#b2182b"]]
+LOGDET_SCALE = DIVERGING_SCALE
 MAX_FRAMES = 40  # animation frames at most (the payload grows with them)
 
 
@@ -133,47 +133,6 @@ def logdet_strip_figure(view: LogDetView, layers: Sequence[int], lim: float = 6.
     }
     n = len(contents)
     return panels(contents, titles, lim, n if n <= 7 else -(-n // 2), panel_height=200, coloraxis=coloraxis)
-
-
-def density_top(*images: np.ndarray | None) -> float:
-    """One colour scale's top for densities drawn side by side: the largest 99.5th percentile of their finite
-    values (a few hot pixels do not wash the rest out), so that equal colours mean equal densities."""
-    tops = [float(np.percentile(f, 99.5)) for im in images if im is not None and (f := im[np.isfinite(im)]).size]
-    return max(tops, default=0.0) or 1.0
-
-
-def density_figure(
-    axis: np.ndarray,
-    image: np.ndarray,
-    title: str,
-    samples: np.ndarray | None = None,
-    samples_name: str = "samples",
-    lim: float = 6.0,
-    height: int = 400,
-    top: float | None = None,
-) -> dict:
-    """A density `[k, k]` as a heatmap from white = 0 to `top` (default: `density_top(image)`; pass the same
-    `top` to figures shown side by side), optionally under samples `[n, 2]`."""
-    traces = [heatmap(axis, axis, image, "density", DENSITY_SCALE, 0.0, top or density_top(image), "p(x)")]
-    if samples is not None and len(samples):
-        traces.append(scatter(samples, samples_name, PALETTE["model"], 3, 0.5))
-    return figure(traces, title, lim, height=height)
-
-
-def log_density_top(*log_images: np.ndarray | None) -> float:
-    """One log-scale top for log-densities drawn side by side: the largest finite value among them."""
-    tops = [float(f.max()) for im in log_images if im is not None and (f := im[np.isfinite(im)]).size]
-    return max(tops, default=0.0)
-
-
-def log_density_figure(
-    axis: np.ndarray, log_image: np.ndarray, title: str, floor: float = -12.0, top: float | None = None
-) -> dict:
-    """log p `[k, k]` on a colour scale from `top + floor` to `top` (default: its own maximum; pass the same `top`
-    to figures shown side by side)."""
-    top = log_density_top(log_image) if top is None else top
-    trace = heatmap(axis, axis, log_image, "log p", VIRIDIS, top + floor, top, "log p")
-    return figure([trace], title, 6.0, height=400)
 
 
 def layers_animation(view: LayersView, inverse: bool = False, lim: float = 6.0, duration_ms: int = 80) -> dict:

@@ -32,6 +32,7 @@ import numpy as np
 from explorer.configs import TrainingConfig, param
 from explorer.data.densities import Density
 from explorer.device import DEVICE_OPTIONS, configure_training_thread
+from explorer.maths.entropy import target_entropy
 from explorer.methods import FAMILIES, Method
 from explorer.training.sampling_cost import evaluations_per_sample, sampling_seconds, synchronize
 from explorer.training.session import DIVERGED, FINISHED, RUNNING, TrainingSession
@@ -40,6 +41,7 @@ from explorer.training.slots import SLOTS, TrainingSlots
 SLICE_S = 0.1  # one session.run call: the stop flag and the schedule fit are checked this often
 WARMUP_STEPS = 8
 TIMING_SAMPLES = 1000  # sampling time is reported per this many samples
+NLL_POINTS = 1000  # fresh data points for the NLL of the families with a likelihood (standard error ~0.04 nats)
 IDLE_TIMEOUT_S = 15.0  # a busy 2-core machine can delay a page's refreshes by several seconds
 FIT_AFTER, FIT_MARGIN = 0.2, 1.05  # schedule fitting: from this fraction of the budget on; spare steps
 
@@ -62,6 +64,12 @@ class CompareConfig:
         "Fit the learning-rate schedule to the budget",
         help="A cosine schedule then decays to 0 when the budget ends, instead of being cut off part way.",
     )
+
+
+def has_likelihood(method: Method) -> bool:
+    """Whether the trained model gives log p(x) of new points: RealNVP by the change of variables, flow matching
+    and diffusion by integrating their ODE (flow matching only from a source with a closed-form density)."""
+    return bool(getattr(method, "has_log_prob", callable(getattr(method, "log_prob", None))))
 
 
 def parse_families(text: str) -> tuple[list[str], list[str]]:
@@ -273,6 +281,13 @@ class Comparison:
         method: Method = session.method
         session.evaluate_quality()
         snap = session.snapshot()
+        metrics = {k: float(v[-1]) for k, v in snap.quality.items() if len(v)}
+        perfect, names = dict(snap.quality_perfect), dict(snap.quality_names)
+        if has_likelihood(method):
+            data = session.density.sample(NLL_POINTS, session.sample_generator())
+            metrics["nll"], names["nll"] = float(-method.log_prob(data).double().mean()), "NLL (nats)"
+            if (entropy := target_entropy(session.density)) is not None:
+                perfect["nll"] = entropy.value  # E_p[-log p] of the target itself
         sample_s = sampling_seconds(method, session.sample_generator, TIMING_SAMPLES)
         nfe, note = evaluations_per_sample(session.family, session.config)
         if snap.status == DIVERGED:
@@ -295,10 +310,10 @@ class Comparison:
             sample_ms=1000 * sample_s,
             n_params=method.n_params,
             samples=snap.samples,
-            metrics={k: float(v[-1]) for k, v in snap.quality.items() if len(v)},
-            perfect=dict(snap.quality_perfect),
-            names=dict(snap.quality_names),
-            exact_log_prob=callable(getattr(method, "log_prob", None)),
+            metrics=metrics,
+            perfect=perfect,
+            names=names,
+            exact_log_prob=has_likelihood(method),
         )
 
     # --- reading -------------------------------------------------------------------------------

@@ -93,7 +93,8 @@ def perfect_note(results: Sequence[FamilyResult], n_samples: int) -> str:
             seen.setdefault(k, (r.names.get(k, k), v))
     if not seen:
         return ""
-    parts = [f"{name} {'±' if k == 'logp_gap' else '≤ '}{v:.2g}" if v else f"{name} 0" for k, (name, v) in seen.items()]
+    sign = {"logp_gap": "±", "nll": "≈ "}  # the gap's band; the NLL of the target itself, H(p)
+    parts = [f"{name} {sign.get(k, '≤ ')}{v:.2g}" if v else f"{name} 0" for k, (name, v) in seen.items()]
     return f"A perfect sampler of {n_samples:,} points scores about: " + "; ".join(parts) + "."
 
 
@@ -186,8 +187,9 @@ def reading(results: Sequence[FamilyResult], budget_s: float) -> list[str]:
     exact = [r for r in ok if r.exact_log_prob]
     if exact:
         lines.append(
-            f"**Exact likelihood:** only {_names(exact)} also {_s(exact, 'give')} "
-            "log p(x) of any new point exactly, for density estimation or anomaly scores."
+            f"**Likelihood:** only {_names(exact)} also {_s(exact, 'give')} log p(x) of any new point (a "
+            "normalizing flow by its change of variables, flow matching and diffusion by integrating their ODE with "
+            "its divergence), for density estimation or anomaly scores: see the NLL column."
         )
     done = [r for r in ok if r.ended == "schedule done"]
     if done:

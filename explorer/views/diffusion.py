@@ -81,6 +81,12 @@ def forward_view(method: Diffusion, generator: torch.Generator, n: int = 300, fr
     return ForwardView(times, alpha, sigma, points)
 
 
+PF_ODE_CAPTION = (
+    "The probability-flow ODE dx/dt = −β_t/2 (x + ∇log p_t(x)) has the same marginals p_t as the noising process; "
+    "run from N(0, I) at t = 1 with the learned score, it is the ODE sampler, and its density is the model's p_θ."
+)
+
+
 @dataclass(frozen=True)
 class SamplersView:
     """Every sampler run from the same x_1 noise: frames per sampler and quality of the end points."""

@@ -141,6 +141,13 @@ def integrator_view(
     return IntegratorView(list(step_counts), errors, evals, final)
 
 
+PATHS_CAPTION = (
+    "Training pairs are joined by straight lines that cross; the learned flow averages them into trajectories that "
+    "never cross (an ODE has one velocity per point)."
+)
+STRAIGHT = "mean over paths and steps of |N (x_{k+1} − x_k) − (x_N − x_0)|²"
+
+
 @dataclass(frozen=True)
 class CouplingView:
     """One minibatch paired independently and by OT, with mean costs and model-path straightness."""
