@@ -9,7 +9,7 @@ from explorer.methods import DiffusionConfig
 from explorer.methods.diffusion import TARGET_TITLES
 from explorer.plotting import diffusion as dplot
 from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share
-from explorer.ui.density_tab import density_tab
+from explorer.ui.likelihood_tabs import density_tab
 from explorer.views import cnf
 from explorer.views import diffusion as views
 

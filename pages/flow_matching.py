@@ -9,7 +9,7 @@ from explorer.data.densities import DENSITIES
 from explorer.methods import FlowMatchingConfig
 from explorer.plotting import flow_matching as fmplot
 from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share, state
-from explorer.ui.density_tab import density_tab
+from explorer.ui.likelihood_tabs import density_tab
 from explorer.views import cnf
 from explorer.views import flow_matching as views
 

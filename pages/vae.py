@@ -10,6 +10,7 @@ from explorer.methods.vae import KIND_TITLES, VARIANCE_TITLES
 from explorer.plotting import vae as vplot
 from explorer.plotting import vae_panels as panels
 from explorer.ui import chart, controls, explain_vae, export, live, presets, scaffold, share
+from explorer.ui.likelihood_tabs import vae_likelihood_tab
 from explorer.views import vae as views
 from explorer.views import vae_holes as holes
 from explorer.views import vae_reparam as reparam
@@ -23,7 +24,7 @@ st.caption(
     "and its code share one colour; black points are samples decoded from the prior."
 )
 
-TABS = ["Reparametrisation", "AE vs VAE: holes", "VQ-VAE", "The maths"]
+TABS = ["Reparametrisation", "AE vs VAE: holes", "VQ-VAE", "Log-likelihood", "The maths"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +97,7 @@ live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_
 export.export_panel(session, KEY)
 
 st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
-tab_rep, tab_holes, tab_vq, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+tab_rep, tab_holes, tab_vq, tab_ll, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
 share.publish_view(KEY, View())
 if tab_rep.open:
     with tab_rep:
@@ -136,6 +137,9 @@ if tab_vq.open:
         else:
             st.info("Choose Model: VQ-VAE in the sidebar (or the VQ-VAE demo above) to train a codebook.")
         explain_vae.vq_vae()
+if tab_ll.open:
+    with tab_ll:
+        vae_likelihood_tab(session, KEY)
 if tab_math.open:
     with tab_math:
         explain_vae.vae()

@@ -71,3 +71,10 @@ def test_the_ode_families_report_their_likelihood(capsys, tmp_path, family: str)
     assert 0.9 < result["grid_mass"] < 1.01 and result["density_grid_s"] > 0
     saved = np.load(out)
     assert saved["density_points"].shape == (101 * 101, 2) and np.isfinite(saved["density_log_prob"]).all()
+
+
+def test_the_vae_reports_its_likelihood_by_quadrature_and_by_importance_sampling(capsys) -> None:
+    """-ELBO >= NLL (the bound), and importance sampling at K = 100 within 0.1 nats of the quadrature."""
+    result = _run(capsys, "--family", "vae", "--set", "steps=800")
+    assert -result["elbo"] >= result["nll"] - 3 * result["nll_stderr"]
+    assert abs(result["nll_is"] - result["nll"]) < 0.1 and result["nll_points"] == 2000

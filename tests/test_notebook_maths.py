@@ -129,7 +129,13 @@ def test_diffusion_sampler_and_prediction_target(changes: dict) -> None:
 
 
 @pytest.mark.parametrize(
-    "changes", [{"kind": "vae"}, {"kind": "vae", "beta": 4.0, "latent_dim": 1}, {"kind": "ae"}, {"kind": "vqvae"}]
+    "changes",
+    [
+        {"kind": "vae"},
+        {"kind": "vae", "beta": 4.0, "latent_dim": 1, "linear_decoder": True},
+        {"kind": "ae"},
+        {"kind": "vqvae"},
+    ],
 )
 def test_vae_objective_on_the_same_batch(changes: dict) -> None:
     """The notebook's `objective(x)` is the method's loss_terms(x, eps)["loss"] for the same weights, x and ε."""

@@ -66,3 +66,33 @@ def test_the_continuity_equations_two_sides_agree(family: str, t: float) -> None
     )
     scale = np.abs(view.dp_dt).max()
     assert scale > 0 and np.abs(view.dp_dt - view.minus_div_flux).max() < 0.02 * scale
+
+
+def _vae(steps: int = 800, **changes) -> TrainingSession:
+    return _trained("vae", steps, **changes)
+
+
+@pytest.mark.parametrize("changes", [{}, {"latent_dim": 1, "linear_decoder": True}], ids=["mlp", "linear"])
+def test_the_vae_tab_orders_the_bounds_and_agrees_with_quadrature(changes: dict) -> None:
+    """At a data point and K = 100: ELBO <= IWAE_100 <= log p(x) (up to the estimates' noise), IWAE_100 within 0.05
+    nats of the quadrature; the NLL by importance sampling within 0.1 of the quadrature's; with a linear decoder the
+    PPCA closed form equals the quadrature; three density images on one scale (two without a closed form)."""
+    session = _vae(**changes)
+    state = {"config:vae": session.config, "session:vae": session, "vae.tab": "Log-likelihood"}
+    at = run_page(str(ROOT / "pages/vae.py"), state)
+    values = {m.label: m.value for m in at.metric}
+    reference, elbo, iwae = (float(values[k]) for k in ("log p_θ(x), quadrature", "ELBO = IWAE₁", "IWAE_100"))
+    assert elbo <= iwae + 0.01 and iwae <= reference + 0.01 and abs(iwae - reference) < 0.05, values
+    nll = float(values["NLL, quadrature"].split(" ± ")[0])
+    assert abs(float(values["NLL, importance (K = 100)"]) - nll) < 0.1
+    if changes.get("linear_decoder"):
+        assert float(values["closed form (PPCA)"]) == pytest.approx(reference, abs=2e-3)
+    titles = [f["layout"]["title"]["text"] for f in plotly_figures(at)]
+    assert "The IWAE bound rises with K" in titles and "Target p(x)" not in titles  # two moons: no closed form
+    assert ("Closed form (PPCA)" in titles) == bool(changes.get("linear_decoder"))
+
+
+def test_the_vae_tab_explains_that_an_autoencoder_has_no_likelihood() -> None:
+    session = _vae(50, kind="ae")
+    state = {"config:vae": session.config, "session:vae": session, "vae.tab": "Log-likelihood"}
+    assert any("Only the VAE has a prior" in i.value for i in run_page(str(ROOT / "pages/vae.py"), state).info)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 
-import torch
 from torch import Tensor
 
 LOG_2PI = math.log(2 * math.pi)
@@ -47,37 +46,6 @@ def gaussian_nll(x: Tensor, mean: Tensor, log_var: Tensor) -> Tensor:
 def gaussian_log_prob(z: Tensor) -> Tensor:
     """log N(z; 0, I) per point `[n]` for z `[n, d]`."""
     return -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
-
-
-def elbo_terms(
-    x: Tensor, mu: Tensor, log_var: Tensor, eps: Tensor, decode, decoder_log_var: Tensor
-) -> tuple[Tensor, Tensor]:
-    """One-sample estimates of the two ELBO terms per point: (reconstruction -log p(x | z), KL), each `[n]`.
-
-    z = mu + sigma * eps (reparametrised), `decode(z) -> [n, D]` the decoder mean m(z); then
-    -ELBO(x) ~= -log N(x; m(z), diag e^decoder_log_var) + KL(q(z | x) || N(0, I)).
-    """
-    z = reparametrise(mu, log_var, eps)
-    return gaussian_nll(x, decode(z), decoder_log_var), gaussian_kl(mu, log_var).sum(-1)
-
-
-def linear_gaussian_log_likelihood(x: Tensor, weight: Tensor, bias: Tensor, noise_var: float) -> Tensor:
-    """Exact log p(x) `[n]` of probabilistic PCA, z ~ N(0, I_d), x | z ~ N(W z + b, s^2 I_D):
-
-    x ~ N(b, C),  C = W W^T + s^2 I   (weight W `[D, d]`, bias b `[D]`).
-    """
-    dim = x.shape[-1]
-    cov = weight @ weight.T + noise_var * torch.eye(dim, dtype=x.dtype, device=x.device)
-    return torch.distributions.MultivariateNormal(bias, covariance_matrix=cov).log_prob(x)
-
-
-def linear_gaussian_posterior(x: Tensor, weight: Tensor, bias: Tensor, noise_var: float) -> tuple[Tensor, Tensor]:
-    """Exact posterior p(z | x) = N(M^-1 W^T (x - b), s^2 M^-1), M = W^T W + s^2 I, of probabilistic PCA:
-    (mean `[n, d]`, covariance `[d, d]`, the same for every x)."""
-    d = weight.shape[1]
-    m = weight.T @ weight + noise_var * torch.eye(d, dtype=x.dtype, device=x.device)
-    m_inv = torch.linalg.inv(m)
-    return (x - bias) @ weight @ m_inv.T, noise_var * m_inv
 
 
 def nearest_code(z_e: Tensor, codebook: Tensor) -> Tensor:

@@ -94,6 +94,12 @@ class VAEConfig(TrainingConfig):
     latent_dim: int = param(2, "Latent dimension", choices=(1, 2), group="model")
     hidden: int = param(64, "Width (encoder and decoder)", lo=8, hi=512, group="model", presets=(16, 32, 64, 128, 256))
     depth: int = param(3, "Hidden layers (each network)", lo=1, hi=6, group="model", slider=True)
+    linear_decoder: bool = param(
+        False,
+        "Linear decoder m(z) = W z + b",
+        group="model",
+        help="No hidden layers in the decoder: the model is probabilistic PCA, whose log p(x) has a closed form.",
+    )
     sample_noise: bool = param(
         True,
         "Samples include the decoder noise",
@@ -130,7 +136,7 @@ class VAE(Method):
         d, kind = config.latent_dim, config.kind
         with seeded_init(config.seed):
             self.encoder_net = MLP(2, 2 * d if kind == "vae" else d, config.hidden, config.depth).to(device)
-            self.decoder_net = MLP(d, 2, config.hidden, config.depth).to(device)
+            self.decoder_net = MLP(d, 2, config.hidden, 0 if config.linear_decoder else config.depth).to(device)
         learned = config.decoder_variance == "learned"
         log_var = torch.full((2,), 0.0 if learned else 2 * math.log(config.decoder_std), device=device)
         codebook = torch.zeros((config.codebook_size if kind == "vqvae" else 0, d), device=device)

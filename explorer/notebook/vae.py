@@ -32,7 +32,8 @@ def constants(c: VAEConfig, density: Density) -> str:
         f"BATCH, LR, HIDDEN, DEPTH, LATENT = {c.batch_size}, {c.lr!r}, {c.hidden}, {c.depth}, {c.latent_dim}\n"
         f"BETA, CODEBOOK, COMMITMENT = {c.beta!r}, {c.codebook_size}, {c.commitment!r}\n"
         f"LEARNED_VARIANCE, DECODER_STD = {learned}, {c.decoder_std!r}  # the decoder's σ: learned, or fixed\n"
-        f"SAMPLE_NOISE = {c.sample_noise}  # samples are m(z) + σ ε (True) or the decoder mean m(z)"
+        f"SAMPLE_NOISE = {c.sample_noise}  # samples are m(z) + σ ε (True) or the decoder mean m(z)\n"
+        f"LINEAR_DECODER = {c.linear_decoder}  # m(z) = W z + b: probabilistic PCA"
     )
 
 
@@ -45,7 +46,7 @@ def cells(c: VAEConfig, density: Density, lookup: Callable[[str], Density]) -> l
 
 
 encoder = mlp(2, 2 * LATENT if KIND == "vae" else LATENT, HIDDEN, DEPTH)
-decoder = mlp(LATENT, 2, HIDDEN, DEPTH)
+decoder = mlp(LATENT, 2, HIDDEN, 0 if LINEAR_DECODER else DEPTH)  # linear: probabilistic PCA
 log_var = nn.Parameter(torch.full((2,), 0.0 if LEARNED_VARIANCE else 2 * math.log(DECODER_STD)), requires_grad=LEARNED_VARIANCE)
 with torch.no_grad():  # VQ-VAE: the codebook starts as the encodings of CODEBOOK data points
     codebook = nn.Parameter(encoder(sample_data(CODEBOOK)[0]) if KIND == "vqvae" else torch.zeros(0, LATENT))

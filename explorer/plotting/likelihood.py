@@ -12,6 +12,9 @@ from explorer.plotting.figures import DENSITY_SCALE, DIVERGING_SCALE, PALETTE, V
 
 if TYPE_CHECKING:
     from explorer.views.cnf import DensityView
+    from explorer.views.vae_likelihood import EstimatesView
+
+ESTIMATOR_COLORS = {"naive": "#868e96", "importance": "#7048e8", "reference": "#2b8a3e", "elbo": "#e8590c"}
 
 
 def density_top(*images: np.ndarray | None) -> float:
@@ -92,3 +95,97 @@ def cnf_figures(view: DensityView, time_name: str) -> dict[str, list[dict]]:
     if view.dp_dt is not None and view.minus_div_flux is not None:
         out["continuity"] = rate_figures(view.axis, view.dp_dt, view.minus_div_flux, view.t)
     return out
+
+
+def _hline(y: float, name: str, color: str, dash: str, x: tuple[float, float]) -> dict:
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "x": list(x),
+        "y": [y, y],
+        "name": name,
+        "line": {"color": color, "dash": dash, "width": 2},
+        "hoverinfo": "name+y",
+    }
+
+
+def _plain_layout(title: str, x_title: str, y_title: str, height: int = 360, **xaxis) -> dict:
+    return {
+        "title": {"text": title, "x": 0.02, "font": {"size": 14}},
+        "xaxis": {"title": {"text": x_title}, **xaxis},
+        "yaxis": {"title": {"text": y_title}},
+        "height": height,
+        "margin": {"l": 50, "r": 10, "t": 36, "b": 40},
+        "legend": {"orientation": "h", "y": -0.25, "x": 0},
+        "plot_bgcolor": "white",
+        "uirevision": title,
+    }
+
+
+def estimates_figure(view: EstimatesView) -> dict:
+    """Each estimator's repeated estimates of log p(x) as a jittered strip, against the quadrature reference, the
+    closed form (linear decoder), the ELBO and IWAE_K (the importance estimates' mean)."""
+    rng = np.random.default_rng(0)
+    traces = []
+    for position, (key, values, name) in enumerate(
+        (("naive", view.naive, "naive Monte Carlo (prior)"), ("importance", view.importance, "importance sampling (q)"))
+    ):
+        finite = values[np.isfinite(values)]
+        jitter = position + rng.uniform(-0.15, 0.15, len(finite))
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": jitter.tolist(),
+                "y": finite.tolist(),
+                "name": name,
+                "marker": {"color": ESTIMATOR_COLORS[key], "size": 5, "opacity": 0.5},
+                "hoverinfo": "y",
+            }
+        )
+    span = (-0.5, 1.5)
+    traces.append(_hline(view.reference, "log p_θ(x), quadrature", ESTIMATOR_COLORS["reference"], "solid", span))
+    if view.closed_form is not None:
+        traces.append(_hline(view.closed_form, "closed form (PPCA)", "#000000", "dot", span))
+    traces.append(_hline(view.elbo, "ELBO", ESTIMATOR_COLORS["elbo"], "dash", span))
+    traces.append(
+        _hline(float(np.mean(view.importance)), f"IWAE_{view.k}", ESTIMATOR_COLORS["importance"], "dash", span)
+    )
+    low = min(view.elbo, float(np.percentile(view.importance, 1)), view.reference) - 0.5
+    high = max(float(np.max(view.importance)), view.reference) + 0.3
+    layout = _plain_layout(
+        f"{len(view.naive)} estimates of log p_θ(x) with K = {view.k:,}",
+        "",
+        "nats",
+        tickvals=[0, 1],
+        ticktext=["naive MC", "importance"],
+        range=list(span),
+    )
+    layout["yaxis"]["range"] = [low, high]  # naive estimates far below are cut off (their mean is in the caption)
+    return {"data": traces, "layout": layout}
+
+
+def iwae_figure(view: EstimatesView) -> dict:
+    """IWAE_K against K (log axis): from the ELBO at K = 1 up towards log p_θ(x)."""
+    ks = list(view.iwae_ks)
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": ks,
+            "y": view.iwae.tolist(),
+            "name": "IWAE_K",
+            "line": {"color": ESTIMATOR_COLORS["importance"]},
+        },
+        _hline(view.reference, "log p_θ(x), quadrature", ESTIMATOR_COLORS["reference"], "solid", (ks[0], ks[-1])),
+    ]
+    return {"data": traces, "layout": _plain_layout("The IWAE bound rises with K", "K", "nats", type="log")}
+
+
+def vae_density_figures(
+    axis: np.ndarray, learned: np.ndarray, target: np.ndarray | None, closed_form: np.ndarray | None
+) -> list[dict]:
+    """p_θ(x) by quadrature, the target, and (linear decoder) the PPCA closed form, on one colour scale."""
+    top = density_top(learned, target, closed_form)
+    images = [(learned, "The VAE's p_θ(x) (quadrature)"), (closed_form, "Closed form (PPCA)"), (target, "Target p(x)")]
+    return [density_figure(axis, image, title, top=top, height=340) for image, title in images if image is not None]
