@@ -234,8 +234,27 @@ def test_vae_page_collapses_on_its_preset_and_opens_every_tab(server, browser) -
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(1500)
         _no_exception(page)
+    page.get_by_role("tab", name="Log-likelihood").click()  # the paused model's likelihood, four ways
+    page.get_by_text("NLL, quadrature").first.wait_for(timeout=30_000)
+    _no_exception(page)
     page.get_by_role("button", name="Draw ε").click()
     page.wait_for_timeout(1500)
+    _no_exception(page)
+    page.close()
+
+
+def test_the_density_tab_draws_while_training_is_paused(server, browser) -> None:
+    """Flow matching paused mid-run: the Density (CNF) tab integrates the paused model's ODE and draws its density,
+    the target's and the continuity equation's two sides."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(f"{server}/flow_matching?{LONG_RUN}")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Training…").first.wait_for(timeout=20_000)
+    page.wait_for_timeout(2000)
+    _pause(page)
+    page.get_by_role("tab", name="Density (CNF)").click()
+    page.get_by_text("NLL of fresh data").first.wait_for(timeout=30_000)
+    page.get_by_text("−∇·(p_t u_t) at t").first.wait_for(timeout=30_000)
     _no_exception(page)
     page.close()
 

@@ -27,14 +27,19 @@ from explorer.training.session import TrainingSession
 N, SEED = 300, 5
 
 
-def _definitions(family: str, config) -> dict:
-    """The notebook's namespace after every cell before its training loop (SEED fixed, nothing trained)."""
+def _definitions(family: str, config, likelihood: bool = False) -> dict:
+    """The notebook's namespace after every cell before its training loop (SEED fixed, nothing trained); with
+    `likelihood`, also the likelihood cells after the loop (run on the untrained model), not the figures."""
     notebook = build(family, config, get_density(config.density), get_density)
     namespace: dict = {}
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
         if "for step in range(STEPS)" in cell.source:
+            if not likelihood:
+                break
+            continue
+        if 'RESULTS["metric_after"]' in cell.source:
             break
         exec(compile(cell.source, f"<{family} notebook>", "exec"), namespace)  # noqa: S102 - the notebook's own code
     return namespace
@@ -175,3 +180,36 @@ def test_realnvp_log_prob_and_sampler(changes: dict) -> None:
     notebook = ns["sample_model"](N)
     torch.manual_seed(SEED)
     torch.testing.assert_close(notebook, method.push_forward(torch.randn(N, 2)), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("family", ["flow_matching", "diffusion"])
+def test_ode_likelihood(family: str) -> None:
+    """The notebook's log p_θ(x) (RK4 with an autograd divergence) is the method's (forward-mode divergence)."""
+    config = (FlowMatchingConfig if family == "flow_matching" else DiffusionConfig)(device="cpu")
+    ns = _definitions(family, config, likelihood=True)
+    method = _method_with_the_notebooks_weights(family, config, ns["net"])
+    x = get_density(config.density).sample(200, torch.Generator().manual_seed(3))
+    assert "nll" in ns["RESULTS"]
+    torch.testing.assert_close(ns["log_prob"](x, ns["net"]), method.log_prob(x), atol=1e-4, rtol=1e-4)
+
+
+def test_vae_likelihood_by_quadrature_and_importance_sampling() -> None:
+    from explorer.kernels.vae_likelihood import importance_sampling, log_likelihood_quadrature
+    from explorer.methods import VAEConfig
+
+    config = VAEConfig(device="cpu")
+    ns = _definitions("vae", config, likelihood=True)
+    method = TrainingSession("vae", config).method
+    _copy_linears(method.encoder_net, ns["encoder"])
+    _copy_linears(method.decoder_net, ns["decoder"])
+    with torch.no_grad():
+        method.decoder_log_var.copy_(ns["log_var"])
+    x = get_density(config.density).sample(100, torch.Generator().manual_seed(4))
+    log_var = method.decoder_log_var.detach()
+    quadrature = log_likelihood_quadrature(x, method.decode, log_var, config.latent_dim)
+    torch.testing.assert_close(ns["log_prob_quadrature"](x), quadrature, atol=1e-4, rtol=1e-4)
+    torch.manual_seed(SEED)
+    notebook = ns["log_prob_importance"](x, 50)
+    mu, log_var_q = method.encode(x)
+    library = importance_sampling(x, mu, log_var_q, method.decode, log_var, 50, 1, torch.Generator().manual_seed(SEED))
+    torch.testing.assert_close(notebook, library[0].detach(), atol=1e-4, rtol=1e-4)

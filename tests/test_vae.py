@@ -14,6 +14,7 @@ from vae_references import elbo_terms, linear_gaussian_posterior
 
 from explorer.data.userdata import example_csv, parse_points_csv
 from explorer.device import make_generator
+from explorer.kernels.vae_likelihood import linear_gaussian_log_likelihood
 from explorer.kernels.vae_math import (
     active_dimensions,
     gaussian_kl,
@@ -24,7 +25,6 @@ from explorer.kernels.vae_math import (
     straight_through,
     vq_losses,
 )
-from explorer.maths.vae_likelihood import linear_gaussian_log_likelihood
 from explorer.methods import VAE, VAEConfig
 from explorer.methods.vae import DECODER_LOG_VAR_MIN
 from explorer.training.session import DIVERGED, FINISHED, TrainingSession

@@ -1,4 +1,4 @@
-"""explorer.maths.vae_likelihood: a VAE's log p(x) four ways, against the closed form of a linear decoder
+"""explorer.kernels.vae_likelihood: a VAE's log p(x) four ways, against the closed form of a linear decoder
 (probabilistic PCA) in float64, and the bounds' order ELBO = IWAE_1 <= IWAE_K <= log p(x)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from explorer.maths.vae_likelihood import (
+from explorer.kernels.vae_likelihood import (
     importance_sampling,
     linear_gaussian_log_likelihood,
     log_likelihood_quadrature,

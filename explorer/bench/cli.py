@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples-out", default="")
     parser.add_argument("--field-out", default="")
     parser.add_argument("--field-grid", type=int, default=41, help="grid points per axis for --field-out")
+    parser.add_argument(
+        "--nll-samples",
+        type=int,
+        default=20_000,
+        help="fresh data points for the NLL of the families with a likelihood",
+    )
     parser.add_argument("--baseline-seconds", type=float, default=3.0, help="time the plain PyTorch loop (0: skip)")
     parser.add_argument("--live-seconds", type=float, default=0.0, help="also measure the live pattern (0: skip)")
     parser.add_argument(

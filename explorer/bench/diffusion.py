@@ -23,7 +23,7 @@ def figures(session, samples: torch.Tensor, args) -> dict:
         t = time_at_abar(method, 0.5)
         error = relative_score_error(method, t, torch.Generator().manual_seed(args.seed + 4), 20_000)
         result.update({"score_t_at_alpha2_half": round(t, 4), "score_rel_error": round(error, 4)})
-    figures_, likelihood = likelihood_figures(method, session.density, args.seed, args.field_grid)
+    figures_, likelihood = likelihood_figures(method, session.density, args.seed, args.field_grid, args.nll_samples)
     result.update(figures_)
     if args.field_out:
         grid = make_grid(6.0, args.field_grid, session.device_choice.device)

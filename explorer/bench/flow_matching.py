@@ -26,7 +26,7 @@ def figures(session, samples: torch.Tensor, args) -> dict:
         result["velocity_rel_error_t05"] = round(error, 4)
     likelihood = {}
     if method.has_log_prob:
-        figures_, likelihood = likelihood_figures(method, session.density, args.seed, args.field_grid)
+        figures_, likelihood = likelihood_figures(method, session.density, args.seed, args.field_grid, args.nll_samples)
         result.update(figures_)
     if args.field_out:
         grid = make_grid(6.0, args.field_grid, session.device_choice.device)

@@ -25,11 +25,15 @@ PAGE_GRID = 36  # explorer.views.cnf.GRID
 
 
 @torch.no_grad()
-def likelihood_figures(method, density, seed: int, field_grid: int = MIN_FIELD_GRID) -> tuple[dict, dict]:
-    """(JSON figures, {"points" [N, 2], "log_prob" [N]} on the grid) for a method with `log_prob(x)`."""
-    x = density.sample(NLL_SAMPLES, torch.Generator().manual_seed(seed + 5))
+def likelihood_figures(
+    method, density, seed: int, field_grid: int = MIN_FIELD_GRID, n: int = NLL_SAMPLES
+) -> tuple[dict, dict]:
+    """(JSON figures, {"points" [N, 2], "log_prob" [N]} on the grid) for a method with `log_prob(x)`; the NLL on
+    `n` fresh points."""
+    x = density.sample(n, torch.Generator().manual_seed(seed + 5))
     nll = -method.log_prob(x).double().cpu()
     result = {"nll": round(float(nll.mean()), 4), "nll_stderr": round(float(nll.std() / math.sqrt(len(nll))), 4)}
+    result["nll_points"] = n
     entropy = target_entropy(density)
     if entropy is not None:
         result.update({"entropy": round(entropy.value, 4), "entropy_how": entropy.how})

@@ -38,7 +38,7 @@ def plain_steps_per_s(session, seconds: float) -> float:
 def figures(session, samples: torch.Tensor, args) -> dict:
     """The bench's hook (`explorer.bench.trained`): K, S and the likelihood figures; writes `--field-out` when given."""
     method = session.method
-    result, arrays = likelihood_figures(method, session.density, args.seed, args.field_grid)
+    result, arrays = likelihood_figures(method, session.density, args.seed, args.field_grid, args.nll_samples)
     if args.field_out:
         np.savez(args.field_out, **arrays)
     return {"layers": method.config.n_layers, "scale_bound": method.config.scale_bound, **result}

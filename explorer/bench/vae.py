@@ -42,30 +42,30 @@ def _draw(method: VAE, n: int, generator: torch.Generator) -> torch.Tensor:
 
 def figures(session: TrainingSession, samples: torch.Tensor, args) -> dict:
     """The bench's hook (`explorer.bench.trained`): the VAE's own figures."""
-    return vae_figures(session.method, args.seed)
+    return vae_figures(session.method, args.seed, nll_points=min(NLL_POINTS, args.nll_samples))
 
 
-NLL_POINTS = 2000  # quadrature over the 201 x 201 latent grid costs ~1.2 ms a point on one core
+NLL_POINTS = 2000  # quadrature over the 201 x 201 latent grid costs ~1.2 ms a point on one core (--nll-samples caps it)
 
 
 @torch.no_grad()
-def likelihood(method: VAE, seed: int) -> dict:
+def likelihood(method: VAE, seed: int, n: int = NLL_POINTS) -> dict:
     """The VAE's NLL of NLL_POINTS fresh points by quadrature (`nll`, the reference) and by importance sampling with
-    K = 100 (`nll_is`), the entropy and NLL - H where the target's is known (`explorer.maths.vae_likelihood`)."""
+    K = 100 (`nll_is`), the entropy and NLL - H where the target's is known (`explorer.kernels.vae_likelihood`)."""
+    from explorer.kernels.vae_likelihood import importance_sampling, log_likelihood_quadrature
     from explorer.maths.entropy import target_entropy
-    from explorer.maths.vae_likelihood import importance_sampling, log_likelihood_quadrature
 
     generator = make_generator(seed + 6, method.device)
-    x = method.density.sample(NLL_POINTS, generator)
+    x = method.density.sample(n, generator)
     log_var = method.decoder_log_var.detach()
     by_quadrature = log_likelihood_quadrature(x, method.decode, log_var, method.latent_dim).double()
     mu, log_var_q = method.encode(x)
     by_importance = importance_sampling(x, mu, log_var_q, method.decode, log_var, 100, 1, generator)[0].double()
     result = {
         "nll": round(float(-by_quadrature.mean()), 4),
-        "nll_stderr": round(float(by_quadrature.std() / NLL_POINTS**0.5), 4),
+        "nll_stderr": round(float(by_quadrature.std() / n**0.5), 4),
         "nll_is": round(float(-by_importance.mean()), 4),
-        "nll_points": NLL_POINTS,
+        "nll_points": n,
     }
     if (entropy := target_entropy(method.density)) is not None:
         result.update(
@@ -74,11 +74,11 @@ def likelihood(method: VAE, seed: int) -> dict:
     return result
 
 
-def vae_figures(method: VAE, seed: int, n: int = 20_000) -> dict:
+def vae_figures(method: VAE, seed: int, n: int = 20_000, nll_points: int = NLL_POINTS) -> dict:
     view = elbo_view(method, make_generator(seed + 5, method.device), n)
     model_energy, perfect_energy = averaged_energy(method, seed)
     return {
-        **(likelihood(method, seed) if method.kind == "vae" else {}),
+        **(likelihood(method, seed, nll_points) if method.kind == "vae" else {}),
         "energy_distance_mean8": round(model_energy, 5),
         "noise_floor_mean8": round(perfect_energy, 5),
         "energy_ratio_mean8": round(model_energy / perfect_energy, 2),

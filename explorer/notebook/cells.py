@@ -276,3 +276,42 @@ for step in range(STEPS):
 {then}"""
         ),
     ]
+
+
+def ode_likelihood(field: str, t_from: str, t_to: str, intro: str) -> list:
+    """Cells computing the density an ODE model defines (`explorer.maths.cnf`): `field` is an expression of the
+    model, x and t giving the ODE's drift [n, 2]; integrated from t_from (the data) to t_to (N(0, I)) by RK4 with
+    d/dt log p_t(x_t) = -div v beside it, the divergence by autograd; the NLL of fresh data into RESULTS."""
+    return [
+        md(intro),
+        code(
+            f'''
+def drift_and_divergence(model, x, t):
+    """The ODE's drift [n, 2] at x, and its divergence d v_1/d x_1 + d v_2/d x_2 [n] by autograd."""
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        v = {field}
+        div = sum(torch.autograd.grad(v[:, i].sum(), x, retain_graph=i == 0)[0][:, i] for i in range(2))
+    return v.detach(), div.detach()
+
+
+def log_prob(x, model=None, steps=24):
+    """log p_θ(x) [n]: x's trajectory to the noise end with log p's change beside it (RK4), plus log N(0, I) there."""
+    model = model or (average if EMA_DECAY else net)
+    t0, t1 = {t_from}, {t_to}
+    h, y, integral = (t1 - t0) / steps, x, torch.zeros(len(x))
+    for i in range(steps):
+        t = t0 + i * h
+        v1, d1 = drift_and_divergence(model, y, t)
+        v2, d2 = drift_and_divergence(model, y + 0.5 * h * v1, t + 0.5 * h)
+        v3, d3 = drift_and_divergence(model, y + 0.5 * h * v2, t + 0.5 * h)
+        v4, d4 = drift_and_divergence(model, y + h * v3, t + h)
+        y = y + h / 6 * (v1 + 2 * v2 + 2 * v3 + v4)
+        integral = integral + h / 6 * (d1 + 2 * d2 + 2 * d3 + d4)
+    return -0.5 * (y * y).sum(1) - math.log(2 * math.pi) + integral
+
+
+RESULTS["nll"] = float(-log_prob(sample_data(2000)[0]).mean())
+print(f"NLL of 2,000 fresh data points: {{RESULTS['nll']:.3f}} nats")'''
+        ),
+    ]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from explorer.data.densities import Density
 from explorer.methods.diffusion import DiffusionConfig
-from explorer.notebook.cells import EMA, MLP, code, lr_schedule, md, metric_before, training
+from explorer.notebook.cells import EMA, MLP, code, lr_schedule, md, metric_before, ode_likelihood, training
 
 TITLE, PAGE = "Diffusion and score", "Diffusion and score"
 SUMMARY = "Data is noised by a variance-preserving SDE; a network learns to denoise it and sampling runs the reverse."
@@ -148,5 +148,13 @@ xt = abar(t).sqrt() * x0 + sigma(t) * eps
 prediction = net(torch.cat([xt, t], 1))
 loss = (prediction - {target}).pow(2).mean()""",
             "if EMA_DECAY:\n    ema_update(average, net, step)",
+        ),
+        *ode_likelihood(
+            "-0.5 * float(beta(t)) * (x - eps_hat(model, x, t) / float(sigma(t)))",
+            "T_MIN",
+            "1.0",
+            "## The model's density\n\nThe probability-flow ODE dx/dt = −β_t/2 (x + ∇log p_t(x)) has the noising "
+            "process's marginals; run from N(0, I) at t = 1 it is the ODE sampler, and by the continuity equation "
+            "(d/dt log p_t(x_t) = −∇·v) log p_θ(x) = log N(x₁; 0, I) + ∫ ∇·v dt from x at T_MIN to t = 1.",
         ),
     ]

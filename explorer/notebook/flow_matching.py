@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from explorer.data.densities import Density
 from explorer.methods.flow_matching import FlowMatching, FlowMatchingConfig
-from explorer.notebook.cells import EMA, MLP, code, data, lr_schedule, md, metric_before, training
+from explorer.notebook.cells import EMA, MLP, code, data, lr_schedule, md, metric_before, ode_likelihood, training
 
 TITLE, PAGE = "Flow matching", "Flow matching"
 SUMMARY = "A network v(x, t) learns to move noise (t = 0) onto data (t = 1); samples follow its ODE."
@@ -186,4 +186,13 @@ if N_CLASSES:
     print(f"guided towards class {GUIDANCE_CLASS} with w = {GUIDANCE_SCALE}: see `guided`")""",
         ),
     ]
+    if c.source == "gaussian":  # the ODE carries N(0, I)'s density to the data
+        out += ode_likelihood(
+            "velocity(model, x, t)",
+            "1.0",
+            "0.0",
+            "## The model's density\n\nA velocity field defines a density: along a trajectory "
+            "d/dt log p_t(x_t) = −∇·v(x_t, t) (the continuity equation). Following x back to t = 0 gives "
+            "log p_θ(x) = log N(x₀; 0, I) − ∫₀¹ ∇·v dt.",
+        )
     return out

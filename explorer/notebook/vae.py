@@ -92,4 +92,51 @@ def sample_model(n):
             + metric_before()
         ),
         *training("parameters", "loss = objective(sample_data(BATCH)[0])"),
+        *(LIKELIHOOD if c.kind == "vae" else []),
     ]
+
+
+LIKELIHOOD = [
+    md(
+        """## The log-likelihood
+
+log p(x) = log ∫ p(x | z) p(z) dz has no closed form (except for a linear decoder: N(b, W Wᵀ + diag s²)). In one
+or two latent dimensions a fine grid over z computes it (the reference); importance sampling with the encoder's
+q(z | x) as the proposal estimates it from K draws, and the mean of those estimates is the IWAE bound, which rises
+from the ELBO (K = 1) towards log p(x)."""
+    ),
+    code(
+        '''
+def log_p_given_z(x, z):
+    """log N(x; m(z), diag exp(log_var)), broadcasting x [..., 2] against z [..., LATENT]."""
+    return -0.5 * ((x - decoder(z)) ** 2 * (-log_var).exp() + log_var + math.log(2 * math.pi)).sum(-1)
+
+
+@torch.no_grad()
+def log_prob_quadrature(x, lim=6.0):
+    """log p(x) [n] by the rectangle rule over a latent grid (201 x 201 points for LATENT = 2, 4001 for 1)."""
+    axis = torch.linspace(-lim, lim, 201 if LATENT == 2 else 4001)
+    z = axis[:, None] if LATENT == 1 else torch.cartesian_prod(axis, axis)
+    log_prior = -0.5 * (z**2 + math.log(2 * math.pi)).sum(1)
+    log_cell = LATENT * math.log(float(axis[1] - axis[0]))
+    blocks = [torch.logsumexp(log_p_given_z(b[:, None, :], z[None]) + log_prior, 1) + log_cell for b in x.split(64)]
+    return torch.cat(blocks)
+
+
+@torch.no_grad()
+def log_prob_importance(x, k=100):
+    """log (1/K) sum_k p(x | z_k) p(z_k) / q(z_k | x), z_k ~ q(z | x): one estimate per point [n]."""
+    h = encoder(x)
+    mu, lv = h[:, :LATENT], h[:, LATENT:]
+    eps = torch.randn(k, len(x), LATENT)
+    z = mu + (0.5 * lv).exp() * eps
+    log_prior = -0.5 * (z**2 + math.log(2 * math.pi)).sum(-1)
+    log_q = -0.5 * (eps**2 + lv + math.log(2 * math.pi)).sum(-1)
+    return torch.logsumexp(log_p_given_z(x, z) + log_prior - log_q, 0) - math.log(k)
+
+
+fresh = sample_data(2000)[0]
+RESULTS["nll"], RESULTS["nll_is"] = float(-log_prob_quadrature(fresh).mean()), float(-log_prob_importance(fresh).mean())
+print(f"NLL of 2,000 fresh points: {RESULTS['nll']:.3f} (quadrature), {RESULTS['nll_is']:.3f} (importance, K = 100)")'''
+    ),
+]

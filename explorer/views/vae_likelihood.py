@@ -1,4 +1,4 @@
-"""A trained VAE's log-likelihood four ways (`explorer.maths.vae_likelihood`), for the VAE page's likelihood tab:
+"""A trained VAE's log-likelihood four ways (`explorer.kernels.vae_likelihood`), for the VAE page's likelihood tab:
 for one data point (or a batch, averaged), R repeated estimates by naive Monte Carlo over the prior and by importance
 sampling with q(z|x) at the learner's K, against the quadrature reference (and, with a linear decoder, the closed
 form); the IWAE bound against K from the ELBO (K = 1) up; the model's density p_theta(x) by quadrature beside the
@@ -13,14 +13,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from explorer.maths.entropy import Entropy, target_entropy
-from explorer.maths.grid import make_grid
-from explorer.maths.vae_likelihood import (
+from explorer.kernels.vae_likelihood import (
     importance_sampling,
     linear_gaussian_log_likelihood,
     log_likelihood_quadrature,
     naive_monte_carlo,
 )
+from explorer.maths.entropy import Entropy, target_entropy
+from explorer.maths.grid import make_grid
 from explorer.methods.vae import VAE
 
 POINTS = 5  # data points the learner can pick (drawn once per model)
