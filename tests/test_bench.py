@@ -20,7 +20,7 @@ def test_exact_metrics_use_their_own_sample_and_energy_distance_the_small_one(ca
     result = _run(
         capsys,
         *("--family", "flow_matching", "--seconds", "60", "--set", "steps=200"),  # the steps end it, on any CPU
-        *("--n-samples", "300", "--quality-samples", "3000", "--samples-out", str(out)),
+        *("--n-samples", "300", "--quality-samples", "3000", "--samples-out", str(out), "--nll-samples", "500"),
     )
     assert result["steps"] == 200 and result["status"] == "finished"
     assert result["quality_samples"] == 3000
@@ -43,7 +43,7 @@ def test_the_performance_page_has_every_family_the_machine_and_the_page_table(ca
     from explorer.methods import FAMILIES
 
     argv = ["--all", "--markdown", "--seeds", "0,1", "--set", "steps=40", "--baseline-seconds", "0.05"]
-    assert main([*argv, "--n-samples", "300", "--quality-samples", "500"]) == 0
+    assert main([*argv, "--n-samples", "300", "--quality-samples", "500", "--nll-samples", "200"]) == 0
     text = capsys.readouterr().out
     assert report.cpu_model() in text and report.commit().rstrip("+") in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and " | 40 | " in line]

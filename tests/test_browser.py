@@ -234,11 +234,11 @@ def test_vae_page_collapses_on_its_preset_and_opens_every_tab(server, browser) -
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(1500)
         _no_exception(page)
-    page.get_by_role("tab", name="Log-likelihood").click()  # the paused model's likelihood, four ways
-    page.get_by_text("NLL, quadrature").first.wait_for(timeout=30_000)
-    _no_exception(page)
     page.get_by_role("button", name="Draw ε").click()
     page.wait_for_timeout(1500)
+    _no_exception(page)
+    page.get_by_role("tab", name="Log-likelihood").click()  # the paused model's likelihood, four ways
+    page.get_by_text("NLL, quadrature").first.wait_for(timeout=30_000)
     _no_exception(page)
     page.close()
 
