@@ -167,6 +167,11 @@ def markdown(
             row += f" {_spread(before, 2)} | {statistics.median(before) / engine:.2f} |"
         lines.append(row)
     lines += ["", "Ratios use the median of the page's runs."]
+    if baseline is not None:
+        lines.append(
+            "The earlier commit's page trains that commit's defaults: where its step count differs from the engine "
+            "row's, its ratio is not the same work's."
+        )
     return "\n".join(lines) + "\n"
 
 
