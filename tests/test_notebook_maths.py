@@ -70,6 +70,18 @@ def _copy_linears(library: torch.nn.Module, notebook: torch.nn.Module) -> None:
         ours.bias.copy_(theirs.bias)
 
 
+def _samplers_agree(family: str, defaults, changes: dict, library) -> None:
+    """The notebook's `sample_model` and `library(method, start)` from the same weights and the same random numbers
+    (the start drawn first, then each step's noise, from torch's global generator seeded alike)."""
+    config = dataclasses.replace(defaults, **changes)
+    ns = _definitions(family, config)
+    method = _method_with_the_notebooks_weights(family, config, ns["net"])
+    torch.manual_seed(SEED)
+    notebook = ns["sample_model"](N, ns["net"])
+    torch.manual_seed(SEED)
+    torch.testing.assert_close(notebook, library(method, torch.randn(N, 2)), atol=1e-4, rtol=1e-4)
+
+
 @pytest.mark.parametrize("path", list(PATHS))
 def test_flow_matching_path_coefficients(path: str) -> None:
     ns = _definitions("flow_matching", FlowMatchingConfig(path=path, device="cpu"))
@@ -90,15 +102,10 @@ def test_flow_matching_path_coefficients(path: str) -> None:
     ids=["sde", "sde-cosine", "ode-euler", "ode-midpoint-cosine"],
 )
 def test_flow_matching_sampler(changes: dict) -> None:
-    config = dataclasses.replace(FlowMatchingConfig(device="cpu", sampler_steps=20), **changes)
-    ns = _definitions("flow_matching", config)
-    method = _method_with_the_notebooks_weights("flow_matching", config, ns["net"])
-    torch.manual_seed(SEED)
-    notebook = ns["sample_model"](N, ns["net"])
-    torch.manual_seed(SEED)
-    x0 = torch.randn(N, 2)
-    library = method.stochastic_trajectories(x0, None)[-1] if method.stochastic else method.trajectories(x0)[-1]
-    torch.testing.assert_close(notebook, library, atol=1e-4, rtol=1e-4)
+    def library(method, x0: torch.Tensor) -> torch.Tensor:
+        return method.stochastic_trajectories(x0, None)[-1] if method.stochastic else method.trajectories(x0)[-1]
+
+    _samplers_agree("flow_matching", FlowMatchingConfig(device="cpu", sampler_steps=20), changes, library)
 
 
 @pytest.mark.parametrize("schedule", list(SCHEDULES))
@@ -123,14 +130,10 @@ def test_diffusion_schedule_coefficients(schedule: str) -> None:
     ids=["sde", "ddpm", "ddim", "ode", "sde-linear-score", "ddim-x0"],
 )
 def test_diffusion_sampler_and_prediction_target(changes: dict) -> None:
-    config = dataclasses.replace(DiffusionConfig(device="cpu", sampler_steps=20), **changes)
-    ns = _definitions("diffusion", config)
-    method = _method_with_the_notebooks_weights("diffusion", config, ns["net"])
-    torch.manual_seed(SEED)
-    notebook = ns["sample_model"](N, ns["net"])
-    torch.manual_seed(SEED)
-    library = method.trajectories(torch.randn(N, 2), None)[-1]
-    torch.testing.assert_close(notebook, library, atol=1e-4, rtol=1e-4)
+    def library(method, x_T: torch.Tensor) -> torch.Tensor:
+        return method.trajectories(x_T, None)[-1]
+
+    _samplers_agree("diffusion", DiffusionConfig(device="cpu", sampler_steps=20), changes, library)
 
 
 @pytest.mark.parametrize(
