@@ -32,6 +32,8 @@ class Method:
     a method only knows how to take optimisation steps and how to draw samples.
     """
 
+    has_log_prob = False  # whether `log_prob(x)` gives the model's log-density of new points
+
     def __init__(self, config: TrainingConfig, density: Density, device: torch.device) -> None:
         self.config, self.density, self.device = config, density, device
 

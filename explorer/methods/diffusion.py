@@ -94,6 +94,8 @@ class DiffusionConfig(TrainingConfig):
 class Diffusion(RegressionMethod):
     """A TimeMLP denoiser trained by denoising score matching, with four samplers."""
 
+    has_log_prob = True  # of its probability-flow ODE, from N(0, I)
+
     def __init__(self, config: DiffusionConfig, density: Density, device: torch.device) -> None:
         super().__init__(config, density, device)
         self.schedule = SCHEDULES[config.noise_schedule]()

@@ -82,6 +82,8 @@ class FlowConfig(TrainingConfig):
 class NormalizingFlow(Method):
     """A `RealNVP` whose conditioners' parameters are views of one `FlatMLP` buffer."""
 
+    has_log_prob = True  # by the change of variables
+
     def __init__(self, config: FlowConfig, density: Density, device: torch.device) -> None:
         super().__init__(config, density, device)
         bound = output_bound(config, density)

@@ -66,12 +66,6 @@ class CompareConfig:
     )
 
 
-def has_likelihood(method: Method) -> bool:
-    """Whether the trained model gives log p(x) of new points: RealNVP by the change of variables, flow matching
-    and diffusion by integrating their ODE (flow matching only from a source with a closed-form density)."""
-    return bool(getattr(method, "has_log_prob", callable(getattr(method, "log_prob", None))))
-
-
 def parse_families(text: str) -> tuple[list[str], list[str]]:
     """(registered families named in comma-separated `text`, in registry order; unknown names)."""
     names = [n.strip() for n in str(text).split(",") if n.strip()]
@@ -283,7 +277,7 @@ class Comparison:
         snap = session.snapshot()
         metrics = {k: float(v[-1]) for k, v in snap.quality.items() if len(v)}
         perfect, names = dict(snap.quality_perfect), dict(snap.quality_names)
-        if has_likelihood(method):
+        if method.has_log_prob:  # RealNVP; flow matching and diffusion by their ODE
             data = session.density.sample(NLL_POINTS, session.sample_generator())
             metrics["nll"], names["nll"] = float(-method.log_prob(data).double().mean()), "NLL (nats)"
             if (entropy := target_entropy(session.density)) is not None:
@@ -313,7 +307,7 @@ class Comparison:
             metrics=metrics,
             perfect=perfect,
             names=names,
-            exact_log_prob=has_likelihood(method),
+            exact_log_prob=method.has_log_prob,
         )
 
     # --- reading -------------------------------------------------------------------------------

@@ -77,7 +77,11 @@ def _view(
 ) -> DensityView:
     grid = make_grid(6.0, GRID, torch.device("cpu"))
     points = grid.points.to(torch.float32)
-    image = lambda values: grid.as_image(values.detach().cpu().exp())  # noqa: E731
+
+    def image(log_p: Tensor) -> np.ndarray:
+        return grid.as_image(log_p.detach().cpu().exp())
+
+    learned = image(log_prob(points))
     data = density.sample(NLL_POINTS, generator).cpu()
     data_log_p = log_prob(data).cpu().double()
     exact_t = dp_dt = flux = None
@@ -88,10 +92,10 @@ def _view(
             dp_dt, flux = grid.as_image(dp), grid.as_image(minus_div)
     return DensityView(
         axis=grid.axis,
-        learned=image(log_prob(points)),
+        learned=learned,
         target=image(density.log_prob(points)) if density.has_log_prob else None,
         t=t,
-        learned_t=image(log_prob(points, t)) if abs(t - t_data) > 1e-9 else image(log_prob(points)),
+        learned_t=image(log_prob(points, t)) if abs(t - t_data) > 1e-9 else learned,
         exact_t=exact_t,
         dp_dt=dp_dt,
         minus_div_flux=flux,
