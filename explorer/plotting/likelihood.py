@@ -33,11 +33,13 @@ def density_figure(
     lim: float = 6.0,
     height: int = 400,
     top: float | None = None,
+    smooth: bool = False,
 ) -> dict:
     """A density `[k, k]` as a heatmap from white = 0 to `top` (default: `density_top(image)`; pass the same
     `top` to figures shown side by side), optionally under samples `[n, 2]`."""
     traces = [heatmap(axis, axis, image, "density", DENSITY_SCALE, 0.0, top or density_top(image), "p(x)")]
-    traces[0]["zsmooth"] = "best"  # a density is smooth: interpolate between the grid's points
+    if smooth:  # a smooth density on a coarse grid: interpolate between its points (not for sharp cell edges)
+        traces[0]["zsmooth"] = "best"
     if samples is not None and len(samples):
         traces.append(scatter(samples, samples_name, PALETTE["model"], 3, 0.5))
     return figure(traces, title, lim, height=height)
@@ -64,9 +66,9 @@ def pair_figures(
 ) -> list[dict]:
     """The learned density and (where known) the exact one, on one colour scale."""
     top = density_top(learned, exact)
-    figures = [density_figure(axis, learned, titles[0], top=top, height=height)]
+    figures = [density_figure(axis, learned, titles[0], top=top, height=height, smooth=True)]
     if exact is not None:
-        figures.append(density_figure(axis, exact, titles[1], top=top, height=height))
+        figures.append(density_figure(axis, exact, titles[1], top=top, height=height, smooth=True))
     return figures
 
 
@@ -188,4 +190,8 @@ def vae_density_figures(
     """p_θ(x) by quadrature, the target, and (linear decoder) the PPCA closed form, on one colour scale."""
     top = density_top(learned, target, closed_form)
     images = [(learned, "The VAE's p_θ(x) (quadrature)"), (closed_form, "Closed form (PPCA)"), (target, "Target p(x)")]
-    return [density_figure(axis, image, title, top=top, height=340) for image, title in images if image is not None]
+    return [
+        density_figure(axis, image, title, top=top, height=340, smooth=True)
+        for image, title in images
+        if image is not None
+    ]
