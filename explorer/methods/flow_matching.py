@@ -42,12 +42,13 @@ SAMPLERS = ("sde", "ode")
 class FlowMatchingConfig(TrainingConfig):
     # Defaults measured on eight_gaussians (2-core AMD EPYC, seeds 0-5): batch 128 at 6e-3 with late times and an
     # EMA of 0.995 reaches |gap| <= 0.06 and mode TV <= 0.039 in 3,000 steps (0.7-0.9 s; EMA 0.999: gap up to
-    # 0.062); 6,000 steps (1.3 s) also bring the ODE's likelihood to NLL - H = 0.080-0.099 (3,000: 0.105-0.145) and
-    # the W1 of log p to 0.065-0.070 (0.075-0.087), seeds 0-2; uniform times reach NLL - H 0.08-0.10 at 3,000 but
-    # W1 0.12. The earlier 256 / 2e-3 / 12,000 steps / uniform t took 14 s for 0.02-0.1 (docs/decisions.md).
+    # 0.062); 8,000 steps (1.9-2.1 s) also bring the ODE's likelihood to NLL - H = 0.051-0.088 and the W1 of log p
+    # to 0.049-0.062, seeds 0-2 (6,000: 0.067-0.111 and 0.065-0.071; 3,000: 0.105-0.145 and 0.075-0.087); uniform
+    # times reach NLL - H 0.08-0.10 at 3,000 but W1 0.12. The earlier 256 / 2e-3 / 12,000 steps / uniform t took
+    # 14 s for 0.02-0.1 (docs/decisions.md).
     batch_size: int = batch_size_param(128)
     lr: float = lr_param(6e-3)
-    steps: int = steps_param(6000)
+    steps: int = steps_param(8000)
     source: str = param(
         "gaussian", "Source at t = 0", group="data", help="N(0, I), or any toy density for data-to-data transport."
     )
