@@ -9,6 +9,7 @@ from explorer.kernels.gan_losses import LOSS_TITLES
 from explorer.maths.optimal_discriminator import discriminator_view
 from explorer.methods import GANConfig
 from explorer.plotting import gan as gplot
+from explorer.plotting.charts import vega_spec
 from explorer.ui import chart, controls, explain, export, live, presets, scaffold, share
 from explorer.views import gan as views
 
@@ -22,7 +23,7 @@ st.caption(
     "through D. The grid shows what G does to its noise."
 )
 
-TABS = ["Conditional GAN", "Optimal discriminator D*", "The maths"]
+TABS = ["Conditional GAN", "Optimal discriminator D*", "Lipschitz: ‖∇ₓD‖", "The maths"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,7 +113,8 @@ if config.loss in ("wgan", "wgan_gp"):
     st.caption("For the WGANs, −L_D (D's curve, sign flipped) estimates the Wasserstein distance W₁ (plus λ·GP).")
 
 st.caption(f"The tabs show the model at step {session.step_count:,}; they refresh when training pauses or ends.")
-tab_cond, tab_opt, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+snap0 = session.snapshot()
+tab_cond, tab_opt, tab_lip, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
 share.publish_view(KEY, View())
 if tab_cond.open:
     with tab_cond:
@@ -133,6 +135,14 @@ if tab_opt.open:
             dv = discriminator_view(session.density, generated)
             chart.plotly(st, gplot.optimal_discriminator_figure(dv))
             explain.optimal_discriminator(dv.js, dv.bandwidth)
+if tab_lip.open:
+    with tab_lip:
+        lv = views.lipschitz_view(method, session.sample_generator(), label=label)
+        left, right = st.columns([5, 4])
+        chart.plotly(left, gplot.lipschitz_figure(lv, views.PENALTY_TITLES))
+        if (norms := gplot.layer_norms_chart(snap0.loss_steps, snap0.extra_losses)) is not None:
+            right.vega_lite_chart(vega_spec(norms), width="stretch", theme=None)
+        right.caption(views.lipschitz_caption(lv))
 if tab_math.open:
     with tab_math:
         explain.gan()

@@ -97,6 +97,7 @@ def _live_charts() -> dict[str, dict]:
         "codebook usage": vplot.usage_chart(np.array([0.5, 0.5, 0.0])),
         "nll with floor": nfplot.nll_chart(steps, loss, 0.5, "H(p)"),
         "nll": nfplot.nll_chart(steps, loss, None),
+        "layer norms": gplot.layer_norms_chart(steps, {"d_loss": loss, "sigma_1": loss, "sigma_2": 2 * loss}),
     }
 
 

@@ -9,7 +9,15 @@ import torch
 from torch import nn
 
 from explorer.device import make_generator
-from explorer.kernels.gan_losses import LOSSES, clip_weights, discriminator_loss, generator_loss, gradient_penalty
+from explorer.kernels.gan_losses import (
+    LOSSES,
+    clip_weights,
+    discriminator_loss,
+    generator_loss,
+    gradient_penalty,
+    penalty_points,
+    penalty_where,
+)
 from explorer.methods import GANConfig
 from explorer.training.session import TrainingSession
 
@@ -34,6 +42,7 @@ EXPECTED_D = {
 }
 EXPECTED_D["nonsaturating"] = EXPECTED_D["minimax"]
 EXPECTED_D["wgan_gp"] = EXPECTED_D["wgan"]
+EXPECTED_D["dragan"] = EXPECTED_D["minimax"]
 EXPECTED_G = {
     "minimax": -(_softplus(0.5) + _softplus(-3) + _softplus(1)) / 3,
     "nonsaturating": (_softplus(-0.5) + _softplus(3) + _softplus(-1)) / 3,
@@ -42,6 +51,7 @@ EXPECTED_G = {
     "hinge": -(0.5 - 3 + 1) / 3,
 }
 EXPECTED_G["wgan_gp"] = EXPECTED_G["wgan"]
+EXPECTED_G["dragan"] = EXPECTED_G["nonsaturating"]
 
 
 @pytest.mark.parametrize("kind", LOSSES)
@@ -70,14 +80,31 @@ def test_discriminator_gradients_match_hand_computation() -> None:
     torch.testing.assert_close(fake_grad, torch.sigmoid(FAKE) / 3)
 
 
+@pytest.mark.parametrize("where", ["interpolates", "real_and_generated", "perturbed_real"])
 @pytest.mark.parametrize(("slope", "expected"), [(1.0, 0.0), (2.0, 1.0), (0.5, 0.25)])
-def test_gradient_penalty_of_a_linear_critic(slope: float, expected: float) -> None:
-    """f(x) = w . x has |grad f| = |w| everywhere: GP = (|w| - 1)^2, zero for a unit slope."""
+def test_gradient_penalty_of_a_linear_critic(where: str, slope: float, expected: float) -> None:
+    """f(x) = w . x has |grad f| = |w| everywhere: GP = (|w| - 1)^2 wherever it is evaluated."""
     w = slope * torch.tensor([0.6, 0.8])
     g = make_generator(0)
     real, fake = torch.randn(64, 2, generator=g), torch.randn(64, 2, generator=g)
-    u = torch.rand(64, 1, generator=g)
-    assert float(gradient_penalty(lambda x: x @ w, real, fake, u)) == pytest.approx(expected, abs=1e-6)
+    u, noise = torch.rand(64, 1, generator=g), torch.randn(64, 2, generator=g)
+    points = penalty_points(where, real, fake, u, noise, 0.5)
+    assert float(gradient_penalty(lambda x: x @ w, points)) == pytest.approx(expected, abs=1e-6)
+
+
+def test_penalty_points_are_the_named_sets() -> None:
+    real, fake = torch.zeros(3, 2), torch.ones(3, 2)
+    u, noise = torch.full((3, 1), 0.25), torch.full((3, 2), 2.0)
+    assert torch.equal(penalty_points("interpolates", real, fake, u), torch.full((3, 2), 0.75))
+    assert torch.equal(penalty_points("real_and_generated", real, fake, u), torch.cat([real, fake]))
+    assert torch.equal(penalty_points("perturbed_real", real, fake, u, noise, 0.5), torch.ones(3, 2))
+    assert penalty_points("none", real, fake, u) is None
+    assert [penalty_where(k) for k in ("wgan_gp", "dragan", "nonsaturating")] == [
+        "interpolates",
+        "perturbed_real",
+        "none",
+    ]
+    assert penalty_where("wgan_gp", "real_and_generated") == "real_and_generated"
 
 
 def test_weight_clipping_keeps_every_parameter_in_range() -> None:
@@ -101,7 +128,7 @@ def test_a_short_wgan_gp_run_puts_mass_on_both_modes() -> None:
     samples = session.method.sample(2000, make_generator(1))
     mass = torch.bincount(session.density.nearest_component(samples), minlength=2).float() / 2000
     assert mass.min() > 0.25, mass
-    assert set(session.snapshot().extra_losses) == {"d_loss"}
+    assert set(session.snapshot().extra_losses) == {"d_loss", "sigma_1", "sigma_2", "sigma_3", "sigma_4"}
 
 
 @pytest.mark.parametrize("loss", ["nonsaturating", "wgan_gp"])

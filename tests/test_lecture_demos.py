@@ -20,6 +20,7 @@ from explorer.maths.metrics import QualityMeter, energy_distance, energy_floor
 from explorer.methods import FAMILIES
 from explorer.training.presets import apply_preset
 from explorer.training.session import FINISHED, TrainingSession
+from explorer.views import gan as gan_views
 
 VIEWS = {"flow_matching": "flow_matching", "diffusion": "diffusion", "gan": "gan", "vae": "vae", "flow": "realnvp"}
 N = 4000  # samples scored per check
@@ -70,6 +71,32 @@ def test_wgan_gp_keeps_every_mode_near_its_share_from_the_first_hundreds_of_step
     assert later and max(later) < 0.08, later
     masses = _mode_masses(session)
     assert float((masses - 1 / 8).abs().max()) < 0.04, masses
+
+
+def test_dragan_holds_the_slope_near_one_at_the_shaken_data_and_fills_every_mode() -> None:
+    session = _demo("gan", "dragan")
+    view = gan_views.lipschitz_view(session.method, make_generator(3))
+    assert view.penalty == "perturbed_real" and len(view.points) == 200
+    assert abs(view.points_grad_norm - 1) < 0.2, view.points_grad_norm
+    assert view.max_grad_norm > 1.3  # free elsewhere
+    assert _mode_masses(session).min() > 0.08
+
+
+def test_spectral_normalisation_leaves_d_flat_and_the_modes_covered_but_blurred() -> None:
+    session = _demo("gan", "spectral")
+    view = gan_views.lipschitz_view(session.method, make_generator(3))
+    assert view.spectral and view.penalty == "none" and len(view.points) == 0
+    assert view.max_grad_norm < 0.1
+    assert _mode_masses(session).min() > 0.05
+    assert 2.5 < _quality(session)["logp_gap"] < 6
+
+
+def test_the_penalty_on_real_and_generated_points_holds_their_slope_and_keeps_every_mode() -> None:
+    session = _demo("gan", "penalty_both")
+    view = gan_views.lipschitz_view(session.method, make_generator(3))
+    assert view.penalty == "real_and_generated" and len(view.points) == 400
+    assert abs(view.points_grad_norm - 1) < 0.3, view.points_grad_norm
+    assert _mode_masses(session).min() > 0.08
 
 
 # --- diffusion -------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from apptest_pages import ok, open_groups, run_page
 from page_figures import plotly_figures
@@ -18,7 +19,13 @@ from explorer.views import gan as views
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages/gan.py")
 SMALL = {"g_hidden": 16, "d_hidden": 16, "batch_size": 64}  # keeps each Step cheap
-LOSS_PARAMS = {"Gradient penalty λ", "Weight clipping c", "LSGAN a (fake target)", "LSGAN b (real target)"}
+LOSS_PARAMS = {
+    "Gradient penalty λ",
+    "Weight clipping c",
+    "LSGAN a (fake target)",
+    "LSGAN b (real target)",
+    "DRAGAN noise std",
+}
 
 
 def _page(config: GANConfig | None = None) -> AppTest:
@@ -40,7 +47,11 @@ def test_every_loss_renders_with_only_its_own_parameters(loss: str) -> None:
     ok(at)
     assert at.session_state["session:gan"].step_count == 1
     assert len(plotly_figures(at)) == 3  # D surface, G's image of the grid, the noise space
-    expected = {"wgan": {"Weight clipping c"}, "wgan_gp": {"Gradient penalty λ"}}.get(loss, set())
+    expected = {
+        "wgan": {"Weight clipping c"},
+        "wgan_gp": {"Gradient penalty λ"},
+        "dragan": {"Gradient penalty λ", "DRAGAN noise std"},
+    }.get(loss, set())
     if loss == "lsgan":
         expected = {"LSGAN a (fake target)", "LSGAN b (real target)"}
     assert _labels(at) & LOSS_PARAMS == expected
@@ -121,3 +132,26 @@ def test_the_maths_tab_renders_the_objectives() -> None:
     ok(at.run())
     latex = " ".join(e.value for e in at.latex)
     assert r"\min_G \max_D" in latex and r"\|f\|_L \le 1" in latex and r"\nabla_{\hat x}" in latex
+
+
+@pytest.mark.parametrize(
+    ("changes", "marked"),
+    [
+        ({"loss": "dragan"}, "perturbed reals x + σε"),
+        ({"penalty_at": "real_and_generated"}, "real and generated points"),
+        ({"loss": "nonsaturating", "spectral_norm": True}, None),
+    ],
+)
+def test_the_lipschitz_tab_maps_the_slope_and_marks_the_penalty_points(changes: dict, marked: str | None) -> None:
+    at = _page(GANConfig(**SMALL, **changes))
+    at.session_state["gan.tab"] = "Lipschitz: ‖∇ₓD‖"
+    at.button(key="gan.step").click().run()
+    ok(at)
+    (fig,) = [f for f in plotly_figures(at) if "‖∇ₓD(x)‖" in f["layout"]["title"]["text"]]
+    assert fig["data"][0]["type"] == "heatmap" and np.isfinite(np.asarray(fig["data"][0]["z"], float)).all()
+    names = [t.get("name", "") for t in fig["data"][1:]]
+    caption = " ".join(c.value for c in at.caption)
+    if marked is None:
+        assert names == [] and "Spectral normalisation divides every layer" in caption
+    else:
+        assert names == [f"penalty at: {marked}"] and "At the penalty's points" in caption

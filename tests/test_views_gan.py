@@ -48,7 +48,7 @@ def test_surface_view_shapes_and_kind(loss: str) -> None:
     assert view.axis.shape == (12,) and view.values.shape == (12, 12)
     assert view.real.shape == (40, 2) and view.fake.shape == (40, 2) and view.arrows.shape == (40, 2)
     assert np.isfinite(view.values).all() and np.isfinite(view.arrows).all()
-    if loss in ("minimax", "nonsaturating"):
+    if loss in ("minimax", "nonsaturating", "dragan"):
         assert view.kind == "probability" and ((view.values > 0) & (view.values < 1)).all()
     else:
         assert view.kind == ("critic" if loss.startswith("wgan") else "output")

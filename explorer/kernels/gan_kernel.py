@@ -4,14 +4,17 @@ Both networks are `nets.MLP`s on the flat buffers of `explorer.kernels.flat_mlp.
 step is n_critic discriminator updates, then one generator update (the objectives of
 `explorer.kernels.gan_losses`, whose autograd versions are the tests' reference):
 
-Discriminator update, on one batch of rows [real; fake; x_hat] (x_hat only for WGAN-GP):
+Discriminator update, on one batch of rows [real; fake; x_hat] (x_hat only where the gradient penalty is
+evaluated at other points than real and fake ones):
 
     forward   a_l = h_{l-1} W_l^T + b_l,  h_l = silu(a_l),  D = h_{L-1} W_L^T + b_L
     output    dL/dD = (dL_D/dr, dL_D/df, 0)  per row, from the loss (`_discriminator_output_grad`)
     backward  g_{l-1} = silu'(a_{l-1}) (g_l W_l),  dW_l += g_l^T h_{l-1},  db_l += sum_rows g_l
 
-The gradient penalty GP = mean (||grad_x D(x_hat)|| - 1)^2 needs grad_x D itself, which is a
-second chain on the x_hat rows, run top-down from u_{L-1} = W_L:
+The gradient penalty GP = mean (||grad_x D(x_hat)|| - 1)^2 is evaluated at interpolates u x + (1 - u) G(z)
+(WGAN-GP), at the real and generated rows themselves (the penalty E_{x ~ p_data + p_G}), or at reals perturbed
+by Gaussian noise (DRAGAN). It needs grad_x D itself, which is a second chain on those rows, run top-down from
+u_{L-1} = W_L:
 
     v_l = u_l * silu'(a_l),   u_{l-1} = v_l W_l,   grad_x D = u_0 (its x columns)
 
@@ -27,6 +30,10 @@ with silu'(a) = s (1 + a (1 - s)) and silu''(a) = s (1 - s) (2 + a (1 - 2 s)), s
 Generator update: x = G(z); D forward at x; the backward through D gives dL_G/dx (no D parameter
 gradients), and the backward through G the generator's gradients.
 
+With spectral normalisation every discriminator pass uses W_l / sigma_l (`explorer.kernels.spectral_norm`,
+one power-iteration step per discriminator update, none for the generator's pass through D), and the
+gradients with respect to W_l / sigma_l are carried back to W_l through sigma_l exactly.
+
 Optimizers, as torch.optim's defaults: Adam (beta1, 0.999, eps 1e-8), RMSprop (alpha 0.99,
 eps 1e-8), SGD (no momentum). Weight clipping (WGAN) clamps every discriminator parameter to
 [-c, c] after each of its updates. The whole chunk runs in one TorchScript call, so the GIL is
@@ -40,6 +47,9 @@ import torch
 from torch import Tensor
 
 from explorer.kernels.flat_mlp import adam_update, compiled, mlp_backward, mlp_forward
+from explorer.kernels.spectral_norm import normalized_weights, spectral_backward
+
+PENALTIES = ("none", "interpolates", "real_and_generated", "perturbed_real")
 
 
 def _silu_grad(a: Tensor) -> Tensor:
@@ -94,7 +104,7 @@ def _penalty_backward(
 def _discriminator_output_grad(loss: str, out: Tensor, n: int, lsgan_a: float, lsgan_b: float) -> tuple[Tensor, Tensor]:
     """L_D and dL_D/dD `[2n, 1]` for outputs `[2n, 1]` on [real; fake] (`gan_losses.discriminator_loss`)."""
     r, f = out[:n], out[n:]
-    if loss == "minimax" or loss == "nonsaturating":
+    if loss == "minimax" or loss == "nonsaturating" or loss == "dragan":
         value = torch.nn.functional.softplus(-r).mean() + torch.nn.functional.softplus(f).mean()
         return value, torch.cat([-torch.sigmoid(-r), torch.sigmoid(f)]) / n
     if loss == "lsgan":
@@ -112,7 +122,7 @@ def _generator_output_grad(loss: str, f: Tensor, lsgan_c: float) -> tuple[Tensor
     m = f.shape[0]
     if loss == "minimax":
         return -torch.nn.functional.softplus(f).mean(), -torch.sigmoid(f) / m
-    if loss == "nonsaturating":
+    if loss == "nonsaturating" or loss == "dragan":
         return torch.nn.functional.softplus(-f).mean(), -torch.sigmoid(-f) / m
     if loss == "lsgan":
         return 0.5 * (f - lsgan_c).pow(2).mean(), (f - lsgan_c) / m
@@ -152,13 +162,23 @@ def gan_steps(
     lsgan: list[float],
     optimizers: list[str],
     beta1: float,
+    penalty: str,
+    noise: Tensor,
+    noise_std: float,
+    spectral: bool,
+    sn_u: list[Tensor],
+    sn_v: list[Tensor],
+    sn_grads: list[Tensor],
 ) -> tuple[Tensor, Tensor]:
     """len(lrs_g) generator steps, each after n_critic discriminator steps (see module doc).
 
     net = [weights, weights_t, biases, grad_weights, grad_biases] (FlatMLP views), state = [flat,
     grad, exp_avg, exp_avg_sq, step_count]; real `[S, k, B, 2]`, real_onehot `[S, k, B, C]` (C = 0
     unconditional), z_d `[S, k, B, latent]`, u `[S, k, B, 1]`, z_g `[S, B, latent]`, g_onehot
-    `[S, B, C]`, with k >= n_critic; optimizers = [G's, D's] names. Returns the generator's and the
+    `[S, B, C]`, with k >= n_critic; optimizers = [G's, D's] names. `penalty` (one of PENALTIES) places the
+    gradient penalty (weight gp_lambda); perturbed reals are real + noise_std * noise, noise `[S, k, B, 2]`.
+    With `spectral`, sn_u / sn_v are the layers' power-iteration vectors (updated in place) and sn_grads
+    scratch buffers shaped like the weights. Returns the generator's and the
     discriminator's (mean over its n_critic updates) losses, each `[S]` (NaN where not trained).
     """
     g_weights, g_weights_t, g_biases, g_grad_weights, g_grad_biases = g_net[0], g_net[1], g_net[2], g_net[3], g_net[4]
@@ -178,20 +198,34 @@ def gan_steps(
             z = torch.cat([z_d[s, k], real_onehot[s, k]], 1) if conditional else z_d[s, k]
             fake = mlp_forward(g_weights_t, g_biases, z)[2]
             rows = [x_real, fake]
-            if loss == "wgan_gp":
+            if penalty == "interpolates":
                 rows.append(u[s, k] * x_real + (1.0 - u[s, k]) * fake)
+            elif penalty == "perturbed_real":
+                rows.append(x_real + noise_std * noise[s, k])
             x = torch.cat(rows)
             if conditional:
                 x = torch.cat([x, real_onehot[s, k].repeat(len(rows), 1)], 1)
-            pre, acts, out = mlp_forward(d_weights_t, d_biases, x)
+            weights, weights_t, grad_weights = d_weights, d_weights_t, d_grad_weights
+            sigmas: list[Tensor] = []
+            if spectral:
+                weights, weights_t, sigmas = normalized_weights(d_weights, sn_u, sn_v, True)
+                grad_weights = sn_grads
+                for buffer in sn_grads:
+                    buffer.zero_()
+            pre, acts, out = mlp_forward(weights_t, d_biases, x)
             value, g_out = _discriminator_output_grad(loss, out[: 2 * n], n, lsgan[0], lsgan[1])
             d_state[1].zero_()
             extra = no_extra
-            if loss == "wgan_gp":
-                penalty, extra = _penalty_backward(d_weights, d_grad_weights, [a[2 * n :] for a in pre], gp_lambda)
-                value = value + gp_lambda * penalty
-                g_out = torch.cat([g_out, torch.zeros_like(g_out[:n])])
-            mlp_backward(d_weights, d_grad_weights, d_grad_biases, pre, acts, g_out, extra, 2 * n, True, False)
+            extra_from = 2 * n
+            if penalty != "none":
+                extra_from = 0 if penalty == "real_and_generated" else 2 * n
+                pen, extra = _penalty_backward(weights, grad_weights, [a[extra_from:] for a in pre], gp_lambda)
+                value = value + gp_lambda * pen
+                if extra_from > 0:
+                    g_out = torch.cat([g_out, torch.zeros_like(g_out[:n])])
+            mlp_backward(weights, grad_weights, d_grad_biases, pre, acts, g_out, extra, extra_from, True, False)
+            if spectral:
+                spectral_backward(sn_grads, weights, sigmas, sn_u, sn_v, d_grad_weights)
             d_step += 1.0
             _update(optimizers[1], d_state, d_step, lrs_d[s], beta1)
             if loss == "wgan":
@@ -203,9 +237,12 @@ def gan_steps(
             z = torch.cat([z_g[s], g_onehot[s]], 1) if conditional else z_g[s]
             g_pre, g_acts, fake = mlp_forward(g_weights_t, g_biases, z)
             x = torch.cat([fake, g_onehot[s]], 1) if conditional else fake
-            pre, acts, out = mlp_forward(d_weights_t, d_biases, x)
+            weights, weights_t = d_weights, d_weights_t
+            if spectral:
+                weights, weights_t, _ = normalized_weights(d_weights, sn_u, sn_v, False)
+            pre, acts, out = mlp_forward(weights_t, d_biases, x)
             value, g_out = _generator_output_grad(loss, out, lsgan[2])
-            grad_x = mlp_backward(d_weights, d_grad_weights, d_grad_biases, pre, acts, g_out, no_extra, 0, False, True)
+            grad_x = mlp_backward(weights, d_grad_weights, d_grad_biases, pre, acts, g_out, no_extra, 0, False, True)
             g_state[1].zero_()
             grad_fake = grad_x[:, :2]
             mlp_backward(g_weights, g_grad_weights, g_grad_biases, g_pre, g_acts, grad_fake, no_extra, 0, True, False)

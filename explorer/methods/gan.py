@@ -1,6 +1,8 @@
 """Generative adversarial networks: a generator G(z) and a discriminator (or critic) D(x) trained in
 turn, n_critic discriminator steps per generator step (Goodfellow et al. 2014; Arjovsky et al.
-2017; Gulrajani et al. 2017; Mao et al. 2017). The objectives are in `explorer.kernels.gan_losses`.
+2017; Gulrajani et al. 2017; Mao et al. 2017; Kodali et al. 2017). The objectives are in
+`explorer.kernels.gan_losses`. With `spectral_norm` every layer of D uses W / sigma(W) (Miyato et al.
+2018; `explorer.kernels.spectral_norm`), with any loss.
 
 One session step = one generator update (after n_critic discriminator updates), so "steps" count
 generator updates everywhere. With `conditional`, G and D both receive the class label one-hot.
@@ -17,8 +19,9 @@ from explorer.configs import TrainingConfig, batch_size_param, param
 from explorer.data.densities import Density
 from explorer.kernels.flat_mlp import FlatMLP
 from explorer.kernels.gan_kernel import compiled_gan_steps
-from explorer.kernels.gan_losses import LOSSES
+from explorer.kernels.gan_losses import LOSSES, WGAN_GP_POINTS, penalty_where
 from explorer.kernels.nets import MLP
+from explorer.kernels.spectral_norm import init_vectors, normalized_weights
 from explorer.methods.base import Method, seeded_init
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
@@ -37,6 +40,29 @@ class GANConfig(TrainingConfig):
     loss: str = param("wgan_gp", "Loss", choices=LOSSES, group="objective")
     n_critic: int = param(1, "D steps per G step (n_critic)", lo=1, hi=20, group="objective", slider=True)
     gp_lambda: float = param(1.0, "Gradient penalty λ", lo=0.0, hi=100.0, group="objective")
+    penalty_at: str = param(
+        "interpolates",
+        "Penalty evaluated at",
+        choices=WGAN_GP_POINTS,
+        group="objective",
+        help="interpolates: x̂ = u x + (1 − u) G(z) (WGAN-GP). real_and_generated: the data and G's samples "
+        "themselves, the expectation over p_data + p_G.",
+    )
+    dragan_noise: float = param(
+        0.5,
+        "DRAGAN noise std",
+        lo=0.0,
+        hi=10.0,
+        group="objective",
+        help="The penalty is evaluated at x + σ ε, ε ~ N(0, I): how far around the data D is kept 1-Lipschitz.",
+    )
+    spectral_norm: bool = param(
+        False,
+        "Spectral normalisation of D",
+        group="objective",
+        help="Each layer of D uses W / σ(W), σ the largest singular value (one power-iteration step per D "
+        "update): D is 1-Lipschitz per layer, with any loss.",
+    )
     clip: float = param(0.05, "Weight clipping c", lo=1e-4, hi=10.0, group="objective")
     lsgan_a: float = param(0.0, "LSGAN a (fake target)", group="objective")
     lsgan_b: float = param(1.0, "LSGAN b (real target)", group="objective")
@@ -52,6 +78,11 @@ class GANConfig(TrainingConfig):
     lr_d: float = param(2e-3, "D learning rate", live=True, lo=0.0, hi=10.0, log=True, group="training")
     beta1: float = param(0.5, "Adam β1", lo=0.0, hi=0.999, group="training")
 
+    @property
+    def penalty(self) -> str:
+        """Where the loss evaluates its gradient penalty (`explorer.kernels.gan_losses.penalty_where`)."""
+        return penalty_where(self.loss, self.penalty_at)
+
 
 class GAN(Method):
     """Generator MLP z -> x and discriminator MLP x -> logit (or critic value)."""
@@ -63,6 +94,15 @@ class GAN(Method):
             self.generator_net = MLP(config.latent_dim + self.n_classes, 2, config.g_hidden, config.g_depth).to(device)
             self.discriminator_net = MLP(2 + self.n_classes, 1, config.d_hidden, config.d_depth).to(device)
         self.flat_g, self.flat_d = FlatMLP(self.generator_net), FlatMLP(self.discriminator_net)
+        # spectral normalisation's power-iteration vectors, one pair per layer of D (empty without it)
+        self.sn_u: list[Tensor] = []
+        self.sn_v: list[Tensor] = []
+        if config.spectral_norm:
+            init = torch.Generator(device=device).manual_seed(config.seed)
+            vectors = [init_vectors(w, init) for w in self.flat_d.weights]
+            self.sn_u, self.sn_v = [u for u, _ in vectors], [v for _, v in vectors]
+        self._sn_grads = [torch.zeros_like(w) for w in self.flat_d.weights] if config.spectral_norm else []
+        self.penalty = config.penalty
         self._block: dict[str, Tensor] = {}
         self._cursor = GAN_BLOCK
 
@@ -94,7 +134,20 @@ class GAN(Method):
 
     def discriminate(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         """D(x) `[n]`: a logit (sigmoid gives the probability 'real'), or a critic value."""
-        return self.discriminator_net(self._with_labels(x, labels)).squeeze(-1)
+        x = self._with_labels(x, labels)
+        if not self.config.spectral_norm:
+            return self.discriminator_net(x).squeeze(-1)
+        layers = self.discriminator_net.layers
+        normed = normalized_weights([layer.weight for layer in layers], self.sn_u, self.sn_v, False)[0]
+        for i, (weight, layer) in enumerate(zip(normed, layers, strict=True)):
+            x = nn.functional.linear(x, weight, layer.bias)
+            x = nn.functional.silu(x) if i < len(layers) - 1 else x
+        return x.squeeze(-1)
+
+    def layer_norms(self) -> Tensor:
+        """The largest singular value of each layer's weight `[L]` (exact, by SVD), input layer first: their
+        product bounds D's Lipschitz constant (SiLU's slope is at most 1.1)."""
+        return torch.stack([torch.linalg.matrix_norm(w.detach(), ord=2) for w in self.flat_d.weights])
 
     # --- training ------------------------------------------------------------------------
     def _draw_block(self, generator: torch.Generator) -> None:
@@ -110,6 +163,11 @@ class GAN(Method):
             "z_g": torch.randn((GAN_BLOCK, batch, cfg.latent_dim), generator=generator, device=dev),
             "g_onehot": self._onehot(g_labels),
         }
+        perturbed = self.penalty == "perturbed_real"  # drawn last, and only then: the other losses' draws stay
+        shape = (GAN_BLOCK, cfg.n_critic, batch if perturbed else 0, 2)
+        self._block["noise"] = (
+            torch.randn(shape, generator=generator, device=dev) if perturbed else torch.empty(shape, device=dev)
+        )
         self._cursor = 0
 
     def _onehot(self, labels: Tensor) -> Tensor:
@@ -151,6 +209,13 @@ class GAN(Method):
             [float(cfg.lsgan_a), float(cfg.lsgan_b), float(cfg.lsgan_c)],
             [cfg.optimizer_g, cfg.optimizer_d],
             float(cfg.beta1),
+            self.penalty,
+            b["noise"][steps],
+            float(cfg.dragan_noise),
+            bool(cfg.spectral_norm),
+            self.sn_u,
+            self.sn_v,
+            self._sn_grads,
         )
 
     @torch.no_grad()
@@ -166,7 +231,8 @@ class GAN(Method):
             d_losses.append(d_loss)
             self._cursor += len(part)
             done += len(part)
-        return {"loss": torch.cat(g_losses), "d_loss": torch.cat(d_losses)}
+        sigmas = {f"sigma_{i + 1}": sigma.reshape(1) for i, sigma in enumerate(self.layer_norms())}
+        return {"loss": torch.cat(g_losses), "d_loss": torch.cat(d_losses), **sigmas}
 
     @torch.no_grad()
     def train_part(self, part: str, lr: float, generator: torch.Generator) -> dict[str, Tensor]:
@@ -181,11 +247,17 @@ class GAN(Method):
 
     # --- state and sampling ------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"g": self.flat_g.state_dict(), "d": self.flat_d.state_dict()}
+        state = {"g": self.flat_g.state_dict(), "d": self.flat_d.state_dict()}
+        return state | ({"sn_u": self.sn_u, "sn_v": self.sn_v} if self.config.spectral_norm else {})
 
+    @torch.no_grad()
     def load_state_dict(self, state: dict) -> None:
         self.flat_g.load_state_dict(state["g"])
         self.flat_d.load_state_dict(state["d"])
+        for mine, theirs in zip(
+            [*self.sn_u, *self.sn_v], [*state.get("sn_u", []), *state.get("sn_v", [])], strict=False
+        ):
+            mine.copy_(theirs)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator, labels: Tensor | None = None) -> Tensor:

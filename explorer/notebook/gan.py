@@ -18,6 +18,7 @@ D_LOSSES = {
     "wgan_gp": "fake.mean() - real.mean() + GP_LAMBDA * gradient_penalty(x, fake_x, y)",
     "lsgan": "0.5 * (real - LSGAN_B).pow(2).mean() + 0.5 * (fake - LSGAN_A).pow(2).mean()",
     "hinge": "F.relu(1 - real).mean() + F.relu(1 + fake).mean()",
+    "dragan": "F.softplus(-real).mean() + F.softplus(fake).mean() + GP_LAMBDA * gradient_penalty(x, fake_x, y)",
 }
 G_LOSSES = {
     "minimax": "-F.softplus(fake).mean()  # = E log(1 - D(G(z))), D = sigmoid(output)",
@@ -26,6 +27,7 @@ G_LOSSES = {
     "wgan_gp": "-fake.mean()",
     "lsgan": "0.5 * (fake - LSGAN_C).pow(2).mean()",
     "hinge": "-fake.mean()",
+    "dragan": "F.softplus(-fake).mean()  # = -E log D(G(z))",
 }
 MATHS = {
     "minimax": "min_G max_D E log D(x) + E log(1 − D(G(z))), D = σ(output)",
@@ -34,6 +36,12 @@ MATHS = {
     "wgan_gp": "the critic ascends E f(x) − E f(G(z)) − λ E (‖∇f(x̂)‖ − 1)², x̂ between real and fake samples",
     "lsgan": "least squares: D regresses real onto b and fake onto a; G pushes D(G(z)) towards c",
     "hinge": "D minimises E max(0, 1 − D(x)) + E max(0, 1 + D(G(z))); G minimises −E D(G(z))",
+    "dragan": "the non-saturating game, with D's penalty λ E (‖∇D(x + σε)‖ − 1)² around the data, ε ~ N(0, I)",
+}
+PENALTY_POINTS = {
+    "interpolates": "u * real + (1 - u) * fake  # between real and generated points (WGAN-GP)",
+    "real_and_generated": "torch.cat([real, fake])  # the expectation over p_data + p_G",
+    "perturbed_real": "real + DRAGAN_NOISE * torch.randn_like(real)  # around the data (DRAGAN)",
 }
 OPTIMIZERS = {
     "adam": "torch.optim.Adam({params}, lr={lr}, betas=(BETA1, 0.999))",
@@ -48,13 +56,21 @@ def constants(c: GANConfig, density: Density) -> str:
         f"BATCH, LR_G, LR_D, BETA1, N_CRITIC = {c.batch_size}, {c.lr!r}, {c.lr_d!r}, {c.beta1!r}, {c.n_critic}\n"
         f"LATENT, G_HIDDEN, G_DEPTH, D_HIDDEN, D_DEPTH = {c.latent_dim}, {c.g_hidden}, {c.g_depth}, "
         f"{c.d_hidden}, {c.d_depth}\n"
-        f"GP_LAMBDA, CLIP = {c.gp_lambda!r}, {c.clip!r}\n"
+        f"GP_LAMBDA, CLIP, DRAGAN_NOISE = {c.gp_lambda!r}, {c.clip!r}, {c.dragan_noise!r}\n"
+        f"SPECTRAL_NORM = {c.spectral_norm}  # every layer of D divided by its largest singular value\n"
         f"LSGAN_A, LSGAN_B, LSGAN_C = {c.lsgan_a!r}, {c.lsgan_b!r}, {c.lsgan_c!r}\n"
         f"N_CLASSES = {classes}  # a conditional GAN when > 0: G and D both receive the class y"
     )
 
 
 def cells(c: GANConfig, density: Density, lookup: Callable[[str], Density]) -> list:
+    points = PENALTY_POINTS.get(c.penalty, PENALTY_POINTS["interpolates"])
+    spectral = (
+        "\nSpectral normalisation: each layer of D uses W / σ(W), σ estimated by power iteration (torch's "
+        "parametrization, one step per forward pass in training mode)."
+        if c.spectral_norm
+        else ""
+    )
     clip = (
         "\n        with torch.no_grad():\n            for p in D.parameters():\n                p.clamp_(-CLIP, CLIP)"
     )
@@ -64,7 +80,7 @@ def cells(c: GANConfig, density: Density, lookup: Callable[[str], Density]) -> l
 ## The model and its objective
 
 **{c.loss}**: {MATHS[c.loss]}. D takes {c.n_critic} step(s) per G step; G's noise is z ~ N(0, I) in
-{c.latent_dim}D. A conditional GAN feeds a one-hot class y to both networks.
+{c.latent_dim}D. A conditional GAN feeds a one-hot class y to both networks.{spectral}
 """
         ),
         code(
@@ -75,6 +91,10 @@ def cells(c: GANConfig, density: Density, lookup: Callable[[str], Density]) -> l
 F = nn.functional
 G = mlp(LATENT + N_CLASSES, 2, G_HIDDEN, G_DEPTH)
 D = mlp(2 + N_CLASSES, 1, D_HIDDEN, D_DEPTH)
+if SPECTRAL_NORM:
+    for layer in D:
+        if isinstance(layer, nn.Linear):
+            nn.utils.parametrizations.spectral_norm(layer)
 
 
 def with_class(x, y):
@@ -88,12 +108,15 @@ def generate(n, y=None):
 
 
 def gradient_penalty(real, fake, y):
-    """E (||grad_x D(x_hat)|| - 1)^2 at x_hat = u x + (1 - u) G(z), u ~ U[0, 1] (WGAN-GP)."""
+    """E (||grad_x D(x_hat)|| - 1)^2 at the penalty's points x_hat."""
     u = torch.rand(len(real), 1)
-    x_hat = (u * real + (1 - u) * fake).requires_grad_(True)
+    x_hat = ('''
+            + points
+            + """\n    ).requires_grad_(True)
+    y = y.repeat(len(x_hat) // len(y))
     out = D(with_class(x_hat, y)).squeeze(1)
     (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
-    return (grad.norm(dim=1) - 1).pow(2).mean()'''
+    return (grad.norm(dim=1) - 1).pow(2).mean()"""
             + lr_schedule(c.schedule, "LR_G")
         ),
         md("## Sampling: one pass through G"),

@@ -1,7 +1,8 @@
 """Figures for the GAN page, from the view dataclasses of explorer.views.gan (read by attribute only,
 so this module imports no torch): the discriminator surface under real and generated samples with
 the generator's gradient arrows, the noise grid and its image under G, per-mode mass, the D and G
-loss curves, and a conditional GAN's samples per class."""
+loss curves, a conditional GAN's samples per class, ||grad_x D|| with the penalty's points and the layers'
+largest singular values over training."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from explorer.plotting.figures import (
 )
 
 if TYPE_CHECKING:
-    from explorer.views.gan import ClassView, MappingView, ModeMassView, SurfaceView
+    from explorer.views.gan import ClassView, LipschitzView, MappingView, ModeMassView, SurfaceView
 
 # Pale diverging scale: the "fake" end (low D) orange, the "real" end (high D) blue, white in between,
 # light enough that the orange and blue samples drawn on top stay visible.
@@ -220,3 +221,43 @@ def optimal_discriminator_figure(view, lim: float = 6.0) -> dict:
     return figure(
         [trace], "Optimal discriminator D* = p_data / (p_data + p_g): blue = data-rich, red = generator-rich", lim
     )
+
+
+# ||grad D|| below 1 blue, 1 white, above 1 red: where a penalty holds it at 1 the map turns white
+LIPSCHITZ_SCALE = [[0.0, "#1c7ed6"], [0.5, "#ffffff"], [1.0, "#e03131"]]
+
+
+def lipschitz_figure(view: LipschitzView, titles: dict[str, str], lim: float = 6.0) -> dict:
+    """||grad_x D|| as a heatmap (white at 1, the slope a 1-Lipschitz D may not exceed; red from 2 on) with the
+    penalty's points."""
+    traces = [heatmap(view.axis, view.axis, view.grad_norm, "‖∇ₓD‖", LIPSCHITZ_SCALE, 0.0, 2.0, "‖∇D‖")]
+    if len(view.points):
+        traces.append(scatter(view.points[:400], f"penalty at: {titles[view.penalty]}", ARROW_COLOR, 3, 0.6))
+    return figure(traces, "‖∇ₓD(x)‖ over the plane: white = 1, red = steeper than 1-Lipschitz", lim, height=480)
+
+
+def layer_norms_chart(steps: np.ndarray, extra: dict[str, np.ndarray], height: int = 220, max_points: int = 200):
+    """The largest singular value σ(W_l) of each layer of D per chunk, and their product (a bound on D's
+    Lipschitz constant up to SiLU's slope); None before any step."""
+    names = sorted((k for k in extra if k.startswith("sigma_")), key=lambda k: int(k.split("_")[1]))
+    if not names or not len(steps):
+        return None
+    keep = thinned(len(steps), max_points)
+    series = {f"layer {k.split('_')[1]}": np.asarray(extra[k])[keep] for k in names}
+    series["product"] = np.prod(np.stack(list(series.values())), axis=0)
+    return {
+        "title": "Largest singular value σ(W) of each layer of D",
+        "height": height,
+        "data": {"values": series_rows(np.asarray(steps)[keep], series, "layer", "sigma")},
+        "mark": "line",
+        "encoding": {
+            "x": {**AXIS_STEP, "title": "step (G updates)"},
+            "y": {"field": "sigma", "type": "quantitative", "title": "σ(W)", "scale": {"type": "log"}},
+            "color": {"field": "layer", "type": "nominal", "title": None},
+            "tooltip": [
+                {"field": "layer", "type": "nominal"},
+                {"field": "step", "type": "quantitative"},
+                {"field": "sigma", "type": "quantitative", "format": ".4g"},
+            ],
+        },
+    }

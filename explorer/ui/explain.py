@@ -132,6 +132,19 @@ def gan() -> None:
         r" + \lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],"
         r"\qquad \hat x = u\,x + (1 - u)\,G(z),\; u \sim U[0, 1]"
     )
+    st.markdown(
+        "**Enforcing the Lipschitz constraint** (the Lipschitz tab maps ‖∇ₓD‖ and marks where each penalty acts):\n\n"
+        "| method | constraint | where |\n|---|---|---|\n"
+        "| WGAN | clip every weight to [−c, c] | everywhere, crudely |\n"
+        "| WGAN-GP | λ E(‖∇D(x̂)‖ − 1)², x̂ = u x + (1 − u) G(z) | between real and generated points |\n"
+        "| the slides' variant | λ E over x ~ p_data + p_G of (‖∇D(x)‖ − 1)² | at real and generated points |\n"
+        "| DRAGAN | λ E(‖∇D(x + σε)‖ − 1)², non-saturating loss | around the data |\n"
+        "| SNGAN | each layer W / σ(W), σ by power iteration | everywhere: ‖∇D‖ ≤ ∏ σ(W/σ(W)) = 1 (·1.1 per SiLU) |"
+    )
+    st.latex(
+        r"\sigma(W) = \max_{\|v\| = 1} \|W v\|,\qquad u \leftarrow \frac{W v}{\|W v\|},\; "
+        r"v \leftarrow \frac{W^\top u}{\|W^\top u\|},\; \sigma \approx u^\top W v"
+    )
     st.markdown("**LSGAN** (least squares, targets a for fake, b for real, c for the generator) and **hinge**:")
     st.latex(
         r"L_D = \tfrac12\mathbb{E}\big[(D(x) - b)^2\big] + \tfrac12\mathbb{E}\big[(D(G(z)) - a)^2\big],\quad "

@@ -45,7 +45,9 @@ def preset_bar(family: str, key: str, default: Any, presets: Mapping[str, Preset
 
 def showing_preset(presets: Mapping[str, Preset], clicked: str | None, config: Any, default: Any) -> Preset | None:
     """The demo whose advice applies to `config`: the one last clicked while its settings still hold;
-    else (a shared link opened elsewhere) the first whose settings `config` has and the defaults do not."""
+    else (a shared link opened elsewhere) the most specific of those whose settings `config` has and the
+    defaults do not (the most settings away from the defaults; the first of equals)."""
     if (preset := presets.get(clicked)) is not None and shows_preset(config, preset):
         return preset
-    return next((p for p in presets.values() if shows_preset(config, p) and not shows_preset(default, p)), None)
+    held = [p for p in presets.values() if shows_preset(config, p) and not shows_preset(default, p)]
+    return max(held, key=lambda p: sum(getattr(default, k) != v for k, v in p.settings.items()), default=None)
