@@ -1,5 +1,6 @@
 """Divergences: KL, JS and Wasserstein-1 on point masses, on moving 1D distributions, on the notes'
-earth-mover example, and the optimal discriminator D* = p / (p + q) between two 2D densities."""
+earth-mover example, the optimal discriminator D* = p / (p + q) between two 2D densities, and critics that
+estimate KL and JS from samples alone."""
 
 import dataclasses
 
@@ -11,6 +12,8 @@ from explorer.plotting import divergences as dplot
 from explorer.plotting import earth_mover as eplot
 from explorer.ui import chart, share
 from explorer.ui import divergences_widgets as w
+from explorer.ui.critic_tab import DEFAULT as CRITIC_DEFAULT
+from explorer.ui.critic_tab import critic_tab
 from explorer.views import divergences as views
 from explorer.views import divergences_text as text
 
@@ -18,11 +21,18 @@ KEY = "div"
 st.title("Divergences")
 st.caption(
     "How far apart are two distributions? KL, Jensen–Shannon and Wasserstein-1 answer differently, and a "
-    "generator only learns from the gradient of the answer. Nothing is trained here: every number is exact or "
-    "says how it was computed."
+    "generator only learns from the gradient of the answer. Every number is exact or says how it was computed; "
+    "in the critic's tab two networks estimate them from samples alone."
 )
 
-TABS = ["Point masses", "Moving distributions", "Earth mover's distance", "Optimal discriminator D*", "The maths"]
+TABS = [
+    "Point masses",
+    "Moving distributions",
+    "Earth mover's distance",
+    "Optimal discriminator D*",
+    "A critic estimates the divergence",
+    "The maths",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,10 +55,10 @@ class View:
 
 
 D = View()
-share.restore(KEY, D)
+share.restore(KEY, D, CRITIC_DEFAULT, densities=views.EXACT_2D)
 share.notices(KEY)
 w.keep_tab(f"{KEY}.tab", TABS)
-tab_point, tab_shift, tab_emd, tab_dstar, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
+tab_point, tab_shift, tab_emd, tab_dstar, tab_critic, tab_math = st.tabs(TABS, key=f"{KEY}.tab", on_change="rerun")
 w.remember_tab(f"{KEY}.tab")
 
 if tab_point.open:
@@ -126,6 +136,10 @@ if tab_dstar.open:
             for label, preset in text.dstar_presets(p2).items():
                 st.button(label, key=f"{KEY}.preset.{label}", on_click=w.set_values, args=(preset,), width="stretch")
         st.caption(f"{text.DSTAR_METHOD} Here n = {dv.integration_n}, R = {dv.integration_lim:.1f}.")
+
+if tab_critic.open:
+    with tab_critic:
+        critic_tab(KEY)
 
 if tab_math.open:
     with tab_math:

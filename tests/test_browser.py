@@ -283,6 +283,28 @@ def test_divergences_page_shows_the_notes_values(server, browser) -> None:
     page.close()
 
 
+def test_the_critics_estimate_kl_and_js_live_and_the_disjoint_demo_climbs(server, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(f"{server}/divergences?tab=A%20critic%20estimates%20the%20divergence")
+    train = page.get_by_role("button", name="Train", exact=True)
+    train.wait_for(timeout=60_000)
+    train.click()
+    page.get_by_text("Training…").first.wait_for(timeout=20_000)
+    page.get_by_text("Finished").first.wait_for(timeout=60_000)
+    readouts = _readouts(page)
+    assert readouts["exact KL(q ‖ p)"] == "1.12", readouts
+    assert abs(float(readouts["KL(q ‖ p): Donsker–Varadhan bound"]) - 1.125) < 0.15, readouts
+    assert page.evaluate(PLOTTED_TRACES)[:4] == [3, 3, 3, 3]  # f, log q/p, D, D*: each a map and two clouds
+    page.get_by_role("button", name="Disjoint supports", exact=True).click()
+    page.get_by_text("KL is infinite").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Finished").first.wait_for(timeout=60_000)
+    readouts = _readouts(page)
+    assert readouts["exact KL(q ‖ p)"] == "∞" and float(readouts["KL(q ‖ p): Donsker–Varadhan bound"]) > 100
+    _no_exception(page)
+    page.close()
+
+
 def test_compare_page_trains_two_families_and_shows_the_table(server, browser) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     page.goto(f"{server}/compare?families=gan,flow&budget_s=2")

@@ -376,7 +376,7 @@ def test_a_default_run_draws_a_learning_curve_of_at_least_twelve_points(family: 
     steps = 12 * session_module.MIN_QUALITY_EVERY  # the shortest run with the default schedule's 12 points
     config = dataclasses.replace(default, steps=steps, device="cpu")
     session = TrainingSession(family, config)
-    assert session.quality_every == steps // session_module.QUALITY_POINTS == session_module.MIN_QUALITY_EVERY
+    assert session.quality_every == steps // FAMILIES[family].method.quality_points == session_module.MIN_QUALITY_EVERY
     passes, _ = FAMILIES[family].method.evaluations_per_sample(config)
     drawn, sample = [], session.method.sample
     session.method.sample = lambda n, generator: drawn.append(n) or sample(n, generator)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from explorer.methods.base import Method
+from explorer.methods.critic import CriticConfig, DualCritic
 from explorer.methods.diffusion import Diffusion, DiffusionConfig
 from explorer.methods.flow_matching import FlowMatching, FlowMatchingConfig
 from explorer.methods.gan import GAN, GANConfig
@@ -78,8 +79,24 @@ FAMILIES: dict[str, Family] = {
     )
 }  # fmt: skip
 
+# Trained models that are not generative families: the session trains them like the families, but they draw no
+# samples, so they are neither in the navigation's model section nor on Compare (the critic: a Divergences tab).
+ESTIMATORS: dict[str, tuple[type, type[Method]]] = {"critic": (CriticConfig, DualCritic)}
+
+
+def trainable(name: str) -> tuple[type, type[Method]]:
+    """(config class, method class) of a family or an estimator, by its registry name."""
+    if name in FAMILIES:
+        return FAMILIES[name].config, FAMILIES[name].method
+    return ESTIMATORS[name]
+
+
 __all__ = [
+    "ESTIMATORS",
     "FAMILIES",
+    "trainable",
+    "CriticConfig",
+    "DualCritic",
     "Family",
     "Method",
     "Diffusion",

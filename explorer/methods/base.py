@@ -33,6 +33,10 @@ class Method:
     """
 
     has_log_prob = False  # whether `log_prob(x)` gives the model's log-density of new points
+    quality_points = 12  # quality evaluations over a run of the configured length (plus the time-based ones)
+    # whether a loss EXPLOSION_FACTOR times the untrained model's means training diverged (`TrainingSession`); a
+    # model whose loss may rightly grow without limit (a divergence bound on disjoint supports) says False
+    bounded_loss = True
 
     def __init__(self, config: TrainingConfig, density: Density, device: torch.device) -> None:
         self.config, self.density, self.device = config, density, device
@@ -44,6 +48,11 @@ class Method:
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """n model samples `[n, 2]` with the current sampler settings."""
         raise NotImplementedError
+
+    def quality(self, n: int, generator: torch.Generator) -> dict | None:
+        """The model's own quality figures ({key: `explorer.maths.metrics.Metric`}), for a model that draws no
+        samples (a critic); None (the default): the session scores `sample(n)` against the target."""
+        return None
 
     def state_dict(self) -> dict[str, Tensor]:
         """Every tensor a restore needs (weights and optimizer state)."""

@@ -5,8 +5,9 @@ and settings, the `STEPS` parameter cell, the density's sampler or the user's po
 metric, the closing figure) around the family's own part: a module with `TITLE`, `PAGE`, `SUMMARY`,
 `LOSS`, `constants(config, density)` (the parameter cell's settings) and `cells(config, density,
 lookup)` (maths in markdown, the `nn.Sequential` networks, the objective and optimizer in a textbook
-loop, the sampler). `PARTS` names them: every registered family (`explorer.methods.FAMILIES`, its
-`notebook` entry) and Langevin. The notebook depends on torch, numpy and matplotlib only.
+loop, the sampler); a part that draws no samples (the critics) brings its own `METRIC` cells and
+`closing(config)` cells instead of the sample figure. `PARTS` names them: every registered family
+(`explorer.methods.FAMILIES`, its `notebook` entry), Langevin and the critics. The notebook depends on torch, numpy and matplotlib only.
 
 May import: `explorer.methods`, `explorer.data`, `explorer.configs`.
 """
@@ -26,7 +27,8 @@ from explorer.methods import FAMILIES
 from explorer.notebook.cells import METRIC, data, figure, header, parameters
 
 PARTS: dict[str, str] = {name: family.notebook for name, family in FAMILIES.items()} | {
-    "langevin": "explorer.notebook.langevin"
+    "langevin": "explorer.notebook.langevin",
+    "critic": "explorer.notebook.critic",
 }
 
 
@@ -48,9 +50,9 @@ def build(
         *header(module.TITLE, module.PAGE, module.SUMMARY, settings),
         *parameters(steps, config.seed, module.constants(config, density)),
         *data(density),
-        *METRIC,
+        *getattr(module, "METRIC", METRIC),
         *module.cells(config, density, lookup),
-        *figure(loss_name=module.LOSS),
+        *(module.closing(config) if hasattr(module, "closing") else figure(loss_name=module.LOSS)),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

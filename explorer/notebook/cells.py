@@ -26,8 +26,14 @@ def code(text: str, *tags: str):
     return cell
 
 
+def _float(value: float, digits: int = 4) -> str:
+    """A float literal (`1.0`, not `1`: a list of whole numbers would make an integer tensor)."""
+    text = f"{round(float(value), digits) + 0.0:g}"
+    return text if any(c in text for c in ".ein") else text + ".0"
+
+
 def _floats(values, digits: int = 4) -> str:
-    return "[" + ", ".join(f"{round(float(v), digits) + 0.0:g}" for v in values) + "]"
+    return "[" + ", ".join(_float(v, digits) for v in values) + "]"
 
 
 def density_source(density: Density, fn: str = "sample_data") -> tuple[str, str]:

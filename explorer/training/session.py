@@ -28,7 +28,7 @@ from explorer.configs import TrainingConfig, clamp, learning_rate, needs_reset
 from explorer.data.densities import DENSITIES, Density, get_density
 from explorer.device import DeviceChoice, configure_training_thread, make_generator, resolve_device
 from explorer.maths.metrics import QualityMeter
-from explorer.methods import FAMILIES, Method
+from explorer.methods import Method, trainable
 
 READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "finished", "diverged"
 
@@ -48,7 +48,7 @@ RATE_WINDOW_S = 2.0  # the steps/s readout averages over this much wall time
 # Quality is scored every `quality_every` steps, and at least this often for slow configurations.
 QUALITY_PERIOD_S = 2.0
 # At most this share of a running session's time (training + evaluation) goes to time-based quality evaluations
-# (those beyond the QUALITY_POINTS scheduled over a run). Sampling for it
+# (those beyond the quality points scheduled over a run, `Method.quality_points`). Sampling for it
 # is a Python loop of small tensor ops; on a busy server (many sessions rendering in one process)
 # every op waits for the GIL, an evaluation then takes seconds, and without this cap a worker
 # spent ~80% of its turn evaluating instead of training (profiled with py-spy, ten sessions).
@@ -61,12 +61,11 @@ QUALITY_SAMPLES = 2000
 # While training runs, an evaluation draws about QUALITY_PASSES network passes' worth of samples: all of
 # QUALITY_SAMPLES for one-pass samplers (GAN, VAE, RealNVP), 160 and 150 for the 100- and 200-step samplers of flow
 # matching and diffusion (about 15 and 20 ms an evaluation on a quiet machine against 74 and 140 ms at 2,000), so a
-# default run gets its QUALITY_POINTS points for about what its three full evaluations cost before (the time cap let
+# default run gets its quality points for about what its three full evaluations cost before (the time cap let
 # no more through). The perfect-sampler band drawn with the curve follows the sample size.
 QUALITY_PASSES = 16_000
 RUNNING_SAMPLES_MIN = 150  # below this the mode TV's noise (~0.08 at 150) hides the curve's trend
 ENERGY_POINTS = 1000  # the energy distance's floor is computed when a session is made: 0.04 s here, 0.2 s at 2,000
-QUALITY_POINTS = 12  # quality evaluations over a run of the configured length (plus the time-based ones)
 MIN_QUALITY_EVERY = 50  # a short run still trains between its points (12 points of 600 steps: 50 apart)
 
 
@@ -155,7 +154,7 @@ class TrainingSession:
         quality_samples: int = QUALITY_SAMPLES,
         quality_period_s: float = QUALITY_PERIOD_S,
     ) -> None:
-        config_cls, self._method_cls = FAMILIES[family].config, FAMILIES[family].method
+        config_cls, self._method_cls = trainable(family)
         self.family = family
         self.custom_densities = custom_densities or {}
         self._quality_every, self.quality_samples = quality_every, quality_samples
@@ -170,10 +169,10 @@ class TrainingSession:
 
     @property
     def quality_every(self) -> int:
-        """Steps between quality evaluations: as given, else about QUALITY_POINTS per run of `config.steps`."""
+        """Steps between quality evaluations: as given, else about `Method.quality_points` per run of `config.steps`."""
         if self._quality_every is not None:
             return self._quality_every
-        return max(MIN_QUALITY_EVERY, self.config.steps // QUALITY_POINTS)
+        return max(MIN_QUALITY_EVERY, self.config.steps // self._method_cls.quality_points)
 
     @quality_every.setter
     def quality_every(self, steps: int | None) -> None:
@@ -398,10 +397,10 @@ class TrainingSession:
                 if key != "loss":
                     self.history.extra.setdefault(key, []).append(float(values.mean()))
         now = time.perf_counter()
-        # The default schedule's QUALITY_POINTS always score, so that every run has its curve; the time-based
+        # The default schedule's quality points always score, so that every run has its curve; the time-based
         # points of a slow run and a denser schedule only within QUALITY_SHARE of the time; explicit steps always.
         within_share = not (self.running and self._quality_credit < 0)
-        default_schedule = self.quality_every >= self.config.steps // QUALITY_POINTS
+        default_schedule = self.quality_every >= self.config.steps // self._method_cls.quality_points
         scheduled = self.step_count >= self._next_quality and (default_schedule or within_share)
         timed = now - self._last_quality_time >= self.quality_period_s and within_share
         if self.step_count >= self.config.steps:
@@ -418,7 +417,8 @@ class TrainingSession:
         if self._reference_loss is None and first is not None and first.numel() and math.isfinite(float(first[0])):
             self._reference_loss = max(abs(float(first[0])), 1.0)  # the untrained model's loss
         worst = max((float(v.abs().max()) for v in series.values() if v.numel()), default=0.0)
-        return worst if not math.isfinite(worst) or worst > EXPLOSION_FACTOR * (self._reference_loss or 1.0) else None
+        exploded = self.method.bounded_loss and worst > EXPLOSION_FACTOR * (self._reference_loss or 1.0)
+        return worst if not math.isfinite(worst) or exploded else None
 
     def _diverged(self, worst: float) -> None:
         self.method.load_state_dict(self._last_good)
@@ -476,8 +476,12 @@ class TrainingSession:
                     h.frames.pop()
                 for series in (*h.quality.values(), *h.quality_perfect_at.values()):
                     series.pop()
-        samples = self.method.sample(n, make_generator(self.sample_seed, self.device_choice.device))
-        metrics = self.meter(samples)
+        generator = make_generator(self.sample_seed, self.device_choice.device)
+        if (metrics := self.method.quality(n, generator)) is None:
+            samples = self.method.sample(n, generator)
+            metrics = self.meter(samples)
+        else:  # a model without samples (a critic) scores itself
+            samples = torch.zeros((0, 2))
         took = time.perf_counter() - start
         self._quality_s += took
         self._quality_credit = min(self._quality_credit, 0.0) - took * (1 - QUALITY_SHARE) / QUALITY_SHARE

@@ -51,7 +51,7 @@ def sidebar_config(
         for group, title in groups.items():
             options = {"density": densities, **(choices(config) if choices else {})}
             formats = labels(config) if callable(labels) else labels
-            hidden = tuple(hide(_with_widget_values(config, key))) if hide else ()
+            hidden = tuple(hide(with_widget_values(config, key))) if hide else ()
             box = st.expander(title, expanded=group in expanded, key=f"{key}.group.{group}", on_change="rerun")
             if not box.open:  # a closed group's widgets are not built (a page opens ~0.6 s sooner); its fields
                 continue  # keep the config's values, and its widgets start from them when it is opened
@@ -65,7 +65,7 @@ def sidebar_config(
     return config
 
 
-def _with_widget_values(config: TrainingConfig, key: str) -> Any:
+def with_widget_values(config: TrainingConfig, key: str) -> Any:
     """`config` with each field replaced by the value its widget holds now (widgets not yet created keep
     the config's value), coerced into range."""
     values = {

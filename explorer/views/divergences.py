@@ -19,6 +19,7 @@ from explorer.device import make_generator
 from explorer.maths.divergences import (
     Divergences,
     divergences_1d,
+    integration_square,
     kl_gaussians,
     kl_grid,
     point_masses,
@@ -26,7 +27,7 @@ from explorer.maths.divergences import (
     w1_samples,
 )
 from explorer.maths.grid import make_grid
-from explorer.maths.measures import SHAPES_1D, Measure1D, Moved, normal, smallest_scale, support_radius
+from explorer.maths.measures import SHAPES_1D, Measure1D, Moved, normal
 from explorer.maths.optimal_discriminator import gan_value_at_optimum, js_divergence_grid, optimal_discriminator
 
 THETA_MAX = 4.0  # point masses: theta in [-4, 4]
@@ -261,19 +262,6 @@ def pot_floor_2d(p_name: str, seed: int = 0) -> float:
     return w1_samples(p.sample(POT_SAMPLES_2D, generator).numpy(), p.sample(POT_SAMPLES_2D, generator).numpy())
 
 
-def integration_grid(radius: float, finest: float) -> tuple[float, int]:
-    """(lim, n) for `make_grid`: spacing h = 1/8 (halved until h <= finest / 1.2) and points at the
-    midpoints of the lattice h Z^2, lim = (m + 1/2) h >= radius. A Riemann sum of a Gaussian of std
-    >= 1.2 h is then accurate to ~exp(-2 pi^2 1.2^2) ~ 1e-12, and edges on the lattice (the
-    checkerboard's, moved by multiples of 1/4 and scaled by the slider's factors) never meet a
-    point, so piecewise-constant densities are summed exactly."""
-    h = 0.125
-    while h > finest / 1.2:
-        h /= 2
-    m = math.ceil(radius / h)
-    return (m + 0.5) * h, 2 * m + 2
-
-
 def discriminator_view_2d(
     p_name: str,
     q_name: str,
@@ -289,9 +277,7 @@ def discriminator_view_2d(
     q = Moved(get_density(q_name), shift, scale)
     if not p.has_log_prob:
         raise ValueError(f"{p.title} has no closed-form density: D* needs both densities exactly")
-    lim_int, n_int = integration_grid(
-        max(support_radius(p), support_radius(q)), min(smallest_scale(p), smallest_scale(q))
-    )
+    lim_int, n_int = integration_square(p, q)
     generator = make_generator(seed)
     xp, xq = p.sample(POT_SAMPLES_2D, generator).double(), q.sample(POT_SAMPLES_2D, generator).double()
     both = torch.cat([xp, xq]).abs()

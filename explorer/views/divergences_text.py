@@ -225,4 +225,16 @@ EXPLANATION: list[tuple[str, str]] = [
         "W₁(N(m₁, s₁²), N(m₂, s₂²)) = E|Z| with Z ~ N(m₁ − m₂, (s₁ − s₂)²). JS between Gaussians has no closed "
         "form: the page integrates it.",
     ),
+    (
+        "md",
+        "**Dual forms: divergences from samples alone.** Donsker–Varadhan writes KL as a supremum over critics f, "
+        "reached at f = log(q/p) + c; the GAN discriminator's objective is bounded by twice JS, reached at "
+        "D* = q / (q + p). A critic trained on samples climbs these bounds without ever evaluating a density "
+        "(the critic's tab):",
+    ),
+    (
+        "latex",
+        r"KL(q\,\|\,p) = \sup_f\; \mathbb E_qig[fig] - \log \mathbb E_pig[e^{f}ig],\qquad "
+        r"\mathbb E_qig[\log Dig] + \mathbb E_pig[\log(1 - D)ig] \le 2\,JS(q\,\|\,p) - \log 4",
+    ),
 ]

@@ -1,0 +1,64 @@
+"""The Divergences page's tab where critics estimate KL and JS from samples alone, trained live through the
+session machinery (`explorer.methods.critic`)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.methods import CriticConfig
+from explorer.plotting import critic as cplot
+from explorer.plotting.charts import loss_chart, vega_spec
+from explorer.ui import chart, controls, export, live, presets, scaffold, share, state, widgets
+from explorer.views import critic as views
+from explorer.views.divergences import density_title
+
+FAMILY = "critic"
+DEFAULT = CriticConfig()
+INTRO = (
+    "Here nothing is computed from the densities: two small networks see only samples of q and of p. "
+    "**f** climbs the Donsker–Varadhan bound KL(q ‖ p) ≥ E_q f − log E_p e^f (equality at f = log q/p), and "
+    "**D** the GAN discriminator's objective E_q log D + E_p log(1 − D) ≤ 2 JS(q ‖ p) − log 4 (equality at "
+    "D* = q / (q + p)). The dashed lines are the exact values, from the densities."
+)
+
+
+def critic_tab(key: str) -> None:
+    """Settings, demos, Train / Pause / Step / Reset, and the live maps and estimate curves."""
+    st.markdown(INTRO)
+    config = scaffold.with_widget_values(state.stored_config(FAMILY, DEFAULT), key)  # a link's values included
+    presets.preset_bar(FAMILY, key, DEFAULT, views.PRESETS, config)
+    labels = {"density": density_title, "reference": density_title}
+    with st.expander("Densities, critic and training", expanded=False, key=f"{key}.critic_settings"):
+        for col, group in zip(st.columns(3), ("data", "model", "training"), strict=True):
+            with col:
+                config = widgets.config_widgets(config, key, [group], labels=labels)
+    state.store_config(FAMILY, config)
+    share.publish((config, DEFAULT))
+    session = scaffold.training_session(FAMILY, key, config)
+    lim = views.plane_limit(session.method)
+
+    def render_view(snap) -> None:
+        controls.status_line(snap)
+        controls.readouts(snap, _exact_readouts(session))
+        figures = cplot.critic_figures(views.critic_view(session.method, lim))
+        plot_config = scaffold.plot_config(snap)
+        for first in (0, 2):
+            for col, fig in zip(st.columns(2), figures[first : first + 2], strict=True):
+                chart.plotly(col, fig, config=plot_config)
+
+    def render_curves(snap) -> None:
+        charts = [loss_chart(snap.loss_steps, snap.loss, title="−(DV objective) per chunk")] if len(snap.loss) else []
+        for name, title in (("kl_dv", "KL(q ‖ p): Donsker–Varadhan"), ("js", "JS(q ‖ p): from D")):
+            if name in snap.quality:
+                exact = float(snap.quality_perfect_at[name][-1])
+                charts.append(cplot.estimate_chart(snap.quality_steps, snap.quality[name], exact, title))
+        for col, spec in zip(st.columns(3), charts, strict=False):
+            col.vega_lite_chart(vega_spec(spec), width="stretch", theme=None)
+
+    live.live_panel(session, f"{key}.critic_live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])
+    export.notebook_button(FAMILY, config, session.density, f"{key}.critic")
+
+
+def _exact_readouts(session) -> dict[str, str]:
+    kl, js = session.method.exact
+    return {"exact KL(q ‖ p)": "∞" if kl == float("inf") else f"{kl:.3g}", "exact JS(q ‖ p)": f"{js:.3g}"}
