@@ -43,6 +43,7 @@ def test_the_performance_page_has_every_family_the_machine_and_the_page_table(ca
     from explorer.methods import FAMILIES
 
     argv = ["--all", "--markdown", "--seeds", "0,1", "--set", "steps=40", "--baseline-seconds", "0.05"]
+    argv += ["--variant-seconds", "0.2"]
     assert main([*argv, "--n-samples", "300", "--quality-samples", "500", "--nll-samples", "200"]) == 0
     text = capsys.readouterr().out
     assert report.cpu_model() in text and report.commit().rstrip("+") in text
@@ -50,6 +51,8 @@ def test_the_performance_page_has_every_family_the_machine_and_the_page_table(ca
     assert [row.split(" | ")[0][2:] for row in rows] == [FAMILIES[f].title for f in report.families()]
     assert all(row.count("×") == 1 and row.count(" / ") >= 2 for row in rows)  # two seeds, two thread counts
     assert "Not measured in this run (run with --page)" in text
+    variants = [line for line in text.splitlines() if line.startswith("| ") and "×" in line and " | 40 | " not in line]
+    assert [row.split(" | ")[0][2:] for row in variants] == list(report.GAN_VARIANTS)
 
     results = {"gan": [{"seconds": 2.0, "density": "eight_gaussians", "steps": 10, "steps_per_s": 5.0}] * 2}
     page = report.markdown(results, {"gan": [3.0, 2.6, 9.0]}, ("abc123", {"gan": [4.0, 4.4, 5.0]}))

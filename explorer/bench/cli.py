@@ -26,6 +26,7 @@ import sys
 
 from explorer.device import configure_training_thread
 from explorer.methods import FAMILIES
+from explorer.training.retrain import MODELS
 
 UNTRAINED = {"langevin": "explorer.bench.langevin"}  # benches of pages that train nothing: `run_from_args(args)`
 
@@ -88,7 +89,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page", action="store_true", help="with --all: the live pages' Train to Finished (Chromium)")
     parser.add_argument("--page-runs", type=int, default=3, help="with --page: runs per page")
     parser.add_argument("--page-baseline", default="", metavar="REF", help="with --page: the same at git commit REF")
+    parser.add_argument(
+        "--variant-seconds", type=float, default=20.0, help="with --all: training time of each GAN Lipschitz variant"
+    )
+    retrain = parser.add_argument_group("the self-consuming loop (--retrain MODEL: gmm or a family)")
+    retrain.add_argument("--retrain", default="", metavar="MODEL", choices=["", *MODELS])
+    retrain.add_argument("--n", type=int, default=1000, help="points per generation")
+    retrain.add_argument("--generations", type=int, default=20)
+    retrain.add_argument("--fresh", type=float, default=0.0, help="share λ of real data per generation")
+    retrain.add_argument("--accumulate", action="store_true", help="keep every generation's points")
+    retrain.add_argument("--fixed-real", action="store_true", help="real points from one fixed set")
+    retrain.add_argument("--fine-tune", action="store_true", help="a family continues from the previous weights")
+    retrain.add_argument("--components", type=int, default=8, help="gmm: mixture components")
+    retrain.add_argument("--steps", type=int, default=2000, help="a family's training steps per generation")
     args = parser.parse_args(argv)
+    if args.retrain:
+        from explorer.bench import retrain as retrain_bench
+
+        configure_training_thread(args.threads)
+        retrain_bench.run(args)
+        return 0
     if args.all:
         from explorer.bench import report
 

@@ -78,6 +78,53 @@ def run_all(args: argparse.Namespace) -> dict[str, list[dict]]:
     return results
 
 
+# The GAN's Lipschitz variants (the notes' table), each trained for --variant-seconds on eight_gaussians: (title,
+# --set).
+GAN_VARIANTS = {
+    "WGAN-GP (page default)": [],
+    "DRAGAN": [("loss", "dragan")],
+    "penalty on real and generated points": [("penalty_at", "real_and_generated")],
+    "spectral normalisation, non-saturating": [("spectral_norm", "true"), ("loss", "nonsaturating")],
+}
+
+
+def run_gan_variants(args: argparse.Namespace) -> dict[str, list[dict]]:
+    """{variant: [bench result per seed]}: the GAN trained for `--variant-seconds` (not its default steps)."""
+    from explorer.bench import trained
+
+    results: dict[str, list[dict]] = {}
+    for title, settings in GAN_VARIANTS.items():
+        for seed in args.seeds:
+            changes = {"family": "gan", "seed": seed, "seconds": args.variant_seconds, "density": "eight_gaussians"}
+            one = argparse.Namespace(**{**vars(args), **changes, "set": [*settings, ("steps", "1000000")]})
+            results.setdefault(title, []).append(trained.run(one, FAMILIES["gan"]))
+    return results
+
+
+def variants_markdown(results: dict[str, list[dict]]) -> list[str]:
+    """The GAN variants' table: throughput against the plain loop, and quality per seed."""
+    seconds = round(statistics.mean(r["seconds"] for runs in results.values() for r in runs))
+    lines = [
+        "",
+        f"## The GAN's Lipschitz constraints (about {seconds} s each on eight_gaussians, values per seed)",
+        "",
+        "The page's kernel (spectral normalisation exact through σ(W), one power-iteration step per D update)",
+        "against the plain loop of the same variant (torch's `spectral_norm` parametrization, autograd penalties).",
+        "",
+        "| variant | steps | steps / s | plain loop, 1 / 2 threads | speed-up | log-density gap | smallest mode |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for title, runs in results.items():
+        first = runs[0]
+        one, two = first.get("plain_1_thread_steps_per_s", 0), first.get("plain_2_threads_steps_per_s", 0)
+        lines.append(
+            f"| {title} | {_spread([r['steps'] for r in runs], 0)} | {_spread([r['steps_per_s'] for r in runs], 0)} | "
+            f"{one:,.0f} / {two:,.0f} | {_spread([r.get('speedup_vs_plain', float('nan')) for r in runs], 2)}× | "
+            f"{_spread([r['logp_gap'] for r in runs], 3)} | {_spread([min(r['mode_mass']) for r in runs], 3)} |"
+        )
+    return lines
+
+
 def _spread(values: list[float], digits: int) -> str:
     return " / ".join(f"{v:,.{digits}f}" for v in values)
 
@@ -87,6 +134,7 @@ def markdown(
     pages: dict[str, list[float]] | None = None,
     baseline: tuple[str, dict[str, list[float]]] | None = None,
     unavailable: str = "",
+    variants: dict[str, list[dict]] | None = None,
 ) -> str:
     """The performance page: the machine, the training table, the quality table and (with `pages`) the page table."""
     seeds = len(next(iter(results.values())))
@@ -140,6 +188,8 @@ def markdown(
     for name, runs in results.items():
         cells = [_spread([r[k] for r in runs], 3) if k in runs[0] else "–" for k in QUALITY]
         lines.append(f"| {FAMILIES[name].title} | " + " | ".join(cells) + " |")
+    if variants:
+        lines += variants_markdown(variants)
     lines += ["", "## The live page against the engine", ""]
     if not pages:
         lines.append(f"Not measured in this run ({unavailable or 'run with --page'}).")
@@ -180,6 +230,7 @@ def report(args: argparse.Namespace) -> str:
     from explorer.bench import page
 
     results = run_all(args)
+    variants = run_gan_variants(args)
     pages, baseline, why = None, None, ""
     if args.page or args.page_baseline:
         why = page.available()
@@ -188,4 +239,4 @@ def report(args: argparse.Namespace) -> str:
             if args.page_baseline:
                 with page.checkout(args.page_baseline) as old:
                     baseline = (args.page_baseline, page.train_to_finished(old, runs=args.page_runs))
-    return markdown(results, pages, baseline, why)
+    return markdown(results, pages, baseline, why, variants)
