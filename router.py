@@ -25,7 +25,10 @@ PAGES = {
         *(st.Page(f.page, title=f.page_title, icon=f.icon) for f in sorted(FAMILIES.values(), key=lambda f: f.course)),
         st.Page("pages/langevin.py", title="Langevin dynamics", icon=":material/grain:"),
     ],
-    "Compare": [st.Page("pages/compare.py", title="Compare models", icon=":material/leaderboard:")],
+    "Compare": [
+        st.Page("pages/compare.py", title="Compare models", icon=":material/leaderboard:"),
+        st.Page("pages/retrain.py", title="Retraining on its own samples", icon=":material/autorenew:"),
+    ],
 }
 
 page = st.navigation(PAGES)

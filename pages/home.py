@@ -57,13 +57,13 @@ CARDS = [
         "pages/divergences.py",
         "Divergences",
         ":material/straighten:",
-        "KL vs JS vs Wasserstein on point masses and moving densities; the earth mover's plan; D* = p / (p + q).",
+        "KL vs JS vs Wasserstein; the earth mover's plan; D* = p / (p + q); critics that estimate KL and JS live.",
     ),
     (
         "pages/gan.py",
         "GANs",
         ":material/compare_arrows:",
-        "Discriminator surfaces live; generator gradient arrows; six losses; mode collapse and its cures; D* and JS.",
+        "Discriminator surfaces live; generator gradient arrows; seven losses, spectral norm; mode collapse; ‖∇D‖, D*.",
     ),
     (
         "pages/vae.py",
@@ -100,6 +100,13 @@ CARDS = [
         "Compare models",
         ":material/leaderboard:",
         "Every family on one density, equal time each: samples side by side, quality, sampling cost; what to use.",
+    ),
+    (
+        "pages/retrain.py",
+        "Retraining on its own samples",
+        ":material/autorenew:",
+        "Each generation trained on the last one's samples: modes vanish, variance shrinks; real data and "
+        "accumulation stop it.",
     ),
 ]
 for row in range(0, len(CARDS), 3):

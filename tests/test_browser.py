@@ -305,6 +305,27 @@ def test_the_critics_estimate_kl_and_js_live_and_the_disjoint_demo_climbs(server
     page.close()
 
 
+def test_the_retraining_page_runs_flow_matching_for_ten_generations_and_the_gmm_demo_for_200(server, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(f"{server}/retrain?model=flow_matching&generations=10")
+    run = page.get_by_role("button", name="Run", exact=True)
+    run.wait_for(timeout=60_000)
+    run.click()
+    page.get_by_text("generation 10 / 10").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Fully synthetic (collapse)", exact=True).click()
+    page.get_by_text("generation 0 / 200").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("generation 200 / 200").wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    charts = page.locator("[data-testid=stVegaLiteChart]")
+    assert charts.count() >= 5  # gap, TV, smallest mode, covariance trace, mass per mode
+    legend = page.locator("[data-testid=stVegaLiteChart]").first.inner_text()
+    assert "flow_matching" in page.content() and "EM(8)" in page.content(), legend  # both runs on the curves
+    assert page.evaluate(PLOTTED_TRACES)[:6] == [2] * 6  # the filmstrip: target and samples in each frame
+    _no_exception(page)
+    page.close()
+
+
 def test_compare_page_trains_two_families_and_shows_the_table(server, browser) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     page.goto(f"{server}/compare?families=gan,flow&budget_s=2")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-JITTER = 1e-9  # added to every covariance's diagonal: a component on a single point stays a density
+JITTER = 1e-6  # on every covariance's diagonal (scikit-learn's reg_covar): a component on one point stays a density
 
 
 def _component_logs(x: Tensor, weights: Tensor, means: Tensor, covs: Tensor) -> Tensor:
@@ -78,7 +78,7 @@ def _seed_means(x: Tensor, k: int, generator: torch.Generator) -> Tensor:
 
 
 def fit_gmm(
-    x: Tensor, components: int, generator: torch.Generator, restarts: int = 3, iterations: int = 200
+    x: Tensor, components: int, generator: torch.Generator, restarts: int = 3, iterations: int = 100
 ) -> GaussianMixtureFit:
     """The best (by likelihood) of `restarts` EM runs on points x `[n, 2]`. EM from k-means++ seeds ends in a local
     optimum now and then (two modes under one component, another component starved: about one fit in eight of
@@ -88,7 +88,7 @@ def fit_gmm(
     return max(fits, key=lambda fit: float(fit.log_prob(x).mean()))
 
 
-def _em(x: Tensor, components: int, generator: torch.Generator, iterations: int, tolerance: float = 1e-5):
+def _em(x: Tensor, components: int, generator: torch.Generator, iterations: int, tolerance: float = 1e-4):
     """EM from k-means++ means, the data's covariance and equal weights; stops when the mean log-likelihood
     improves by less than `tolerance` (x float64)."""
     n = x.shape[0]
@@ -101,6 +101,7 @@ def _em(x: Tensor, components: int, generator: torch.Generator, iterations: int,
         _seed_means(x, k, generator),
         spread.repeat(k, 1, 1),
     )
+    squares = torch.stack([x[:, 0] ** 2, x[:, 0] * x[:, 1], x[:, 1] ** 2], dim=1)
     previous = -math.inf
     for _ in range(iterations):
         logs = _component_logs(x, weights, means, covs)
@@ -108,8 +109,14 @@ def _em(x: Tensor, components: int, generator: torch.Generator, iterations: int,
         resp = (logs - total).exp()  # E step [n, K]
         mass = resp.sum(0) + 1e-12
         means = resp.T @ x / mass[:, None]
-        diff = x[:, None, :] - means[None]
-        covs = torch.einsum("nk,nki,nkj->kij", resp, diff, diff) / mass[:, None, None] + JITTER * eye
+        moments = resp.T @ squares / mass[:, None]  # E_k[x0^2], E_k[x0 x1], E_k[x1^2]: one matmul, not [n, K, 2, 2]
+        xy = moments[:, 1] - means[:, 0] * means[:, 1]
+        covs = (
+            torch.stack([moments[:, 0] - means[:, 0] ** 2, xy, xy, moments[:, 2] - means[:, 1] ** 2], dim=1).view(
+                -1, 2, 2
+            )
+            + JITTER * eye
+        )
         weights = mass / n
         current = float(total.mean())
         if current - previous < tolerance:

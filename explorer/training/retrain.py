@@ -97,7 +97,8 @@ class SelfConsumingLoop:
             raise ValueError(f"unknown model '{config.model}': one of {', '.join(MODELS)}")
         self.config = config
         self.target = density if density is not None else get_density(config.density)
-        self.generator = make_generator(config.seed)
+        self.generator = make_generator(config.seed)  # the chain: real draws, fits, the samples handed on
+        self.score_generator = make_generator(config.seed + 1)  # the scored samples: the chain does not see them
         self.scored = scored
         self.meter = QualityMeter(self.target, scored, seed=config.seed)
         self.real = self.target.sample(config.n, self.generator)  # generation 0's real set
@@ -135,17 +136,16 @@ class SelfConsumingLoop:
             data = self.training_set()
             start = time.perf_counter()
             sample, covariance = self._fit_gmm(data) if self.config.model == "gmm" else self._train_family(data)
-            samples = sample(self.config.n + self.scored)
+            self._samples = sample(self.config.n, self.generator)
             seconds = time.perf_counter() - start
-            self._samples = samples[: self.config.n]
-            generation = self._score(samples[self.config.n :], covariance, seconds, data.shape[0])
+            generation = self._score(sample(self.scored, self.score_generator), covariance, seconds, data.shape[0])
             self.generations.append(generation)
             return generation
 
     def _fit_gmm(self, data: torch.Tensor):
         """(sampler, the model's exact covariance)."""
         fit = fit_gmm(data, self.config.components, self.generator)
-        return (lambda n: fit.sample(n, self.generator).float()), fit.covariance()
+        return (lambda n, generator: fit.sample(n, generator).float()), fit.covariance()
 
     def _train_family(self, data: torch.Tensor):
         cfg, g = self.config, len(self.generations)
@@ -162,7 +162,7 @@ class SelfConsumingLoop:
         if session.status != FINISHED:
             raise RuntimeError(f"generation {g} did not finish training: {session.message}")
         self._session = session
-        return (lambda n: session.method.sample(n, self.generator).detach().float().cpu()), None
+        return (lambda n, generator: session.method.sample(n, generator).detach().float().cpu()), None
 
     def _score(self, samples: torch.Tensor, cov: torch.Tensor | None, seconds: float, n_train: int) -> Generation:
         """Metrics of the model's samples `[m, 2]`; the covariance trace is the model's own where it is known
@@ -184,3 +184,53 @@ class SelfConsumingLoop:
                 mode_mass=tuple(float(m) for m in mass),
             )
         return result
+
+
+class LoopRunner:
+    """Runs a loop's generations in a background thread, one training slot (`explorer.training.slots`) per
+    generation, until it is done, paused, or no page has asked about it for IDLE_S (the tab was closed)."""
+
+    IDLE_S = 15.0
+
+    def __init__(self, loop: SelfConsumingLoop, slots=None) -> None:
+        from explorer.training.slots import SLOTS
+
+        self.loop, self.slots = loop, slots or SLOTS
+        self.error = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seen = time.monotonic()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def touch(self) -> None:
+        """A page is watching: keep going."""
+        self._seen = time.monotonic()
+
+    def start(self) -> None:
+        if self.running or self.loop.done:
+            return
+        self._stop.clear()
+        self.touch()
+        self._thread = threading.Thread(target=self._work, name="retrain", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        self._stop.set()
+
+    def _work(self) -> None:
+        from explorer.device import configure_training_thread
+
+        configure_training_thread()
+        while not (self._stop.is_set() or self.loop.done) and time.monotonic() - self._seen < self.IDLE_S:
+            if not self.slots.acquire(self, timeout=0.5):
+                continue
+            try:
+                self.loop.step()
+            except Exception as err:  # noqa: BLE001 - shown on the page; the loop keeps its generations
+                self.error = f"Generation {len(self.loop.generations)} failed: {err}"
+                return
+            finally:
+                self.slots.release(self)
