@@ -8,7 +8,8 @@ students training at once each get their turn and every page keeps refreshing. T
 ones show their place in the queue.
 
 The capacity is `EXPLORER_MAX_TRAINING` from the environment, else one less than the cores this
-process may use (at least one): the remaining core serves the pages.
+process may use (at least one): the remaining core serves the pages. In a container the cores are its CPU limit,
+given as `EXPLORER_CPU_LIMIT` (deploy/kubernetes/deployment.yaml sets it from the pod's limit).
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ QUANTUM_S = 1.0
 
 
 def default_capacity() -> int:
+    """`EXPLORER_MAX_TRAINING`, else the cores minus one: `EXPLORER_CPU_LIMIT` (a container's CPU limit, which the
+    scheduler enforces but the affinity mask does not show), else the cores this process may run on."""
     if (configured := os.environ.get("EXPLORER_MAX_TRAINING", "").strip()).isdigit() and int(configured) > 0:
         return int(configured)
+    if (limit := os.environ.get("EXPLORER_CPU_LIMIT", "").strip()).isdigit() and int(limit) > 0:
+        return max(1, int(limit) - 1)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, cores - 1)
 
