@@ -307,7 +307,7 @@ def test_the_critics_estimate_kl_and_js_live_and_the_disjoint_demo_climbs(server
 
 def test_the_retraining_page_runs_flow_matching_for_ten_generations_and_the_gmm_demo_for_200(server, browser) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    page.goto(f"{server}/retrain?model=flow_matching&generations=10")
+    page.goto(f"{server}/retrain?model=flow_matching&generations=10&steps=500")
     run = page.get_by_role("button", name="Run", exact=True)
     run.wait_for(timeout=60_000)
     run.click()
@@ -435,7 +435,7 @@ def test_a_training_page_draws_every_live_chart_on_opening(server, browser, path
 _STEMS = {p.stem for p in (Path(__file__).resolve().parents[1] / "pages").glob("*.py")} | {"app", "router"}
 RAW_PAGE_NAMES = _STEMS | {stem.replace("_", " ") for stem in _STEMS}
 ALL_PAGES = ["", "densities", "divergences", "gan", "vae", "normalizing_flows", "flow_matching", "diffusion"]
-ALL_PAGES += ["langevin", "compare"]
+ALL_PAGES += ["langevin", "compare", "retrain"]
 
 
 def test_every_sidebar_entry_clicked_twice_quickly_shows_its_page(server, browser) -> None:

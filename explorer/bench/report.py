@@ -89,9 +89,12 @@ GAN_VARIANTS = {
 
 
 def run_gan_variants(args: argparse.Namespace) -> dict[str, list[dict]]:
-    """{variant: [bench result per seed]}: the GAN trained for `--variant-seconds` (not its default steps)."""
+    """{variant: [bench result per seed]}: the GAN trained for `--variant-seconds` (not its default steps); none
+    when that is 0."""
     from explorer.bench import trained
 
+    if args.variant_seconds <= 0:
+        return {}
     results: dict[str, list[dict]] = {}
     for title, settings in GAN_VARIANTS.items():
         for seed in args.seeds:

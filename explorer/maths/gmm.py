@@ -82,9 +82,9 @@ def fit_gmm(
 ) -> GaussianMixtureFit:
     """The best (by likelihood) of `restarts` EM runs on points x `[n, 2]`. EM from k-means++ seeds ends in a local
     optimum now and then (two modes under one component, another component starved: about one fit in eight of
-    1,000 points of eight_gaussians); three restarts make that rare."""
+    1,000 points of eight_gaussians); three restarts make that rare. One component needs no restart."""
     x = x.detach().to(torch.float64).cpu()
-    fits = [_em(x, components, generator, iterations) for _ in range(max(1, restarts))]
+    fits = [_em(x, components, generator, iterations) for _ in range(max(1, restarts) if components > 1 else 1)]
     return max(fits, key=lambda fit: float(fit.log_prob(x).mean()))
 
 

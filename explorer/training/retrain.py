@@ -27,7 +27,7 @@ from explorer.configs import param
 from explorer.data.densities import Density, GaussianMixture, PointCloud, get_density
 from explorer.device import make_generator
 from explorer.maths.gmm import fit_gmm
-from explorer.maths.metrics import QualityMeter
+from explorer.maths.metrics import log_density_gap, mode_tv
 from explorer.methods import FAMILIES
 from explorer.training.session import FINISHED, TrainingSession
 
@@ -100,7 +100,9 @@ class SelfConsumingLoop:
         self.generator = make_generator(config.seed)  # the chain: real draws, fits, the samples handed on
         self.score_generator = make_generator(config.seed + 1)  # the scored samples: the chain does not see them
         self.scored = scored
-        self.meter = QualityMeter(self.target, scored, seed=config.seed)
+        if isinstance(self.target, GaussianMixture):  # the data's log p, for the log-density gap
+            reference = self.target.sample(20_000, make_generator(config.seed + 2))
+            self.reference_logp = self.target.log_prob(reference).double()
         self.real = self.target.sample(config.n, self.generator)  # generation 0's real set
         self.batches: list[torch.Tensor] = [self.real]
         self.generations: list[Generation] = []
@@ -173,14 +175,13 @@ class SelfConsumingLoop:
         result = Generation(
             len(self.generations), seconds, float(cov.trace()), n_train, samples=finite[:FILM_POINTS].numpy()
         )
-        if isinstance(self.target, GaussianMixture):
-            metrics = self.meter(finite)
+        if isinstance(self.target, GaussianMixture) and finite.shape[0]:
             nearest = self.target.nearest_component(finite)
-            mass = torch.bincount(nearest, minlength=self.target.n_classes).double() / max(1, finite.shape[0])
+            mass = torch.bincount(nearest, minlength=self.target.n_classes).double() / finite.shape[0]
             result = dataclasses.replace(
                 result,
-                logp_gap=metrics["logp_gap"].value,
-                mode_tv=metrics["mode_tv"].value if "mode_tv" in metrics else 0.0,
+                logp_gap=log_density_gap(self.target.log_prob(finite).double(), self.reference_logp),
+                mode_tv=mode_tv(finite, self.target) if self.target.n_classes > 1 else 0.0,
                 mode_mass=tuple(float(m) for m in mass),
             )
         return result

@@ -451,7 +451,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "dragan": Preset(
         "DRAGAN",
-        {"density": "eight_gaussians", "loss": "dragan", "gp_lambda": 1.0, "dragan_noise": 0.5, "steps": 12000},
+        {"density": "eight_gaussians", "loss": "dragan", "gp_lambda": 1.0, "dragan_noise": 0.5, "steps": 8000},
         "Open the Lipschitz tab: the penalty's points (dark) are the data shaken by noise, and only there is D's "
         "slope held near 1 (white); elsewhere it is free. All eight modes fill, each with about 10% of the samples "
         "by the end.",
