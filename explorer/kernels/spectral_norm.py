@@ -18,12 +18,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-EPS = 1e-12  # torch's spectral_norm default
 INIT_ITERATIONS = 15  # power-iteration steps when the vectors are made (torch does the same)
 
 
 def _unit(x: Tensor) -> Tensor:
-    return x / x.norm().clamp_min(EPS)
+    """x / max(||x||, 1e-12) (torch's spectral_norm eps; a literal, as TorchScript compiles no global floats)."""
+    return x / x.norm().clamp_min(1e-12)
 
 
 def power_iteration(weight: Tensor, u: Tensor, v: Tensor) -> None:
