@@ -37,8 +37,10 @@ PAGES = {
     "diffusion": ("Train", "Train", "Finished."),
     "langevin": ("final mode coverage TV", None, None),
     "compare": ("Start", "Start", "What to use for what"),
+    "retrain": ("Run", "Run", "generation 60 / 60"),
 }
-QUERY = {"compare": "?families=gan,flow_matching&budget_s=3"}
+QUERY = {"compare": "?families=gan,flow_matching&budget_s=3", "retrain": "?n=100&generations=60"}
+CHART_INDEX = {"retrain": 5}  # the card's chart when not the first: the filmstrip's last generation
 PLAY = {"langevin": 8}  # pages whose first chart is an animation: seconds to let it play
 
 
@@ -91,7 +93,7 @@ def main() -> int:
         for name, (ready, press, done) in PAGES.items():
             page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
             _open(page, f"{url}/{name}{QUERY.get(name, '')}", ready, press, done)
-            chart = page.locator(CHART).first
+            chart = page.locator(CHART).nth(CHART_INDEX.get(name, 0))
             chart.scroll_into_view_if_needed()
             if name in PLAY:  # an animation: its last frame
                 page.get_by_text("▶ Play").first.click()
