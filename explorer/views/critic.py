@@ -17,6 +17,7 @@ from explorer.device import make_generator
 from explorer.maths.grid import make_grid
 from explorer.methods.critic import DualCritic
 from explorer.training.presets import Preset
+from explorer.views import divergences
 
 GRID = 64  # points per axis of the learned maps (redrawn live)
 SHOWN_SAMPLES = 300
@@ -41,8 +42,7 @@ class CriticView:
 def plane_limit(method: DualCritic) -> float:
     """Half-width of the square that holds 99.5% of both densities' samples (5 to 20)."""
     generator = make_generator(0)
-    both = torch.cat([method.density.sample(2000, generator), method.reference.sample(2000, generator)]).abs()
-    return float(np.clip(math.ceil(float(torch.quantile(both.amax(1), 0.995)) + 0.5), 5.0, 20.0))
+    return divergences.plane_limit(method.density.sample(2000, generator), method.reference.sample(2000, generator))
 
 
 @torch.no_grad()

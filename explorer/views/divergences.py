@@ -262,6 +262,12 @@ def pot_floor_2d(p_name: str, seed: int = 0) -> float:
     return w1_samples(p.sample(POT_SAMPLES_2D, generator).numpy(), p.sample(POT_SAMPLES_2D, generator).numpy())
 
 
+def plane_limit(*samples: torch.Tensor) -> float:
+    """Half-width of the square that holds 99.5% of the samples `[n, 2]` of both densities (5 to 20)."""
+    both = torch.cat([x.double() for x in samples]).abs()
+    return float(np.clip(math.ceil(float(torch.quantile(both.amax(1), 0.995)) + 0.5), 5.0, 20.0))
+
+
 def discriminator_view_2d(
     p_name: str,
     q_name: str,
@@ -280,8 +286,7 @@ def discriminator_view_2d(
     lim_int, n_int = integration_square(p, q)
     generator = make_generator(seed)
     xp, xq = p.sample(POT_SAMPLES_2D, generator).double(), q.sample(POT_SAMPLES_2D, generator).double()
-    both = torch.cat([xp, xq]).abs()
-    lim = float(np.clip(math.ceil(float(torch.quantile(both.amax(1), 0.995)) + 0.5), 5.0, 20.0))
+    lim = plane_limit(xp, xq)
     grid = make_grid(lim, n)
     with torch.no_grad():
         points = grid.points.double()
