@@ -4,6 +4,7 @@
 - `/explorer-assets/...`: plotly.js with long-lived caching (`explorer.ui.assets`), fetched once per browser;
 - `/explorer-status`: this process's sessions and training slots, as JSON (`explorer.ui.status`; the class
   launcher in deploy/ and its test read it);
+- `/explorer-live/<token>`: a live panel's newest charts and readouts while training runs (`explorer.ui.live_feed`);
 - a warm-up at start: every family's kernels are compiled once in a background thread (`explorer.training.warmup`),
   so that the first student to open a page does not wait for it.
 
@@ -19,7 +20,7 @@ import streamlit as st
 from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 
-from explorer.ui import assets, status
+from explorer.ui import assets, live_feed, status
 
 
 @contextlib.asynccontextmanager
@@ -33,4 +34,8 @@ async def lifespan(_app):
 
 PagesManager.uses_pages_directory = False  # what st.navigation sets on its first call, set before any run
 BASE_URL = config.get_option("server.baseUrlPath")
-app = st.App("router.py", routes=assets.routes(BASE_URL) + status.routes(BASE_URL), lifespan=lifespan)
+app = st.App(
+    "router.py",
+    routes=assets.routes(BASE_URL) + status.routes(BASE_URL) + live_feed.routes(BASE_URL),
+    lifespan=lifespan,
+)

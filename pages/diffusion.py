@@ -57,14 +57,11 @@ method = session.method
 
 
 def render_view(snap) -> None:
-    """Four times a second: progress, readouts, samples, the score field."""
+    """Live: progress, readouts, samples, the score field."""
     scaffold.live_header(snap, KEY)
-    plot_config = scaffold.plot_config(snap)
     left, right = st.columns(2)
-    generator = session.sample_generator()
-    data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
-    title = f"Samples ({config.sampler}, {config.sampler_steps} steps) at step {snap.samples_step:,}"
-    chart.plotly(left, dplot.samples_figure(snap.samples[:LIVE_POINTS], data, title), config=plot_config)
+    title = f"Samples ({config.sampler}, {config.sampler_steps} steps) at step {{:,}}".format
+    live.plotly(left, lambda s: dplot.samples_figure(*live_clouds(s), title(s.samples_step)))
     with right:
         t = st.slider(
             "noise level t",
@@ -74,16 +71,17 @@ def render_view(snap) -> None:
             key=f"{KEY}.t",
             help="Diffusion time: 0 is the data, 1 is pure noise.",
         )
-        view = views.score_view(method, t, generator)
         show = st.segmented_control("Background", ["error", "density", "none"], key=f"{KEY}.bg") or "none"
-        chart.plotly(st, dplot.score_figure(view, show), config=plot_config)
+        view = live.shared(lambda s: views.score_view(method, t, session.sample_generator()))
+        live.plotly(st, lambda s: dplot.score_figure(view(s), show))
         share.publish_view(KEY, View())
-        if view.relative_error is not None:
-            st.caption(
-                f"p_t-weighted relative error of the learned score at t = {t:.2f}: {100 * view.relative_error:.1f}%"
-            )
-        else:
-            st.caption("No closed-form score for this density: learned field only.")
+        live.caption(st, lambda s: views.score_caption(view(s), t))
+
+
+def live_clouds(snap) -> tuple:
+    """(model samples, data) `[LIVE_POINTS, 2]` each, for the live samples chart."""
+    data = session.density.sample(LIVE_POINTS, session.sample_generator()).cpu().numpy()
+    return snap.samples[:LIVE_POINTS], data
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (controls.curves, 1.0)])

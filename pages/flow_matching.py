@@ -39,6 +39,7 @@ class View:
     tab: str = param(TABS[0], "Tab", choices=tuple(TABS))
 
 
+BACKGROUNDS = ["error", "density", "none"]
 GROUPS = {
     "data": "Data and path",
     "model": "Network",
@@ -69,26 +70,25 @@ if notice := views.sampler_notice(method):
 
 
 def render_view(snap) -> None:
-    """Four times a second: progress, readouts, samples, the velocity field."""
+    """Live: progress, readouts, samples, the velocity field."""
     scaffold.live_header(snap, KEY)
     left, right = st.columns(2)
-    generator = session.sample_generator()
-    data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
-    plot_config = scaffold.plot_config(snap)
-    title = f"Samples at step {snap.samples_step:,}"
-    samples = fmplot.samples_figure(snap.samples[:LIVE_POINTS], data, title, sampler=views.sampler_name(method))
-    chart.plotly(left, samples, config=plot_config)
+    sampler = views.sampler_name(method)
+    title = "Samples at step {:,}".format
+    live.plotly(left, lambda s: fmplot.samples_figure(*live_clouds(s), title(s.samples_step), sampler=sampler))
     with right:
         t = st.slider("time t", 0.0, 1.0, step=0.05, key=f"{KEY}.t")
-        field = views.velocity_view(method, t, generator=generator)
-        background = ["error", "density", "none"]
-        show = st.segmented_control("Background", background, key=f"{KEY}.bg", help="|v_θ − u_t|, or the exact p_t")
-        chart.plotly(st, fmplot.field_figure(field, show or "none"), config=plot_config)
+        show = st.segmented_control("Background", BACKGROUNDS, key=f"{KEY}.bg", help="|v_θ − u_t|, or the exact p_t")
+        field = live.shared(lambda s: views.velocity_view(method, t, generator=session.sample_generator()))
+        live.plotly(st, lambda s: fmplot.field_figure(field(s), show or "none"))
         share.publish_view(KEY, View())
-        if field.relative_error is not None:
-            st.caption(f"p_t-weighted relative error of v_θ at t = {t:.2f}: {100 * field.relative_error:.1f}%")
-        else:
-            st.caption("No closed-form field here (non-Gaussian endpoints or OT coupling): learned field only.")
+        live.caption(st, lambda s: views.field_caption(field(s), t))
+
+
+def live_clouds(snap) -> tuple:
+    """(model samples, data) `[LIVE_POINTS, 2]` each, for the live samples chart."""
+    data = session.density.sample(LIVE_POINTS, session.sample_generator()).cpu().numpy()
+    return snap.samples[:LIVE_POINTS], data
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (controls.curves, 1.0)])

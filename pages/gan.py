@@ -51,27 +51,7 @@ for note in views.setting_notes(config):
     st.warning(note, icon=":material/tune:")
 session = scaffold.training_session(FAMILY, KEY, config)
 method = session.method
-# Single updates of one player, for step-by-step teaching (only a G update counts as a step).
-idle = session.status != "running"
-for col, part, label, text in zip(
-    st.columns(2),
-    ("d", "g"),
-    ("Step D", "Step G"),
-    (
-        "One discriminator update alone: watch the surface move, not the samples.",
-        "One generator update alone: the samples move along their arrows.",
-    ),
-    strict=True,
-):
-    col.button(
-        label,
-        key=f"{KEY}.step_{part}",
-        disabled=not idle,
-        width="stretch",
-        on_click=session.step_part,
-        args=(part,),
-        help=text,
-    )
+controls.step_part_buttons(session, KEY)
 label = None
 if method.n_classes:
     names = session.density.class_names
@@ -83,28 +63,31 @@ if method.n_classes:
 
 
 def render_view(snap) -> None:
-    """Four times a second: progress, readouts, the D surface with arrows, G's grid in both spaces."""
+    """Live: progress, readouts, the D surface with arrows, G's grid in both spaces."""
     scaffold.live_header(snap, KEY)
-    plot_config = scaffold.plot_config(snap)
-    generator = session.sample_generator()
-    surface = views.surface_view(method, generator, LIVE_POINTS, label=label)
-    mapping = views.mapping_view(method, session.sample_generator(), MAP_POINTS, label=label)
+    surface = live.shared(lambda s: views.surface_view(method, session.sample_generator(), LIVE_POINTS, label=label))
+    mapping = live.shared(lambda s: views.mapping_view(method, session.sample_generator(), MAP_POINTS, label=label))
     left, middle, right = st.columns([5, 4, 3])
     with left:
         normalise = st.toggle("Normalise arrow lengths", key=f"{KEY}.normalise", help="Off: true length.")
-        chart.plotly(st, gplot.surface_figure(surface, normalise), config=plot_config)
+        live.plotly(st, lambda s: gplot.surface_figure(surface(s), normalise))
         share.publish_view(KEY, View())
-    noise_fig, data_fig = gplot.mapping_figures(mapping, surface.real[:MAP_POINTS])
-    chart.plotly(middle, data_fig, config=plot_config)
-    chart.plotly(right, noise_fig, config=plot_config)
-    right.caption(views.surface_caption(surface))
+    live.plotly(middle, lambda s: gplot.mapping_figures(mapping(s), surface(s).real[:MAP_POINTS])[1])
+    live.plotly(right, lambda s: gplot.mapping_figures(mapping(s), surface(s).real[:MAP_POINTS])[0])
+    live.caption(right, lambda s: views.surface_caption(surface(s)))
 
 
 def render_curves(snap) -> None:
-    """Once a second: D and G losses, the quality curves, mass per mode."""
-    losses = [gplot.losses_chart(snap.loss_steps, snap.loss, snap.extra_losses.get("d_loss"))] if len(snap.loss) else []
-    modes = views.mode_mass_view(snap.samples, session.density)
-    controls.curves(snap, before=losses, after=[gplot.mode_mass_chart(modes)] if modes is not None else [])
+    """D and G losses, the quality curves, mass per mode."""
+
+    def losses(s) -> list:
+        return [gplot.losses_chart(s.loss_steps, s.loss, s.extra_losses.get("d_loss"))] if len(s.loss) else []
+
+    def modes(s) -> list:
+        view = views.mode_mass_view(s.samples, session.density)
+        return [gplot.mode_mass_chart(view)] if view is not None else []
+
+    controls.curves(snap, before=losses, after=modes)
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])

@@ -46,50 +46,62 @@ exact = views.exact_image(session.density)  # the target does not change while t
 
 
 def render_view(snap) -> None:
-    """Four times a second: progress, readouts, the learned density, the target, samples over data."""
-    extra = {"view refresh / s": f"{live.refresh_rate(KEY + '.live'):.1f}"}
-    if entropy is not None and len(snap.loss):
-        extra.update({"floor H(p)": f"{entropy.value:.3f}", "NLL − H ≈ KL": f"{snap.loss[-1] - entropy.value:.3f}"})
-    controls.status_line(snap)
-    controls.readouts(snap, extra)
-    plot_config = scaffold.plot_config(snap)
-    generator = session.sample_generator()
-    samples = method.sample(LIVE_POINTS, generator).cpu().numpy()
-    data = session.density.sample(LIVE_POINTS, generator).cpu().numpy()
-    axis, learned = views.learned_image(method)
+    """Live: progress, readouts, the learned density, the target, samples over data."""
+    scaffold.live_header(snap, KEY, extra=nll_readouts)
     left, middle, right = st.columns(3)
-    title = "Learned density p_θ(x), exact"
-    top = lplot.density_top(learned, exact[1] if exact is not None else None)  # one colour scale for both
-    chart.plotly(left, lplot.density_figure(axis, learned, title, top=top), config=plot_config)
+    clouds = live.shared(lambda s: live_clouds())
+    image = live.shared(lambda s: views.learned_image(method))
+    # one colour scale for both
+    top = live.shared(lambda s: lplot.density_top(image(s)[1], exact[1] if exact is not None else None))
+    live.plotly(left, lambda s: lplot.density_figure(*image(s), "Learned density p_θ(x), exact", top=top(s)))
     if exact is not None:
-        chart.plotly(middle, lplot.density_figure(*exact, "Target density p(x)", top=top), config=plot_config)
+        live.plotly(middle, lambda s: lplot.density_figure(*exact, "Target density p(x)", top=top(s)))
     else:
-        chart.plotly(middle, samples_figure(data[:0], data, "Data (no closed-form density)"), config=plot_config)
-    chart.plotly(right, samples_figure(samples, data, "Samples x = f(z) over data"), config=plot_config)
+        live.plotly(middle, lambda s: samples_figure(clouds(s)[1][:0], clouds(s)[1], "Data (no closed-form density)"))
+    live.plotly(right, lambda s: samples_figure(*clouds(s), "Samples x = f(z) over data"))
+
+
+def nll_readouts(snap) -> dict[str, str]:
+    """The entropy floor and the NLL's distance to it, where the target's entropy is known."""
+    if entropy is None or not len(snap.loss):
+        return {}
+    return {"floor H(p)": f"{entropy.value:.3f}", "NLL − H ≈ KL": f"{snap.loss[-1] - entropy.value:.3f}"}
+
+
+def live_clouds():
+    """(flow samples, data) `[LIVE_POINTS, 2]` each, the same noise at every refresh."""
+    generator = session.sample_generator()
+    return method.sample(LIVE_POINTS, generator).cpu().numpy(), session.density.sample(LIVE_POINTS, generator).numpy()
 
 
 def render_layers(snap) -> None:
     """Every two seconds: the grid carried through the layers, and what each layer adds to log p_θ."""
-    plot_config = scaffold.plot_config(snap)
     n_layers = len(method.flow.stages)  # the couplings, and the bounded output if any
     stages = views.shown_layers(n_layers)
-    layers = views.layers_view(method, session.sample_generator(), n=120, vertices=21)
     st.markdown("**The noise grid after each coupling** (orange: samples z ~ N(0, I) carried along)")
-    chart.plotly(st, nfplot.layer_strip_figure(layers, stages), config=plot_config)
+    live.plotly(
+        st,
+        lambda s: nfplot.layer_strip_figure(
+            views.layers_view(method, session.sample_generator(), n=120, vertices=21), stages
+        ),
+        every=LAYERS_REFRESH_S,
+    )
     st.markdown(
         "**What each layer adds to log p_θ(x)**: log |det ∂f_k⁻¹/∂y| over data space (red: the layer squeezes "
         "this region, raising the density; blue: it spreads it), then the base term and their sum"
     )
     shown = [k for k in views.shown_layers(n_layers - 1) if k < n_layers]
-    chart.plotly(st, nfplot.logdet_strip_figure(views.logdet_view(method), shown), config=plot_config)
+    live.plotly(st, lambda s: nfplot.logdet_strip_figure(views.logdet_view(method), shown), every=LAYERS_REFRESH_S)
 
 
 def render_curves(snap) -> None:
-    """Once a second: the NLL with its floor, and the quality curves."""
+    """The NLL with its floor, and the quality curves."""
     floor, floor_text = (entropy.value, entropy.describe()) if entropy is not None else (None, "")
-    controls.curves(
-        snap, before=[nfplot.nll_chart(snap.loss_steps, snap.loss, floor, floor_text)] if len(snap.loss) else []
-    )
+
+    def nll(s) -> list:
+        return [nfplot.nll_chart(s.loss_steps, s.loss, floor, floor_text)] if len(s.loss) else []
+
+    controls.curves(snap, before=nll)
     st.caption(entropy.describe() if entropy else "No closed-form density here: no entropy floor.")
 
 

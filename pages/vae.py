@@ -65,31 +65,31 @@ share.publish_view(KEY, View())
 
 
 def render_view(snap) -> None:
-    """Four times a second: progress, readouts, data space, latent space, decoder manifold."""
-    elbo = views.elbo_view(method, session.sample_generator(), 1000)
-    tiles = views.elbo_readouts(elbo) | {"view refresh / s": f"{live.refresh_rate(KEY + '.live'):.1f}"}
-    controls.status_line(snap)
-    controls.readouts(snap, tiles)
-    plot_config = scaffold.plot_config(snap)
-    spaces = views.spaces_view(method, session.sample_generator(), LIVE_POINTS, LIVE_POINTS, from_sample)
+    """Live: progress, readouts, data space, latent space, decoder manifold."""
+    scaffold.live_header(
+        snap, KEY, extra=lambda s: views.elbo_readouts(views.elbo_view(method, session.sample_generator(), 1000))
+    )
+    spaces = live.shared(
+        lambda s: views.spaces_view(method, session.sample_generator(), LIVE_POINTS, LIVE_POINTS, from_sample)
+    )
     left, middle, right = st.columns(3)
-    chart.plotly(left, vplot.data_figure(spaces), config=plot_config)
-    chart.plotly(middle, vplot.latent_figure(spaces, show_prior), config=plot_config)
-    chart.plotly(right, vplot.manifold_figure(views.manifold_view(method), spaces.data), config=plot_config)
-    std = ", ".join(f"{s:.3g}" for s in spaces.decoder_std)
-    notes = [f"Decoder σ = ({std})."]
-    if spaces.holes is not None:
-        notes.append(f"{100 * spaces.holes:.0f}% of z ~ N(0, I) fall in holes (see the tab 'AE vs VAE: holes').")
-    st.caption(" ".join(notes))
+    live.plotly(left, lambda s: vplot.data_figure(spaces(s)))
+    live.plotly(middle, lambda s: vplot.latent_figure(spaces(s), show_prior))
+    live.plotly(right, lambda s: vplot.manifold_figure(views.manifold_view(method), spaces(s).data))
+    live.caption(st, lambda s: views.spaces_caption(spaces(s)))
 
 
 def render_curves(snap) -> None:
-    """Once a second: the objective's terms, KL per dimension or codebook usage, the quality curves."""
-    terms = [vplot.terms_chart(snap.loss_steps, snap.extra_losses)] if len(snap.loss) else []
-    if config.kind == "vae":
-        terms.append(vplot.kl_dims_chart(views.elbo_view(method, session.sample_generator(), 2000)))
-    elif config.kind == "vqvae":
-        terms.append(vplot.usage_chart(method.code_frequencies().cpu().numpy()))
+    """The objective's terms, KL per dimension or codebook usage, the quality curves."""
+
+    def terms(s) -> list:
+        charts = [vplot.terms_chart(s.loss_steps, s.extra_losses)] if len(s.loss) else []
+        if config.kind == "vae":
+            charts.append(vplot.kl_dims_chart(views.elbo_view(method, session.sample_generator(), 2000)))
+        elif config.kind == "vqvae":
+            charts.append(vplot.usage_chart(method.code_frequencies().cpu().numpy()))
+        return charts
+
     controls.curves(snap, before=terms)
 
 

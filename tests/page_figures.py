@@ -8,9 +8,20 @@ import json
 from explorer.ui import assets, chart
 
 
+def component_payloads(at) -> list[dict]:
+    """Every payload of the chart component, in page order: charts ({spec, config, height, place, ...}) and the
+    live panels' HTML ({html, place, feed})."""
+    return [json.loads(e.proto.bytes) for e in at.get("bidi_component") if e.proto.component_name == chart.COMPONENT]
+
+
 def chart_payloads(at) -> list[dict]:
     """Every chart's payload ({spec, config, height, place, ...}), in page order."""
-    return [json.loads(e.proto.bytes) for e in at.get("bidi_component") if e.proto.component_name == chart.COMPONENT]
+    return [p for p in component_payloads(at) if "spec" in p]
+
+
+def live_html(at) -> str:
+    """The live panels' HTML (status line, readouts, captions), joined."""
+    return "\n".join(p["html"] for p in component_payloads(at) if "html" in p)
 
 
 def plotly_figures(at) -> list[dict]:

@@ -3,7 +3,9 @@
 The load test uses it to stand in for the students' own laptops. It does what the browser's
 Streamlit client does that costs the server anything: opens a page with a query string, re-sends
 each fragment's timed rerun request every `run_every` seconds (timers restarted by every full run,
-as the front end does), and clicks buttons by label. It renders nothing, so N of them on the
+as the front end does), fetches each live panel's feed about four times a second while training runs
+(`explorer/ui/live_feed.py`, as the app's chart component does, and one full rerun when it says training
+stopped), and clicks buttons by label. It renders nothing, so N of them on the
 server's machine measure the server, where N real browsers on a 2-core machine mostly measure
 Chromium (two-thirds of the CPU with ten of them).
 
@@ -14,11 +16,13 @@ keeps every keyed widget at its session-state value.
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import re
 import socket
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -26,7 +30,11 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from explorer.ui import chart
+
 READOUT = re.compile(r'<div class="label">([^<]*)</div><div class="value">([^<]*)</div>')
+STATUS = re.compile(r'<div class="explorer-status">([^<]*)</div>')
+FEED_WAIT_S = 0.25  # the pause between two fetches of a feed: the browser's at its fastest
 
 
 class ProtocolClient:
@@ -45,6 +53,8 @@ class ProtocolClient:
         self.progress = ""  # the latest progress-bar text
         self.exceptions: list[str] = []  # st.exception elements the server sent
         self.fragment_runs = 0  # fragment runs finished, as the server reported them
+        self.feed_frames = 0  # live frames fetched from the panels' feeds
+        self._feeds: set[str] = set()  # the feeds being fetched (paths)
         self.waiting = False  # the last finished run showed the "waiting for the machine" note
         self._waiting_now = False
         self._buttons: dict[str, str] = {}  # label -> widget id
@@ -111,6 +121,55 @@ class ProtocolClient:
         except ConnectionClosed:
             self._closed.set()
 
+    @property
+    def refreshes(self) -> int:
+        """Live refreshes so far: fragment runs and frames fetched from feeds."""
+        return self.fragment_runs + self.feed_frames
+
+    def _follow(self, path: str) -> None:
+        with self._lock:
+            if path in self._feeds:
+                return
+            self._feeds.add(path)
+        threading.Thread(target=self._fetch_feed, args=(path,), daemon=True).start()
+
+    def _fetch_feed(self, path: str) -> None:
+        """A live panel's feed, fetched until it says training stopped (then one full rerun) or is gone."""
+        parts = urlsplit(urljoin(self.url + "/", path))
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        source = (self.source, 0) if self.source is not None else None
+        try:
+            while not self._closed.is_set():
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30, source_address=source)
+                try:
+                    connection.request("GET", f"{parts.path}?wait={FEED_WAIT_S}", headers=headers)
+                    response = connection.getresponse()
+                    body = response.read()
+                finally:
+                    connection.close()
+                if response.status != 200:
+                    return
+                frame = json.loads(body)
+                self.feed_frames += 1
+                for item in frame["items"].values():
+                    if "html" in item:
+                        self._html(item["html"])
+                if not frame["running"]:
+                    self._rerun()
+                    return
+        except OSError:
+            return
+        finally:
+            with self._lock:
+                self._feeds.discard(path)
+
+    def _html(self, markup: str) -> None:
+        """Readouts and the status line from a live panel's HTML."""
+        if readouts := dict(READOUT.findall(markup)):
+            self.readouts = readouts
+        if status := STATUS.search(markup):
+            self.progress = status.group(1)
+
     def _tick(self) -> None:
         """The front end's setInterval per fragment: a rerun request every interval, finished or not."""
         while not self._closed.wait(0.02):
@@ -168,5 +227,11 @@ class ProtocolClient:
             self._waiting_now = True
         elif kind == "progress":
             self.progress = element.progress.text
+        elif kind == "bidi_component" and element.bidi_component.component_name == chart.COMPONENT:
+            payload = json.loads(element.bidi_component.bytes)
+            if "html" in payload:
+                self._html(payload["html"])
+            if payload.get("feed"):
+                self._follow(payload["feed"])
         elif kind == "exception":
             self.exceptions.append(f"{element.exception.type}: {element.exception.message}")

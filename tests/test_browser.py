@@ -72,7 +72,7 @@ def _pause(page) -> None:
             if attempt == 1 or button.is_disabled():
                 break
             print("Pause: no effect after 10 s and the button still enabled; clicking again")
-    progress = page.locator("[data-testid=stProgress]").all_inner_texts()
+    progress = page.locator(".explorer-status").all_inner_texts()
     disabled = {name: page.get_by_role("button", name=name, exact=True).is_disabled() for name in ("Train", "Pause")}
     log = server_log(SERVER["proc"]) if "proc" in SERVER else ""
     pytest.fail(f"'Paused.' not shown after Pause; progress {progress}; disabled {disabled}; server log:\n{log}")
@@ -91,7 +91,7 @@ def _readouts(page) -> dict[str, str]:
 
 
 def _step(page) -> int:
-    text = page.locator("[data-testid=stProgress]").first.inner_text()
+    text = page.locator(".explorer-status").first.inner_text()
     match = re.search(r"step ([\d,]+) /", text)
     assert match, text
     return int(match.group(1).replace(",", ""))
@@ -111,7 +111,7 @@ def _watch_training(page) -> tuple[int, int]:
     return before, after
 
 
-LIVE_CHARTS = "div.explorer-plotly-chart[data-place]"  # explorer/ui/plotly_chart.js: a live panel's charts
+LIVE_CHARTS = "div.explorer-plotly-chart[data-place][data-kind=plotly]"  # plotly_chart.js: a live panel's charts
 
 
 def _mark_live_charts(page) -> list[int]:
@@ -160,6 +160,8 @@ def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, 
     train.wait_for(timeout=60_000)
     assert title in page.locator("[data-testid=stSidebarNav]").inner_text()
     page.wait_for_timeout(1000)
+    fetches = []  # the live view refreshes from its feed (explorer/ui/live_feed.py), not by Streamlit reruns
+    page.on("request", lambda request: fetches.append(request.url) if "/explorer-live/" in request.url else None)
     clicked = time.monotonic()
     train.click()
     page.get_by_text("Training…").first.wait_for(timeout=20_000)
@@ -168,6 +170,7 @@ def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, 
     readouts = _readouts(page)
     print(f"first live frame {first_frame:.2f} s; steps {before} -> {after} in 3 s; readouts {readouts}")
     assert "steps / s" in readouts and "view refresh / s" in readouts
+    assert len(fetches) >= 6, fetches  # 3 s at about four refreshes a second, and the curves
     _no_exception(page)
     _pause(page)
     _no_exception(page)

@@ -136,7 +136,7 @@ def test_sessions_stay_on_their_replica_and_survive_the_other_one_dying(classroo
             clients.append((name, client))
         for _, client in clients:
             client.click("Train")
-        _wait(lambda: all(c.session_id and c.fragment_runs > 2 for _, c in clients), 90, "every session's live view")
+        _wait(lambda: all(c.session_id and c.refreshes > 2 for _, c in clients), 90, "every session's live view")
 
         # every session on its replica, for several seconds; the load is split; nothing raised
         for _ in range(8):
@@ -151,7 +151,7 @@ def test_sessions_stay_on_their_replica_and_survive_the_other_one_dying(classroo
         # kill one replica: its clients reconnect through the proxy, the others never notice
         dead = sorted(by_name)[0]
         alive = [c for n, c in clients if n != dead]
-        runs_before = {c.session_id: c.fragment_runs for c in alive}
+        runs_before = {c.session_id: c.refreshes for c in alive}
         pid = _status(by_name[dead])["pid"]
         subprocess.run(["kill", "-9", str(pid)], check=True)
         orphans = [c for n, c in clients if n == dead]
@@ -159,13 +159,13 @@ def test_sessions_stay_on_their_replica_and_survive_the_other_one_dying(classroo
         old_ids = {c.session_id for c in orphans}
         for client in orphans:
             client.reconnect()
-        _wait(lambda: all(c.session_id and c.fragment_runs > 1 for c in orphans), 90, "the reconnected sessions")
+        _wait(lambda: all(c.session_id and c.refreshes > 1 for c in orphans), 90, "the reconnected sessions")
         assert not ({c.session_id for c in orphans} & old_ids)  # fresh sessions
         live = {n: set(_status(u)["sessions"]) for n, u in by_name.items() if _healthy(u)}
         for client in orphans:
             assert any(client.session_id in s for s in live.values()), (client.session_id, live)
         _wait(
-            lambda: all(c.fragment_runs > runs_before[c.session_id] for c in alive), 30, "the other sessions to refresh"
+            lambda: all(c.refreshes > runs_before[c.session_id] for c in alive), 30, "the other sessions to refresh"
         )
         for client in alive:
             assert not client.closed and client.reconnects == 0

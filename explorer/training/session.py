@@ -29,6 +29,7 @@ from explorer.data.densities import DENSITIES, Density, get_density
 from explorer.device import DeviceChoice, configure_training_thread, make_generator, resolve_device
 from explorer.maths.metrics import QualityMeter
 from explorer.methods import Method, trainable
+from explorer.training.evaluator import BackgroundEvaluator
 
 READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "finished", "diverged"
 
@@ -162,6 +163,10 @@ class TrainingSession:
         self.config = clamp(config if config is not None else config_cls())
         self.notice = ""
         self.lock = threading.RLock()
+        # While training runs, score the quality points beside the training thread (`explorer.training.evaluator`):
+        # set by the page's TrainingWorker; off, as in the benches and tests, they are scored in the training loop.
+        self.quality_in_background = False
+        self._generation = 0  # counts rebuilds: a background point of an earlier model is dropped
         self._stopped = threading.Event()  # set exactly while status != RUNNING
         # Guards only the history lists, so that rendering never waits for a training chunk.
         self._history_lock = threading.Lock()
@@ -186,6 +191,8 @@ class TrainingSession:
         self.device_choice: DeviceChoice = resolve_device(cfg.device)
         self.density = get_density(cfg.density, self.custom_densities)
         self.method: Method = self._make_method()
+        self._generation += 1
+        self._evaluator = BackgroundEvaluator(self._make_method)
         self.generator = make_generator(cfg.seed, self.device_choice.device)
         self.sample_seed = cfg.seed + 1
         self.meter = QualityMeter(self.density, self.quality_samples, seed=cfg.seed, energy_points=ENERGY_POINTS)
@@ -199,7 +206,7 @@ class TrainingSession:
         self._last_good = self._clone_state()
         self._next_quality, self._last_quality_time = 0, time.perf_counter()  # the first point: after the first chunk
         self._kernel_s = 0.0  # seconds spent inside train_chunk, in total (run() reads it per chunk)
-        self._quality_s = 0.0  # seconds spent inside evaluate_quality, in total
+        self._quality_s = 0.0  # seconds the training thread spent scoring quality, in total
         self._quality_credit = 0.0  # training seconds not yet matched by evaluation (QUALITY_SHARE)
         self.last_samples, self.last_samples_step = np.zeros((0, 2), dtype=np.float32), 0
 
@@ -460,44 +467,57 @@ class TrainingSession:
     def evaluate_quality(self, full: bool | None = None) -> None:
         """Score fresh model samples against the target; appended to the quality history. `full` (default: when not
         running) draws `quality_samples`, else `running_quality_samples`; a full score replaces a cheaper one of
-        the same step."""
+        the same step. A cheaper one is scored in the background when `quality_in_background`."""
         full = not self.running if full is None else full
         n = self.quality_samples if full else self.running_quality_samples
-        start = self._last_quality_time = time.perf_counter()
+        self._last_quality_time = time.perf_counter()
         every = self.quality_every
         self._next_quality = (self.step_count // every + 1) * every  # multiples of quality_every
+        if self.quality_in_background and not full:
+            job = functools.partial(self._score, n=n, step=self.step_count, generation=self._generation)
+            self._evaluator.submit(self._clone_state(), self.config, job)
+            return
+        self._evaluator.wait()  # the background points come first
         h = self.history
-        if h.quality_steps and h.quality_steps[-1] == self.step_count:
-            if self.last_samples.shape[0] >= n:
-                return
-            with self._history_lock:  # the same step scored again, at a higher precision
-                h.quality_steps.pop()
-                if h.frames and h.frames[-1][0] == self.step_count:
-                    h.frames.pop()
-                for series in (*h.quality.values(), *h.quality_perfect_at.values()):
-                    series.pop()
+        if h.quality_steps and h.quality_steps[-1] == self.step_count and self.last_samples.shape[0] >= n:
+            return
+        self._quality_s += self._score(self.method, n, self.step_count, self._generation)
+
+    def _score(self, method: Method, n: int, step: int, generation: int) -> float:
+        """Score `n` samples of `method` (the model at `step`) and record them, unless the model was rebuilt since;
+        returns the seconds it took."""
+        start = time.perf_counter()
         generator = make_generator(self.sample_seed, self.device_choice.device)
-        if (metrics := self.method.quality(n, generator)) is None:
-            samples = self.method.sample(n, generator)
+        if (metrics := method.quality(n, generator)) is None:
+            samples = method.sample(n, generator)
             metrics = self.meter(samples)
         else:  # a model without samples (a critic) scores itself
             samples = torch.zeros((0, 2))
         took = time.perf_counter() - start
-        self._quality_s += took
-        self._quality_credit = min(self._quality_credit, 0.0) - took * (1 - QUALITY_SHARE) / QUALITY_SHARE
+        h = self.history
         with self._history_lock:
+            if generation != self._generation:
+                return took
+            self._quality_credit = min(self._quality_credit, 0.0) - took * (1 - QUALITY_SHARE) / QUALITY_SHARE
+            if h.quality_steps and h.quality_steps[-1] == step:  # the same step scored again, at a higher precision
+                h.quality_steps.pop()
+                if h.frames and h.frames[-1][0] == step:
+                    h.frames.pop()
+                for series in (*h.quality.values(), *h.quality_perfect_at.values()):
+                    series.pop()
             self.last_samples = samples.detach().float().cpu().numpy()
-            self.last_samples_step = self.step_count
-            h.frames.append((self.step_count, self.last_samples[:EVOLUTION_POINTS]))
+            self.last_samples_step = step
+            h.frames.append((step, self.last_samples[:EVOLUTION_POINTS]))
             if len(h.frames) > EVOLUTION_FRAMES:  # keep the first frame, thin the rest evenly
                 del h.frames[1::2]
-            h.quality_steps.append(self.step_count)
+            h.quality_steps.append(step)
             for key, metric in metrics.items():
                 for table, value in ((h.quality, metric.value), (h.quality_perfect_at, metric.perfect)):
                     table.setdefault(key, [math.nan] * (len(h.quality_steps) - 1)).append(value)
                 h.quality_names[key] = metric.name
             for series in (*h.quality.values(), *h.quality_perfect_at.values()):
                 series.extend([math.nan] * (len(h.quality_steps) - len(series)))
+        return took
 
     # --- rendering -------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:

@@ -37,6 +37,7 @@ class TrainingWorker:
         slots: TrainingSlots = SLOTS,
     ) -> None:
         self.session, self.slice_s, self.idle_timeout_s, self.slots = session, slice_s, idle_timeout_s, slots
+        session.quality_in_background = True  # a page watches: its quality points are scored beside training
         self._thread: threading.Thread | None = None
         self._last_seen = time.monotonic()
 

@@ -8,6 +8,10 @@ loaded from the cache into a blank page in headless Chromium here, the full plot
 1.04-1.31 s, npm's cartesian bundle (1.5 MB, eleven trace types) 0.41-0.51 s, this one (1.2 MB)
 0.11-0.17 s. Streamlit's server serves component files without a lifetime or validators (refetched at
 every open), hence a route of the app's own (`app.py`).
+
+The live panels' Vega-Lite curves are drawn by vega-embed with vega and vega-lite (BSD-3-Clause), bundled the
+same way by `vendor/vega-build/` into one file served from here too (loaded by the page only when a live panel
+draws its curves).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from starlette.routing import Route
 
 VENDOR = Path(__file__).with_name("vendor")
 PLOTLY = "plotly-explorer-4.1.1.min.js"  # versioned: a new bundle gets a new name, so `immutable` is safe
+VEGA = "vega-explorer-6.4.1.min.js"  # vega-lite's version: the Vega-Lite schema Altair writes (v6)
 PREFIX = "explorer-assets"
 TRACE_TYPES = frozenset(("bar", "heatmap", "scatter"))  # what the bundle draws (vendor/build/entry.js)
 CACHE = "public, max-age=31536000, immutable"
@@ -36,7 +41,7 @@ def _file(name: str) -> tuple[bytes, bytes]:
 
 async def _serve(request: Request) -> Response:
     name = request.path_params["name"]
-    if name != PLOTLY:
+    if name not in (PLOTLY, VEGA):
         return Response("not found", status_code=404)
     data, zipped = _file(name)
     headers = {"Cache-Control": CACHE, "Vary": "Accept-Encoding", "X-Content-Type-Options": "nosniff"}

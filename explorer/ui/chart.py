@@ -71,14 +71,40 @@ def in_place(prefix: str) -> Iterator[None]:
         _PLACES.reset(token)
 
 
-def plotly(where: Any, fig: dict, config: dict | None = None, key: str | None = None) -> None:
+def plotly(where: Any, fig: dict, config: dict | None = None, key: str | None = None, feed: str = "") -> str:
     """Draw the figure dict `fig` in `where` (st, a column, a container) at full width. `key` tells apart
-    two equal figures in one run; in a live panel each chart is keyed by its place unless given one."""
-    places, place = _PLACES.get(), ""
-    if places is not None:
-        prefix, counter = places
-        place = f"{prefix}.{next(counter)}"
-    _mount(where, fig, key or place or None, payload(fig, config, place))
+    two equal figures in one run; in a live panel each chart is keyed by its place unless given one, and `feed`
+    (a `live_feed` path) is where the chart fetches its newer figures while training runs. Returns the place."""
+    place = _next_place()
+    _mount(where, fig, key or place or None, payload(fig, config, place, feed=feed))
+    return place
+
+
+def html(where: Any, markup: str, feed: str = "") -> str:
+    """HTML `markup` through the same component, in place in a live panel (refreshed from `feed` like a chart).
+    Returns the place."""
+    place = _next_place()
+    with where if isinstance(where, DeltaGenerator) else contextlib.nullcontext():
+        _component()(key=place or None, data=html_payload(markup, place, feed), height="content")
+    return place
+
+
+def vegas(where: Any, specs: list[dict | None], per_row: int, feed: str = "") -> str:
+    """Vega-Lite `specs` in a grid, at most `per_row` to a row (`None` keeps a cell empty), drawn by vega-embed in place
+    (refreshed from `feed` like a chart). Returns the place."""
+    place = _next_place()
+    with where if isinstance(where, DeltaGenerator) else contextlib.nullcontext():
+        _component()(key=place or None, data=vegas_payload(specs, per_row, place, feed), height="content")
+    return place
+
+
+def _next_place() -> str:
+    """The next place of the live panel being drawn (`in_place`), else ""."""
+    places = _PLACES.get()
+    if places is None:
+        return ""
+    prefix, counter = places
+    return f"{prefix}.{next(counter)}"
 
 
 def canvas(where: Any, fig: dict, brush: dict, key: str) -> dict | None:
@@ -101,11 +127,12 @@ def _ignore() -> None:
     """The canvas's stroke callback: the stroke is read from the component's result in the run it triggers."""
 
 
-def payload(fig: dict, config: dict | None = None, place: str = "", draw: dict | None = None) -> bytes:
-    """What the component gets: JSON bytes {spec, config, height, place, plotly, chunk, draw}; `place` names a
-    live panel's chart ("" for the others), `draw` is the canvas's brush (null for the others). Bytes travel
-    as they are (Streamlit hashes them for a keyless chart's identity instead of re-serialising a dict)."""
-    return b'{"spec":%s,"config":%s,"height":%d,"place":"%s","plotly":"%s","chunk":"%s","draw":%s}' % (
+def payload(fig: dict, config: dict | None = None, place: str = "", draw: dict | None = None, feed: str = "") -> bytes:
+    """What the component gets: JSON bytes {spec, config, height, place, plotly, chunk, draw, feed}; `place` names a
+    live panel's chart ("" for the others), `draw` is the canvas's brush (null for the others), `feed` the path of
+    its live feed ("" for none). Bytes travel as they are (Streamlit hashes them for a keyless chart's identity
+    instead of re-serialising a dict)."""
+    return b'{"spec":%s,"config":%s,"height":%d,"place":"%s","plotly":"%s","chunk":"%s","draw":%s,"feed":"%s"}' % (
         pio.to_json(with_template(fig), validate=False).encode(),
         pio.to_json(config or {}, validate=False).encode(),
         height_of(fig),
@@ -113,7 +140,25 @@ def payload(fig: dict, config: dict | None = None, place: str = "", draw: dict |
         f"{assets.PREFIX}/{assets.PLOTLY}".encode(),
         plotly_chunk().encode(),
         json.dumps(draw).encode(),
+        feed.encode(),
     )
+
+
+def html_payload(markup: str, place: str = "", feed: str = "") -> bytes:
+    """The component's JSON bytes for HTML: {html, place, feed}."""
+    return json.dumps({"html": markup, "place": place, "feed": feed}).encode()
+
+
+def vegas_payload(specs: list[dict | None], per_row: int, place: str = "", feed: str = "") -> bytes:
+    """The component's JSON bytes for a grid of Vega-Lite charts: {vegas, per_row, place, feed, vega}."""
+    per_row = min(per_row, max(1, len(specs)))
+    body = {"vegas": specs, "per_row": per_row, "place": place, "feed": feed, "vega": f"{assets.PREFIX}/{assets.VEGA}"}
+    return json.dumps(body, default=_plain).encode()
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as JSON values."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def height_of(fig: dict) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -39,6 +40,27 @@ def training_buttons(session: TrainingSession, key: str) -> None:
         )
 
 
+PART_BUTTONS = (
+    ("d", "Step D", "One discriminator update alone: watch the surface move, not the samples."),
+    ("g", "Step G", "One generator update alone: the samples move along their arrows."),
+)
+
+
+def step_part_buttons(session: TrainingSession, key: str) -> None:
+    """Single updates of one player of a two-player method, for step-by-step teaching (only a G update counts as a
+    step); disabled while training runs."""
+    for col, (part, label, help_text) in zip(st.columns(2), PART_BUTTONS, strict=True):
+        col.button(
+            label,
+            key=f"{key}.step_{part}",
+            disabled=session.status == RUNNING,
+            width="stretch",
+            on_click=session.step_part,
+            args=(part,),
+            help=help_text,
+        )
+
+
 def notices(session: TrainingSession) -> None:
     """Device fallback and reset notices (shown once per change)."""
     choice = session.device_choice
@@ -49,19 +71,27 @@ def notices(session: TrainingSession) -> None:
         session.notice = ""
 
 
+def status_label(snap: Snapshot) -> str:
+    """The status line's words: "Training…  step 1,200 / 8,000"."""
+    return f"{STATUS_TEXT.get(snap.status, snap.status)}  step {snap.step:,} / {snap.total_steps:,}"
+
+
 def status_line(snap: Snapshot) -> None:
     """Progress bar with step counter, and the session's message when there is one."""
-    label = f"{STATUS_TEXT.get(snap.status, snap.status)}  step {snap.step:,} / {snap.total_steps:,}"
-    st.progress(snap.progress, text=label)
+    st.progress(snap.progress, text=status_label(snap))
+    status_message(snap)
+
+
+def status_message(snap: Snapshot) -> None:
+    """The session's message after it diverged or finished."""
     if snap.status == DIVERGED:
         st.error(snap.message, icon=":material/error:")
     elif snap.status == FINISHED and snap.message:
         st.success(snap.message, icon=":material/check_circle:")
 
 
-def readouts(snap: Snapshot, extra: dict[str, str] | None = None) -> None:
-    """Steps/s, loss, learning rate and the latest quality figures as big numbers, in ONE element:
-    a live view redraws them four times a second, and every element is a message to the browser."""
+def readout_tiles(snap: Snapshot, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Steps/s, loss, learning rate and the latest quality figures, then `extra`: {label: value}."""
     tiles = {
         "steps / s": f"{snap.steps_per_s:,.0f}" if snap.status == RUNNING else "–",
         "loss": f"{snap.loss[-1]:.4g}" if len(snap.loss) else "–",
@@ -70,16 +100,35 @@ def readouts(snap: Snapshot, extra: dict[str, str] | None = None) -> None:
     for key, series in snap.quality.items():
         if len(series):
             tiles[snap.quality_names[key]] = f"{series[-1]:.3g}"
-    tiles.update(extra or {})
+    return tiles | (extra or {})
+
+
+def readouts_html(tiles: dict[str, str]) -> str:
+    """The tiles as big numbers, in ONE element (every element is a message to the browser)."""
     cells = "".join(
         f'<div class="readout"><div class="label">{html.escape(label)}</div>'
         f'<div class="value">{html.escape(value)}</div></div>'
         for label, value in tiles.items()
     )
-    st.markdown(f'<div class="readouts">{cells}</div>{READOUT_CSS}', unsafe_allow_html=True)
+    return f'<div class="readouts">{cells}</div>{READOUT_CSS}'
+
+
+def readouts(snap: Snapshot, extra: dict[str, str] | None = None) -> None:
+    """Steps/s, loss, learning rate and the latest quality figures as big numbers."""
+    st.markdown(readouts_html(readout_tiles(snap, extra)), unsafe_allow_html=True)
+
+
+def header_html(snap: Snapshot, extra: dict[str, str] | None = None) -> str:
+    """A live panel's header as HTML: the status line over a progress bar, then the readouts."""
+    label = html.escape(status_label(snap))
+    bar = f'<div class="explorer-progress"><div style="width: {100 * snap.progress:.1f}%"></div></div>'
+    return f'<div class="explorer-status">{label}</div>{bar}' + readouts_html(readout_tiles(snap, extra))
 
 
 READOUT_CSS = """<style>
+.explorer-status {font-size: 0.875rem; margin-bottom: 0.25rem; white-space: pre;}
+.explorer-progress {height: 0.5rem; border-radius: 0.25rem; background: var(--st-secondary-background-color, #f0f2f6);}
+.explorer-progress > div {height: 100%; border-radius: 0.25rem; background: var(--st-primary-color, #ff4b4b);}
 .readouts {display: flex; flex-wrap: wrap; gap: 0.5rem 2rem; margin: 0.25rem 0 0.5rem 0;}
 .readouts .label {font-size: 0.85rem; opacity: 0.7;}
 .readouts .value {font-size: 1.9rem; line-height: 1.2; font-variant-numeric: tabular-nums;}
@@ -89,26 +138,24 @@ READOUT_CSS = """<style>
 CURVES_PER_ROW = 3  # a Gaussian mixture's loss and four quality curves in one row left each about 250 px wide
 
 
-def curves(snap: Snapshot, before: list | None = None, after: list = ()) -> None:
-    """The quality curves (each with its perfect-sampler line) side by side, after the charts in `before`
-    (default: the loss curve, whose column is kept empty until the first loss) and before those in `after`.
-    Charts are Altair charts or Vega-Lite dicts; `None` keeps a column empty."""
-    from explorer.plotting.charts import loss_chart, quality_chart, vega_spec
+CURVES_EVERY_S = 1.0  # the curves' refresh while training: they change slowly, and each is a chart to redraw
 
-    if before is None:
-        before = [loss_chart(snap.loss_steps, snap.loss) if len(snap.loss) else None]
-    quality = [
-        quality_chart(
-            snap.quality_steps,
-            snap.quality[key],
-            snap.quality_perfect_at[key],
-            snap.quality_names[key],
-        )
-        for key in snap.quality
-    ]
-    charts = [*before, *quality, *after]
-    per_row = min(CURVES_PER_ROW, max(1, len(charts)))
-    for first in range(0, len(charts), per_row):
-        for col, chart in zip(st.columns(per_row), charts[first : first + per_row], strict=False):
-            if chart is not None:
-                col.vega_lite_chart(vega_spec(chart), width="stretch", theme=None)
+Charts = Callable[[Snapshot], list]  # Altair charts or Vega-Lite dicts (None: an empty cell) from a snapshot
+
+
+def curves(snap: Snapshot, before: Charts | None = None, after: Charts | None = None) -> None:
+    """The quality curves (each with its perfect-sampler line) side by side, after the charts `before(snap)`
+    (default: the loss curve, whose cell is kept empty until the first loss) and before `after(snap)`; in a live
+    panel, refreshed once a second while training runs."""
+    from explorer.plotting.charts import loss_chart, quality_chart, vega_spec
+    from explorer.ui import live
+
+    def charts(s: Snapshot) -> list:
+        first = before(s) if before else [loss_chart(s.loss_steps, s.loss) if len(s.loss) else None]
+        quality = [
+            quality_chart(s.quality_steps, s.quality[key], s.quality_perfect_at[key], s.quality_names[key])
+            for key in s.quality
+        ]
+        return [vega_spec(c) if c is not None else None for c in (*first, *quality, *(after(s) if after else []))]
+
+    live.vega_grid(st, charts, per_row=CURVES_PER_ROW, every=CURVES_EVERY_S)

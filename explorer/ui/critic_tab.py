@@ -8,7 +8,7 @@ import streamlit as st
 from explorer.methods import CriticConfig
 from explorer.plotting import critic as cplot
 from explorer.plotting.charts import loss_chart, vega_spec
-from explorer.ui import chart, controls, export, live, presets, scaffold, share, state, widgets
+from explorer.ui import controls, export, live, presets, scaffold, share, state, widgets
 from explorer.views import critic as views
 from explorer.views.divergences import density_title
 
@@ -38,22 +38,22 @@ def critic_tab(key: str) -> None:
     lim = views.plane_limit(session.method)
 
     def render_view(snap) -> None:
-        controls.status_line(snap)
-        controls.readouts(snap, _exact_readouts(session))
-        figures = cplot.critic_figures(views.critic_view(session.method, lim))
-        plot_config = scaffold.plot_config(snap)
+        scaffold.live_header(snap, f"{key}.critic", extra=lambda s: _exact_readouts(session))
+        figures = live.shared(lambda s: cplot.critic_figures(views.critic_view(session.method, lim)))
         for first in (0, 2):
-            for col, fig in zip(st.columns(2), figures[first : first + 2], strict=True):
-                chart.plotly(col, fig, config=plot_config)
+            for index, col in enumerate(st.columns(2), start=first):
+                live.plotly(col, lambda s, index=index: figures(s)[index])
 
     def render_curves(snap) -> None:
-        charts = [loss_chart(snap.loss_steps, snap.loss, title="−(DV objective) per chunk")] if len(snap.loss) else []
-        for name, title in (("kl_dv", "KL(q ‖ p): Donsker–Varadhan"), ("js", "JS(q ‖ p): from D")):
-            if name in snap.quality:
-                exact = float(snap.quality_perfect_at[name][-1])
-                charts.append(cplot.estimate_chart(snap.quality_steps, snap.quality[name], exact, title))
-        for col, spec in zip(st.columns(3), charts, strict=False):
-            col.vega_lite_chart(vega_spec(spec), width="stretch", theme=None)
+        def charts(s) -> list:
+            first = [loss_chart(s.loss_steps, s.loss, title="−(DV objective) per chunk")] if len(s.loss) else []
+            for name, title in (("kl_dv", "KL(q ‖ p): Donsker–Varadhan"), ("js", "JS(q ‖ p): from D")):
+                if name in s.quality:
+                    exact = float(s.quality_perfect_at[name][-1])
+                    first.append(cplot.estimate_chart(s.quality_steps, s.quality[name], exact, title))
+            return [vega_spec(c) for c in first]
+
+        live.vega_grid(st, charts, per_row=3, every=controls.CURVES_EVERY_S)
 
     live.live_panel(session, f"{key}.critic_live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])
     export.notebook_button(FAMILY, config, session.density, f"{key}.critic")

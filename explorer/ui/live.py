@@ -1,24 +1,32 @@
-"""The live-training loop: a worker thread trains, timed fragments render the latest state.
+"""The live-training loop: a worker thread trains, the page shows the latest state.
 
 While the session runs, `live_panel` keeps one `TrainingWorker` per session training in the
-background and renders each panel in its own fragment at its own interval (the fast view four
-times a second, slow-changing curves once a second), so a refresh only redraws what changes.
-Every render of the first panel is the worker's heartbeat, and says when the session is waiting
-for a training slot. When training stops (finished,
-diverged, paused by the worker) during a timed refresh, that panel triggers one full rerun so that
-every panel shows the final model and the timers switch off.
+background and renders each panel in its own fragment. A panel's charts and readouts drawn with
+`plotly(where, build)` and `html(where, build)` (build: Snapshot -> figure dict or HTML) refresh
+without Streamlit reruns: the page fetches them from the panel's feed (`explorer.ui.live_feed`),
+as often as the browser can afford. A panel with nothing fed (the curves) reruns at its own
+interval instead, and so does every panel where the app runs without the feed's route
+(`streamlit run router.py`). Every fetch or render of a panel is the worker's heartbeat. When
+training stops (finished, diverged, paused by the worker), the panel that sees it triggers one full
+rerun so that every panel shows the final model and the refreshes stop.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from typing import TypeVar
 
 import streamlit as st
 
 from explorer.training.session import RUNNING, Snapshot, TrainingSession
 from explorer.training.worker import TrainingWorker
-from explorer.ui import chart
+from explorer.ui import chart, live_feed
 
 REFRESH_S = 0.25
 FRAMES_KEPT = 20  # refresh times kept for the "view refresh / s" readout: about the last 5 s at 4 per second
@@ -27,6 +35,93 @@ FRAMES_KEPT = 20  # refresh times kept for the "view refresh / s" readout: about
 END_WAIT_S = 1.0
 
 Render = Callable[[Snapshot], None]
+T = TypeVar("T")
+
+
+@dataclass
+class _Panel:
+    """The panel being rendered: its snapshot, and the items it feeds ({place: payload builder})."""
+
+    snap: Snapshot
+    path: str  # the feed's URL path, "" when not fed (not training, or no route)
+    items: dict[str, live_feed.Item] = field(default_factory=dict)
+
+
+_PANEL: contextvars.ContextVar[_Panel | None] = contextvars.ContextVar("live_panel", default=None)
+
+
+def static_config(snap: Snapshot) -> dict:
+    """While training, static plots (no hover layers or modebar) redraw far cheaper in the browser."""
+    return {"staticPlot": snap.status == RUNNING}
+
+
+def plotly(where, build: Callable[[Snapshot], dict], every: float = 0.0) -> None:
+    """A chart of a live panel: `build(snap)` drawn now, and rebuilt from newer snapshots while training runs, at
+    every refresh or at most every `every` seconds."""
+    panel = _current()
+    place = chart.plotly(where, build(panel.snap), config=static_config(panel.snap), feed=panel.path)
+    payload = functools.partial(_chart_payload, build, place=place, feed=panel.path)
+    panel.items[place] = live_feed.Item(payload, every, time.monotonic())
+
+
+def _chart_payload(build: Callable[[Snapshot], dict], snap: Snapshot, place: str, feed: str) -> bytes:
+    return chart.payload(build(snap), static_config(snap), place, feed=feed)
+
+
+def html(where, build: Callable[[Snapshot], str]) -> None:
+    """HTML of a live panel (readouts): `build(snap)` now, and from each newer snapshot while training runs."""
+    panel = _current()
+    place = chart.html(where, build(panel.snap), feed=panel.path)
+    panel.items[place] = live_feed.Item(lambda snap: chart.html_payload(build(snap), place, panel.path), at_stop=True)
+
+
+def vega_grid(where, build: Callable[[Snapshot], list], per_row: int, every: float = 0.0) -> None:
+    """Vega-Lite charts of a live panel in a grid (`build(snap)`: specs, `None` for an empty cell), rebuilt from
+    newer snapshots while training runs, at most every `every` seconds."""
+    panel = _current()
+    place = chart.vegas(where, build(panel.snap), per_row, feed=panel.path)
+    payload = functools.partial(_vegas_payload, build, per_row=per_row, place=place, feed=panel.path)
+    panel.items[place] = live_feed.Item(payload, every, time.monotonic())
+
+
+def _vegas_payload(build: Callable[[Snapshot], list], snap: Snapshot, per_row: int, place: str, feed: str) -> bytes:
+    return chart.vegas_payload(build(snap), per_row, place, feed)
+
+
+def caption(where, build: Callable[[Snapshot], str]) -> None:
+    """A caption of a live panel (plain text from `build(snap)`), refreshed like `html`."""
+    html(where, lambda snap: f'<div class="explorer-caption">{escape(build(snap))}</div>{CAPTION_CSS}')
+
+
+CAPTION_CSS = "<style>.explorer-caption {font-size: 0.875rem; opacity: 0.6; margin-bottom: 0.5rem;}</style>"
+
+
+def shared(compute: Callable[[Snapshot], T]) -> Callable[[Snapshot], T]:
+    """`compute(snap)` once per snapshot: the items of one refresh drawn from the same view share it."""
+    last: list = [None, None]
+
+    def once(snap: Snapshot) -> T:
+        if last[0] is not snap:
+            last[:] = [snap, compute(snap)]
+        return last[1]
+
+    return once
+
+
+def _current() -> _Panel:
+    panel = _PANEL.get()
+    if panel is None:
+        raise RuntimeError("live.plotly / live.html draw a live panel's items: call them from a live_panel render")
+    return panel
+
+
+@contextlib.contextmanager
+def _feeding(panel: _Panel) -> Iterator[None]:
+    token = _PANEL.set(panel)
+    try:
+        yield
+    finally:
+        _PANEL.reset(token)
 
 
 def worker_for(session: TrainingSession) -> TrainingWorker:
@@ -40,19 +135,22 @@ def worker_for(session: TrainingSession) -> TrainingWorker:
 
 
 def live_panel(session: TrainingSession, key: str, panels: Sequence[tuple[Render, float]]) -> None:
-    """Render each `(render, interval_s)` of `panels` in a fragment refreshed every interval while training."""
+    """Render each `(render, interval_s)` of `panels` in a fragment: its fed items refresh from the panel's feed
+    while training runs, a panel without any reruns every `interval_s`."""
     worker = worker_for(session)
     worker.ensure_running()
     running = session.running
-    # this full run draws every panel in the current state: no second full rerun for a stop seen now
-    st.session_state[f"{key}.0.was_running"] = running
     for index, (render, interval) in enumerate(panels):
-        _fragment(session, worker, f"{key}.{index}", render, interval if running else None, main=index == 0)
+        # this full run draws every panel in the current state: no second full rerun for a stop seen now
+        st.session_state[f"{key}.{index}.was_running"] = running
+        _fragment(session, worker, f"{key}.{index}", render, interval, main=index == 0)
 
 
-def _fragment(
-    session: TrainingSession, worker: TrainingWorker, key: str, render: Render, run_every: float | None, main: bool
-) -> None:
+def _fragment(session: TrainingSession, worker: TrainingWorker, key: str, render: Render, interval: float, main: bool):
+    # a panel that fed items at its last render needs no timer while the feed is served
+    fed = live_feed.FEEDS.served and st.session_state.get(f"{key}.fed", False)
+    run_every = interval if session.running and not fed else None
+
     @st.fragment(run_every=run_every, key=key)
     def _panel() -> None:
         if main and run_every and session.running and (ends_in := session.seconds_to_finish()) < run_every:
@@ -60,14 +158,19 @@ def _fragment(
         snap = session.snapshot()
         if main:  # one element slot, always there, so the fragment's element tree keeps its shape
             _waiting_note(worker, st.empty())
-        with chart.in_place(key):  # redrawn, not remounted, at every refresh
+        token = st.session_state.setdefault(f"{key}.token", live_feed.new_token())
+        path = f"{live_feed.PREFIX}/{token}" if live_feed.FEEDS.served and snap.status == RUNNING else ""
+        panel = _Panel(snap, path)
+        with chart.in_place(key), _feeding(panel):  # redrawn, not remounted, at every refresh
             render(snap)
-        if not main:
-            return
+        st.session_state[f"{key}.fed"] = bool(panel.items)
+        if path and panel.items:
+            live_feed.FEEDS.publish(token, live_feed.Feed(session, worker, panel.items))
         worker.ensure_running()
-        frames = st.session_state.setdefault(f"{key}.frames", [])
-        frames.append(time.time())
-        del frames[:-FRAMES_KEPT]
+        if main:
+            frames = st.session_state.setdefault(f"{key}.frames", [])
+            frames.append(time.time())
+            del frames[:-FRAMES_KEPT]
         was_running = st.session_state.get(f"{key}.was_running", False)
         st.session_state[f"{key}.was_running"] = snap.status == RUNNING
         if was_running and snap.status != RUNNING:
@@ -93,9 +196,18 @@ def _waiting_note(worker: TrainingWorker, slot) -> None:
     )
 
 
-def refresh_rate(key: str) -> float:
-    """Refreshes per second of the first panel over its last few runs (0 when fewer than two)."""
-    frames = st.session_state.get(f"{key}.0.frames", [])
-    if len(frames) < 2 or frames[-1] == frames[0]:
-        return 0.0
-    return (len(frames) - 1) / (frames[-1] - frames[0])
+def refresh_rate(key: str) -> Callable[[], float]:
+    """How to read the refreshes per second of the panel `key`'s first fragment: its feed's fetches while it is
+    fed, else its reruns (0 when fewer than two)."""
+    token = st.session_state.get(f"{key}.0.token")
+    frames = list(st.session_state.get(f"{key}.0.frames", []))
+
+    def rate() -> float:
+        feed = live_feed.FEEDS.get(token) if token else None
+        if feed is not None and len(feed.polls) > 1:
+            return feed.refresh_rate
+        if len(frames) < 2 or frames[-1] == frames[0]:
+            return 0.0
+        return (len(frames) - 1) / (frames[-1] - frames[0])
+
+    return rate

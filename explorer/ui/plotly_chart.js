@@ -8,6 +8,10 @@
 // press or drag over the plot area sprays `count` points uniformly in a disc of `radius` (data units) at
 // every dab, shown at once in the trace named "current stroke"; on release the stroke goes to Python as the
 // trigger value "stroke" ({tool, points, id}). The erase tool sends the brush's path the same way.
+// A payload with `html` instead of `spec` is HTML drawn in place (a live panel's readouts); one with `vegas` is a
+// grid of Vega-Lite charts, `per_row` to a row (a live panel's curves), drawn by vega-embed (`vega`: the app's
+// bundle of vega-embed, vega and vega-lite, loaded once per page when first needed).
+// A payload with `feed` belongs to a live panel while training runs: see "Live feeds" below.
 // `styled` gives a figure the look st.plotly_chart's "streamlit" theme gives it, from the theme's CSS
 // variables, so that the charts look like Streamlit's own.
 
@@ -47,6 +51,51 @@ function loadPlotly(args) {
       });
   }
   return window.__explorerPlotly;
+}
+
+function loadVega(args) {
+  if (window.vegaEmbed) return Promise.resolve(window.vegaEmbed);
+  if (!window.__explorerVega) {
+    window.__explorerVega = classicScript(new URL("../../" + args.vega, streamlitScripts()).href).then(() => window.vegaEmbed);
+  }
+  return window.__explorerVega;
+}
+
+async function drawVegas(div, args) {
+  const embed = await loadVega(args);
+  let grid = div.querySelector(":scope > div.explorer-vega-grid");
+  if (!grid) {
+    grid = document.createElement("div");
+    grid.className = "explorer-vega-grid";
+    grid.style.display = "grid";
+    grid.style.gap = "1rem";
+    div.appendChild(grid);
+  }
+  grid.style.gridTemplateColumns = "repeat(" + args.per_row + ", minmax(0, 1fr))";
+  const specs = args.vegas;
+  while (grid.children.length > specs.length) {
+    const cell = grid.lastChild;
+    if (cell.view) cell.view.finalize();
+    grid.removeChild(cell);
+  }
+  for (let i = 0; i < specs.length; i++) {
+    let cell = grid.children[i];
+    if (!cell) {
+      cell = document.createElement("div");
+      cell.style.minWidth = "0";
+      grid.appendChild(cell);
+    }
+    const spec = specs[i];
+    const text = JSON.stringify(spec);
+    if (cell.spec === text) continue; // unchanged since the last draw
+    cell.spec = text;
+    if (cell.view) { cell.view.finalize(); cell.view = null; }
+    cell.replaceChildren();
+    if (!spec) continue;
+    const sized = Object.assign({ width: "container" }, spec);
+    const result = await embed(cell, sized, { actions: false, renderer: "canvas" });
+    cell.view = result.view;
+  }
 }
 
 function isObject(x) { return x !== null && typeof x === "object" && !Array.isArray(x); }
@@ -130,8 +179,15 @@ async function draw(div) {
   div.pending = null;
   div.drawing = true;
   try {
+    if (args.vegas !== undefined) {
+      await drawVegas(div, args);
+      div.dataset.renders = String(Number(div.dataset.renders || 0) + 1);
+      return;
+    }
     const Plotly = await loadPlotly(args);
-    if (!args.place && div.dataset.renders === "0") await afterLiveCharts();
+    // a chart outside the live panels draws after the browser has painted what came with it (the status line,
+    // the live charts): on a page's first paint after the live charts, later one frame after
+    if (!args.place) await (div.dataset.renders === "0" ? afterLiveCharts() : nextFrame());
     const figure = styled(args.spec, theme(div));
     const layout = Object.assign(figure.layout, { autosize: true, width: undefined, height: args.height });
     layout.uirevision = layout.uirevision || "kept"; // a zoom or a hidden legend entry survives the refreshes
@@ -208,6 +264,94 @@ function drawable(div) {
   });
 }
 
+// Live feeds (explorer/ui/live_feed.py). While training runs, the charts and readouts of a live panel fetch their
+// newest payloads from the panel's feed, all in one request per refresh, without a Streamlit rerun (a rerun
+// costs the browser ~160 ms whatever it redraws). The browser paces itself: after a refresh has been drawn, it asks
+// for the next after a pause as long as the drawing took (REFRESH_MS in all at least), so the view takes at most
+// half of the page's time on a slow machine; the feed waits out the pause, or answers at once when training stops. When the feed says training stopped, the panel asks for one
+// rerun (trigger "stopped"), which draws the whole page at the final step.
+const REFRESH_MS = 250;
+const RETRY_MS = 1000;
+const feeds = new Map(); // feed path -> {divs: Map(place -> div), component, looping}
+
+function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
+
+function follow(path, div, component) {
+  if (div.feed && div.feed !== path) unfollow(div);
+  if (!path) return;
+  let feed = feeds.get(path);
+  if (!feed) feeds.set(path, feed = { divs: new Map(), component: null, looping: false });
+  feed.divs.set(div.dataset.place, div);
+  feed.component = component;
+  div.feed = path;
+  if (!feed.looping) poll(path, feed);
+}
+
+function unfollow(div) {
+  const feed = feeds.get(div.feed);
+  if (feed && feed.divs.get(div.dataset.place) === div) feed.divs.delete(div.dataset.place);
+  div.feed = null;
+}
+
+function showHtml(div, markup) {
+  div.innerHTML = markup;
+  div.style.height = "";
+  div.dataset.renders = String(Number(div.dataset.renders || 0) + 1);
+}
+
+function show(div, item) {
+  if (item.html !== undefined) {
+    showHtml(div, item.html);
+    return Promise.resolve();
+  }
+  div.pending = item;
+  return draw(div);
+}
+
+async function poll(path, feed) {
+  feed.looping = true;
+  let pause = 0;
+  try {
+    while (feed.divs.size && feeds.get(path) === feed) {
+      let body = null;
+      try {
+        const url = new URL("../../" + path, streamlitScripts());
+        url.searchParams.set("wait", (pause / 1000).toFixed(3));
+        const response = await fetch(url.href, { cache: "no-store" });
+        body = await response.json();
+        if (!response.ok) body.running = false;
+      } catch (error) {
+        await sleep(RETRY_MS);
+        continue;
+      }
+      const received = performance.now();
+      const items = Object.entries(body.items || {}).filter(([place]) => feed.divs.has(place));
+      // the readouts first, painted before the charts' longer redraws
+      items.filter(([, item]) => item.html !== undefined).forEach(([place, item]) => show(feed.divs.get(place), item));
+      await nextFrame();
+      await Promise.all(items.filter(([, item]) => item.html === undefined).map(([place, item]) => show(feed.divs.get(place), item)));
+      if (!body.running) {
+        feeds.delete(path);
+        if (feed.component) feed.component.setTriggerValue("stopped", Date.now());
+        return;
+      }
+      await nextFrame();
+      const drawn = performance.now() - received;
+      pause = Math.max(REFRESH_MS - drawn, drawn);
+    }
+  } finally {
+    feed.looping = false;
+  }
+}
+
+function sameBytes(a, b) {
+  // the same payload as the one drawn: a full rerun resends every chart, mostly unchanged
+  if (a === b) return true;
+  if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export default function (component) {
   const { parentElement, data } = component;
   let div = parentElement.querySelector(":scope > div.explorer-plotly-chart");
@@ -220,14 +364,28 @@ export default function (component) {
     div.drawing = false;
     parentElement.appendChild(div);
   }
-  div.pending = decoded(data);
-  div.style.height = div.pending.height + "px"; // the room is kept before the first draw
-  if (div.pending.place) div.dataset.place = div.pending.place; // a live panel's chart
-  if (div.pending.draw) {
-    div.brush = div.pending.draw;
-    div.component = component;
-    drawable(div);
+  const cleanup = () => { unfollow(div); if (window.Plotly) window.Plotly.purge(div); };
+  if (sameBytes(data, div.lastData)) return cleanup;
+  div.lastData = data;
+  const args = decoded(data);
+  if (args.place) div.dataset.place = args.place; // a live panel's chart
+  div.dataset.kind = args.html !== undefined ? "html" : args.vegas !== undefined ? "vega" : "plotly";
+  if (args.html !== undefined) {
+    showHtml(div, args.html);
+  } else if (args.vegas !== undefined) {
+    div.style.height = "";
+    div.pending = args;
+    draw(div);
+  } else {
+    div.pending = args;
+    div.style.height = args.height + "px"; // the room is kept before the first draw
+    if (args.draw) {
+      div.brush = args.draw;
+      div.component = component;
+      drawable(div);
+    }
+    draw(div);
   }
-  draw(div);
-  return () => { if (window.Plotly) window.Plotly.purge(div); };
+  follow(args.feed, div, component);
+  return cleanup;
 }

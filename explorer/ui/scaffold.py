@@ -82,12 +82,13 @@ def training_session(family: str, key: str, config: TrainingConfig) -> TrainingS
     return session
 
 
-def live_header(snap: Snapshot, key: str) -> None:
-    """Progress, status message and readouts (with the view's own refresh rate)."""
-    controls.status_line(snap)
-    controls.readouts(snap, {"view refresh / s": f"{live.refresh_rate(key + '.live'):.1f}"})
+def live_header(snap: Snapshot, key: str, extra: Callable[[Snapshot], dict[str, str]] | None = None) -> None:
+    """Progress, readouts (with the view's own refresh rate, then `extra(snap)`), refreshed live; then the status
+    message once training has stopped."""
+    rate = live.refresh_rate(key + ".live")
 
+    def header(s: Snapshot) -> str:
+        return controls.header_html(s, {"view refresh / s": f"{rate():.1f}"} | (extra(s) if extra else {}))
 
-def plot_config(snap: Snapshot) -> dict:
-    """While training, static plots (no hover layers or modebar) redraw far cheaper in the browser."""
-    return {"staticPlot": snap.status == "running"}
+    live.html(st, header)
+    controls.status_message(snap)

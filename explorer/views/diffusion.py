@@ -60,6 +60,13 @@ def score_view(
     )
 
 
+def score_caption(view: FieldView, t: float) -> str:
+    """The live score field's caption: its error against the exact score, or why there is none."""
+    if view.relative_error is not None:
+        return f"p_t-weighted relative error of the learned score at t = {t:.2f}: {100 * view.relative_error:.1f}%"
+    return "No closed-form score for this density: learned field only."
+
+
 @dataclass(frozen=True)
 class ForwardView:
     """Data dissolving into noise: x_t = alpha_t x_0 + sigma_t eps with fixed (x_0, eps) per point."""

@@ -69,6 +69,13 @@ def velocity_view(
     )
 
 
+def field_caption(view: FieldView, t: float) -> str:
+    """The live field's caption: its error against the exact field, or why there is none."""
+    if view.relative_error is not None:
+        return f"p_t-weighted relative error of v_θ at t = {t:.2f}: {100 * view.relative_error:.1f}%"
+    return "No closed-form field here (non-Gaussian endpoints or OT coupling): learned field only."
+
+
 @dataclass(frozen=True)
 class FlowAnimation:
     """Model particles along the ODE and true p_t samples (interpolated pairs), per frame."""

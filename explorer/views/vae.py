@@ -150,6 +150,15 @@ class ManifoldView:
     line_z: np.ndarray  # [k] the parameter along each line
 
 
+def spaces_caption(spaces: SpacesView) -> str:
+    """The live view's caption: the decoder's σ, and the share of prior samples falling into holes."""
+    std = ", ".join(f"{s:.3g}" for s in spaces.decoder_std)
+    notes = [f"Decoder σ = ({std})."]
+    if spaces.holes is not None:
+        notes.append(f"{100 * spaces.holes:.0f}% of z ~ N(0, I) fall in holes (see the tab 'AE vs VAE: holes').")
+    return " ".join(notes)
+
+
 def latent_lines(latent_dim: int, lim: float = PRIOR_LIM, lines: int = 11, vertices: int = 41) -> torch.Tensor:
     """Lines of a regular latent grid: `[2 * lines, vertices, 2]` (z2 constant, then z1 constant) over
     [-lim, lim]^2, or the segment `[1, vertices, 1]` in 1D."""
