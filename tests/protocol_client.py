@@ -164,7 +164,9 @@ class ProtocolClient:
                 self._feeds.discard(path)
 
     def _html(self, markup: str) -> None:
-        """Readouts and the status line from a live panel's HTML."""
+        """Readouts, the status line and the waiting note from a live panel's HTML."""
+        if 'class="explorer-waiting"' in markup:
+            self.waiting = self._waiting_now = "Waiting for the machine" in markup
         if readouts := dict(READOUT.findall(markup)):
             self.readouts = readouts
         if status := STATUS.search(markup):

@@ -144,3 +144,15 @@ def test_a_background_point_of_a_model_since_reset_is_dropped() -> None:
     session.reset()
     session._evaluator.wait(10)
     assert session.history.quality_steps == []
+
+
+def test_the_waiting_note_is_always_one_element_filled_only_while_waiting() -> None:
+    from types import SimpleNamespace
+
+    from explorer.ui.live import waiting_note
+
+    slots = SimpleNamespace(capacity=1)
+    assert "Waiting for the machine (2 ahead of you)" in waiting_note(SimpleNamespace(queue_position=2, slots=slots))
+    assert "next in line" in waiting_note(SimpleNamespace(queue_position=0, slots=slots))
+    idle = waiting_note(SimpleNamespace(queue_position=None, slots=slots))
+    assert idle.startswith('<div class="explorer-waiting"></div>')

@@ -112,7 +112,7 @@ class BrowserStudent:
                 c.locator(".label").inner_text(timeout=5000): c.locator(".value").inner_text(timeout=5000)
                 for c in cells
             }
-            progress = page.locator("[data-testid=stProgress]").first.inner_text(timeout=10_000)
+            progress = page.locator(".explorer-status").first.inner_text(timeout=10_000)
         except PlaywrightTimeout:
             pass  # between two redraws: the sample shows NaN / -1
         return {

@@ -164,9 +164,7 @@ def test_sessions_stay_on_their_replica_and_survive_the_other_one_dying(classroo
         live = {n: set(_status(u)["sessions"]) for n, u in by_name.items() if _healthy(u)}
         for client in orphans:
             assert any(client.session_id in s for s in live.values()), (client.session_id, live)
-        _wait(
-            lambda: all(c.refreshes > runs_before[c.session_id] for c in alive), 30, "the other sessions to refresh"
-        )
+        _wait(lambda: all(c.refreshes > runs_before[c.session_id] for c in alive), 30, "the other sessions to refresh")
         for client in alive:
             assert not client.closed and client.reconnects == 0
         assert {c.session_id for c in alive} == set(runs_before)

@@ -199,8 +199,9 @@ def markdown(
         return "\n".join(lines) + "\n"
     lines += [
         "Train to Finished on each page at its defaults in headless Chromium (same machine, same run; the browser",
-        "shares the machine's cores with the server), against the engine's time for the same steps (the mean of the",
-        "seeds above). The ratio is what the page costs: its live redraws, its quality evaluations, the browser.",
+        "shares the machine's cores with the server): from the click on Train to the first frame painted with",
+        "\"Finished.\", by the page's own clock; against the engine's time for the same steps (the mean of the seeds",
+        "above). The ratio is what the page costs: its live redraws, its quality evaluations, the browser.",
         "",
     ]
     header = "| family | engine, seconds | page, seconds (runs) | page / engine |"

@@ -156,12 +156,12 @@ def _fragment(session: TrainingSession, worker: TrainingWorker, key: str, render
         if main and run_every and session.running and (ends_in := session.seconds_to_finish()) < run_every:
             session.wait_until_stopped(min(END_WAIT_S, ends_in + run_every))
         snap = session.snapshot()
-        if main:  # one element slot, always there, so the fragment's element tree keeps its shape
-            _waiting_note(worker, st.empty())
         token = st.session_state.setdefault(f"{key}.token", live_feed.new_token())
         path = f"{live_feed.PREFIX}/{token}" if live_feed.FEEDS.served and snap.status == RUNNING else ""
         panel = _Panel(snap, path)
         with chart.in_place(key), _feeding(panel):  # redrawn, not remounted, at every refresh
+            if main:  # one element, always there (empty unless waiting), so the element tree keeps its shape
+                html(st, lambda s: waiting_note(worker))
             render(snap)
         st.session_state[f"{key}.fed"] = bool(panel.items)
         if path and panel.items:
@@ -179,21 +179,24 @@ def _fragment(session: TrainingSession, worker: TrainingWorker, key: str, render
     _panel()
 
 
-def _waiting_note(worker: TrainingWorker, slot) -> None:
-    """Say so in `slot` (an st.empty) while this session waits for a training slot (`explorer.training.slots`).
+WAITING_CSS = (
+    "<style>.explorer-waiting:not(:empty) {padding: 0.75rem 1rem; border-radius: 0.5rem; margin-bottom: 0.5rem;"
+    " background: rgba(28, 131, 225, 0.1); color: rgb(0, 66, 128);}</style>"
+)
 
-    The slot is drawn on every refresh, filled or not: an element that came and went at the top of the
-    fragment shifted the paths of everything below it, which Streamlit's front end could not follow
-    under load ("'setIn' cannot be called on an ElementNode")."""
+
+def waiting_note(worker: TrainingWorker) -> str:
+    """HTML saying so while this session waits for a training slot (`explorer.training.slots`), else an empty
+    element: refreshed with the live view, the note goes as soon as the session trains."""
     ahead = worker.queue_position
-    if ahead is None:
-        return
-    place = "next in line" if ahead == 0 else f"{ahead} ahead of you"
-    slot.info(
-        f"Waiting for the machine ({place}): this server trains {worker.slots.capacity} session(s) at a time, "
-        "taking turns; yours continues by itself.",
-        icon=":material/hourglass_top:",
-    )
+    note = ""
+    if ahead is not None:
+        place = "next in line" if ahead == 0 else f"{ahead} ahead of you"
+        note = escape(
+            f"⌛ Waiting for the machine ({place}): this server trains {worker.slots.capacity} session(s) at a "
+            "time, taking turns; yours continues by itself."
+        )
+    return f'<div class="explorer-waiting">{note}</div>{WAITING_CSS}'
 
 
 def refresh_rate(key: str) -> Callable[[], float]:
