@@ -61,7 +61,9 @@ def render_view(snap) -> None:
     scaffold.live_header(snap, KEY)
     left, right = st.columns(2)
     title = f"Samples ({config.sampler}, {config.sampler_steps} steps) at step {{:,}}".format
-    live.plotly(left, lambda s: dplot.samples_figure(*live_clouds(s), title(s.samples_step)))
+    live.plotly(
+        left, lambda s: dplot.samples_figure(*scaffold.live_clouds(session, s, LIVE_POINTS), title(s.samples_step))
+    )
     with right:
         t = st.slider(
             "noise level t",
@@ -76,12 +78,6 @@ def render_view(snap) -> None:
         live.plotly(st, lambda s: dplot.score_figure(view(s), show))
         share.publish_view(KEY, View())
         live.caption(st, lambda s: views.score_caption(view(s), t))
-
-
-def live_clouds(snap) -> tuple:
-    """(model samples, data) `[LIVE_POINTS, 2]` each, for the live samples chart."""
-    data = session.density.sample(LIVE_POINTS, session.sample_generator()).cpu().numpy()
-    return snap.samples[:LIVE_POINTS], data
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (controls.curves, 1.0)])

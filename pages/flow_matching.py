@@ -75,7 +75,12 @@ def render_view(snap) -> None:
     left, right = st.columns(2)
     sampler = views.sampler_name(method)
     title = "Samples at step {:,}".format
-    live.plotly(left, lambda s: fmplot.samples_figure(*live_clouds(s), title(s.samples_step), sampler=sampler))
+    live.plotly(
+        left,
+        lambda s: fmplot.samples_figure(
+            *scaffold.live_clouds(session, s, LIVE_POINTS), title(s.samples_step), sampler=sampler
+        ),
+    )
     with right:
         t = st.slider("time t", 0.0, 1.0, step=0.05, key=f"{KEY}.t")
         show = st.segmented_control("Background", BACKGROUNDS, key=f"{KEY}.bg", help="|v_θ − u_t|, or the exact p_t")
@@ -83,12 +88,6 @@ def render_view(snap) -> None:
         live.plotly(st, lambda s: fmplot.field_figure(field(s), show or "none"))
         share.publish_view(KEY, View())
         live.caption(st, lambda s: views.field_caption(field(s), t))
-
-
-def live_clouds(snap) -> tuple:
-    """(model samples, data) `[LIVE_POINTS, 2]` each, for the live samples chart."""
-    data = session.density.sample(LIVE_POINTS, session.sample_generator()).cpu().numpy()
-    return snap.samples[:LIVE_POINTS], data
 
 
 live.live_panel(session, KEY + ".live", [(render_view, live.REFRESH_S), (controls.curves, 1.0)])

@@ -70,8 +70,8 @@ def nll_readouts(snap) -> dict[str, str]:
 
 def live_clouds():
     """(flow samples, data) `[LIVE_POINTS, 2]` each, the same noise at every refresh."""
-    generator = session.sample_generator()
-    return method.sample(LIVE_POINTS, generator).cpu().numpy(), session.density.sample(LIVE_POINTS, generator).numpy()
+    generator, n = session.sample_generator(), LIVE_POINTS
+    return method.sample(n, generator).cpu().numpy(), session.density.sample(n, generator).cpu().numpy()
 
 
 def render_layers(snap) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from explorer.training.session import DIVERGED, FINISHED, RUNNING, Snapshot, TrainingSession
+from explorer.ui import live
 
 STATUS_TEXT = {
     "ready": "Ready: press Train.",
@@ -148,7 +149,6 @@ def curves(snap: Snapshot, before: Charts | None = None, after: Charts | None = 
     (default: the loss curve, whose cell is kept empty until the first loss) and before `after(snap)`; in a live
     panel, refreshed once a second while training runs."""
     from explorer.plotting.charts import loss_chart, quality_chart, vega_spec
-    from explorer.ui import live
 
     def charts(s: Snapshot) -> list:
         first = before(s) if before else [loss_chart(s.loss_steps, s.loss) if len(s.loss) else None]

@@ -61,16 +61,21 @@ function loadVega(args) {
   return window.__explorerVega;
 }
 
+function ownDiv(parent, className, setup) {
+  // the child div of that class, made (and `setup`) on the first call: kept across redraws
+  let child = parent.querySelector(":scope > div." + className);
+  if (!child) {
+    child = document.createElement("div");
+    child.className = className;
+    setup(child);
+    parent.appendChild(child);
+  }
+  return child;
+}
+
 async function drawVegas(div, args) {
   const embed = await loadVega(args);
-  let grid = div.querySelector(":scope > div.explorer-vega-grid");
-  if (!grid) {
-    grid = document.createElement("div");
-    grid.className = "explorer-vega-grid";
-    grid.style.display = "grid";
-    grid.style.gap = "1rem";
-    div.appendChild(grid);
-  }
+  const grid = ownDiv(div, "explorer-vega-grid", (g) => { g.style.display = "grid"; g.style.gap = "1rem"; });
   grid.style.gridTemplateColumns = "repeat(" + args.per_row + ", minmax(0, 1fr))";
   const specs = args.vegas;
   while (grid.children.length > specs.length) {
@@ -354,16 +359,12 @@ function sameBytes(a, b) {
 
 export default function (component) {
   const { parentElement, data } = component;
-  let div = parentElement.querySelector(":scope > div.explorer-plotly-chart");
-  if (!div) {
-    div = document.createElement("div");
-    div.className = "explorer-plotly-chart";
-    div.style.width = "100%";
-    div.dataset.renders = "0";
-    div.pending = null;
-    div.drawing = false;
-    parentElement.appendChild(div);
-  }
+  const div = ownDiv(parentElement, "explorer-plotly-chart", (d) => {
+    d.style.width = "100%";
+    d.dataset.renders = "0";
+    d.pending = null;
+    d.drawing = false;
+  });
   const cleanup = () => { unfollow(div); if (window.Plotly) window.Plotly.purge(div); };
   if (sameBytes(data, div.lastData)) return cleanup;
   div.lastData = data;

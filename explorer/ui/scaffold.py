@@ -82,6 +82,12 @@ def training_session(family: str, key: str, config: TrainingConfig) -> TrainingS
     return session
 
 
+def live_clouds(session: TrainingSession, snap: Snapshot, n: int) -> tuple:
+    """(the snapshot's model samples, data samples) `[n, 2]` each for a live samples chart; the data drawn with the
+    session's fixed sampling noise, so they stay put from one refresh to the next."""
+    return snap.samples[:n], session.density.sample(n, session.sample_generator()).cpu().numpy()
+
+
 def live_header(snap: Snapshot, key: str, extra: Callable[[Snapshot], dict[str, str]] | None = None) -> None:
     """Progress, readouts (with the view's own refresh rate, then `extra(snap)`), refreshed live; then the status
     message once training has stopped."""
