@@ -233,7 +233,7 @@ class ProtocolClient:
             payload = json.loads(element.bidi_component.bytes)
             if "html" in payload:
                 self._html(payload["html"])
-            if payload.get("feed"):
+            if payload.get("feed") and payload.get("running"):  # as the component: fetch while training runs
                 self._follow(payload["feed"])
         elif kind == "exception":
             self.exceptions.append(f"{element.exception.type}: {element.exception.message}")

@@ -23,7 +23,11 @@ def _session(steps: int = 400, **changes) -> TrainingSession:
 
 
 def _feed(session: TrainingSession, **items: live_feed.Item) -> live_feed.Feed:
-    return live_feed.Feed(session, TrainingWorker(session), dict(items))
+    return live_feed.Feed(session, TrainingWorker(session), {"panel.0": dict(items)})
+
+
+def _publish(feeds: live_feed.Feeds, token: str, session: TrainingSession, part: str = "panel.0", **items) -> None:
+    feeds.publish(token, session, TrainingWorker(session), part, dict(items))
 
 
 def _html(text: str, **kwargs) -> live_feed.Item:
@@ -79,15 +83,24 @@ def test_feeds_are_kept_by_token_and_the_oldest_go(monkeypatch) -> None:
     monkeypatch.setattr(live_feed, "MAX_FEEDS", 3)
     session = _session()
     for token in "abcd":
-        feeds.publish(token, _feed(session))
+        _publish(feeds, token, session)
     assert len(feeds) == 3 and feeds.get("a") is None and feeds.get("d") is not None
     old = feeds.get("b")
     old.polls.extend([1.0, 1.5])
-    feeds.publish("b", _feed(session))  # a rerun of the panel replaces its items, the rate carries over
+    _publish(feeds, "b", _session())  # the panel now shows another session: a new feed, the rate carries over
     assert feeds.get("b") is not old and feeds.get("b").refresh_rate == pytest.approx(2.0)
     feeds._feeds["c"].touched = time.monotonic() - live_feed.EXPIRE_S - 1  # the least recently fetched
-    feeds.publish("e", _feed(session))
+    _publish(feeds, "e", session)
     assert feeds.get("c") is None
+
+
+def test_a_panels_fragments_share_its_feed_and_each_rerun_replaces_its_own_items() -> None:
+    feeds, session = live_feed.Feeds(), _session()
+    _publish(feeds, "t", session, "panel.0", header=_html("a"), chart=_html("b"))
+    _publish(feeds, "t", session, "panel.1", curves=_html("c"))
+    assert set(feeds.get("t").items) == {"header", "chart", "curves"}
+    _publish(feeds, "t", session, "panel.0", header=_html("a"))  # the first fragment reran without its chart
+    assert set(feeds.get("t").items) == {"header", "curves"}
 
 
 def _request(token: str, wait: str = "") -> Request:
@@ -106,7 +119,7 @@ def test_the_route_waits_as_asked_but_answers_at_once_when_training_stops(monkey
     monkeypatch.setattr(live_feed, "FEEDS", feeds)
     session = _session(steps=10**6)
     session.start()
-    feeds.publish("t", _feed(session, header=_html("step")))
+    _publish(feeds, "t", session, header=_html("step"))
     start = time.monotonic()
     response = asyncio.run(live_feed._serve(_request("t", "0.3")))
     assert 0.29 <= time.monotonic() - start < 1.0 and json.loads(response.body)["running"] is True

@@ -71,30 +71,33 @@ def in_place(prefix: str) -> Iterator[None]:
         _PLACES.reset(token)
 
 
-def plotly(where: Any, fig: dict, config: dict | None = None, key: str | None = None, feed: str = "") -> str:
+def plotly(
+    where: Any, fig: dict, config: dict | None = None, key: str | None = None, feed: str = "", running: bool = False
+) -> str:
     """Draw the figure dict `fig` in `where` (st, a column, a container) at full width. `key` tells apart
     two equal figures in one run; in a live panel each chart is keyed by its place unless given one, and `feed`
-    (a `live_feed` path) is where the chart fetches its newer figures while training runs. Returns the place."""
+    (a `live_feed` path) is where the chart fetches its newer figures while training runs (`running`: it runs
+    now). Returns the place."""
     place = _next_place()
-    _mount(where, fig, key or place or None, payload(fig, config, place, feed=feed))
+    _mount(where, fig, key or place or None, payload(fig, config, place, feed=feed, running=running))
     return place
 
 
-def html(where: Any, markup: str, feed: str = "") -> str:
+def html(where: Any, markup: str, feed: str = "", running: bool = False) -> str:
     """HTML `markup` through the same component, in place in a live panel (refreshed from `feed` like a chart).
     Returns the place."""
     place = _next_place()
     with where if isinstance(where, DeltaGenerator) else contextlib.nullcontext():
-        _component()(key=place or None, data=html_payload(markup, place, feed), height="content")
+        _component()(key=place or None, data=html_payload(markup, place, feed, running), height="content")
     return place
 
 
-def vegas(where: Any, specs: list[dict | None], per_row: int, feed: str = "") -> str:
+def vegas(where: Any, specs: list[dict | None], per_row: int, feed: str = "", running: bool = False) -> str:
     """Vega-Lite `specs` in a grid, at most `per_row` to a row (`None` keeps a cell empty), drawn by vega-embed in place
     (refreshed from `feed` like a chart). Returns the place."""
     place = _next_place()
     with where if isinstance(where, DeltaGenerator) else contextlib.nullcontext():
-        _component()(key=place or None, data=vegas_payload(specs, per_row, place, feed), height="content")
+        _component()(key=place or None, data=vegas_payload(specs, per_row, place, feed, running), height="content")
     return place
 
 
@@ -127,12 +130,20 @@ def _ignore() -> None:
     """The canvas's stroke callback: the stroke is read from the component's result in the run it triggers."""
 
 
-def payload(fig: dict, config: dict | None = None, place: str = "", draw: dict | None = None, feed: str = "") -> bytes:
-    """What the component gets: JSON bytes {spec, config, height, place, plotly, chunk, draw, feed}; `place` names a
-    live panel's chart ("" for the others), `draw` is the canvas's brush (null for the others), `feed` the path of
-    its live feed ("" for none). Bytes travel as they are (Streamlit hashes them for a keyless chart's identity
-    instead of re-serialising a dict)."""
-    return b'{"spec":%s,"config":%s,"height":%d,"place":"%s","plotly":"%s","chunk":"%s","draw":%s,"feed":"%s"}' % (
+def payload(
+    fig: dict,
+    config: dict | None = None,
+    place: str = "",
+    draw: dict | None = None,
+    feed: str = "",
+    running: bool = False,
+) -> bytes:
+    """What the component gets: JSON bytes {spec, config, height, place, plotly, chunk, draw, feed, running};
+    `place` names a live panel's chart ("" for the others), `draw` is the canvas's brush (null for the others),
+    `feed` the path of its live feed ("" for none), fetched while `running`. Bytes travel as they are (Streamlit
+    hashes them for a keyless chart's identity instead of re-serialising a dict)."""
+    template = b'{"spec":%s,"config":%s,"height":%d,"place":"%s","plotly":"%s","chunk":"%s","draw":%s,"feed":"%s",'
+    return (template + b'"running":%s}') % (
         pio.to_json(with_template(fig), validate=False).encode(),
         pio.to_json(config or {}, validate=False).encode(),
         height_of(fig),
@@ -141,18 +152,22 @@ def payload(fig: dict, config: dict | None = None, place: str = "", draw: dict |
         plotly_chunk().encode(),
         json.dumps(draw).encode(),
         feed.encode(),
+        b"true" if running else b"false",
     )
 
 
-def html_payload(markup: str, place: str = "", feed: str = "") -> bytes:
-    """The component's JSON bytes for HTML: {html, place, feed}."""
-    return json.dumps({"html": markup, "place": place, "feed": feed}).encode()
+def html_payload(markup: str, place: str = "", feed: str = "", running: bool = False) -> bytes:
+    """The component's JSON bytes for HTML: {html, place, feed, running}."""
+    return json.dumps({"html": markup, "place": place, "feed": feed, "running": running}).encode()
 
 
-def vegas_payload(specs: list[dict | None], per_row: int, place: str = "", feed: str = "") -> bytes:
-    """The component's JSON bytes for a grid of Vega-Lite charts: {vegas, per_row, place, feed, vega}."""
+def vegas_payload(
+    specs: list[dict | None], per_row: int, place: str = "", feed: str = "", running: bool = False
+) -> bytes:
+    """The component's JSON bytes for a grid of Vega-Lite charts: {vegas, per_row, place, feed, running, vega}."""
     per_row = min(per_row, max(1, len(specs)))
-    body = {"vegas": specs, "per_row": per_row, "place": place, "feed": feed, "vega": f"{assets.PREFIX}/{assets.VEGA}"}
+    vega = f"{assets.PREFIX}/{assets.VEGA}"
+    body = {"vegas": specs, "per_row": per_row, "place": place, "feed": feed, "running": running, "vega": vega}
     return json.dumps(body, default=_plain).encode()
 
 

@@ -20,25 +20,47 @@ STATUS_TEXT = {
 
 
 def training_buttons(session: TrainingSession, key: str) -> None:
-    """The four buttons; each acts in a callback, so the rerun it triggers already sees the new state."""
+    """The four buttons, in a fragment with the live panel `key`.live's start signal (`live.start_signal`): pressing
+    Train reruns the buttons only, and the live panel starts fetching; the others rerun the page. Each acts in a
+    callback, so the rerun it triggers already sees the new state."""
+
+    @st.fragment(key=f"{key}.buttons")
+    def row() -> None:
+        if st.session_state.pop(f"{key}.rerun_page", False):
+            st.rerun()
+        for col, (label, icon, action, disabled, help_text) in zip(st.columns(4), _buttons(session), strict=True):
+            col.button(
+                label,
+                key=f"{key}.{label.lower()}",
+                icon=icon,
+                on_click=_press,
+                args=(action, f"{key}.rerun_page" if label != "Train" else ""),
+                disabled=disabled,
+                type="primary" if label == "Train" else "secondary",
+                width="stretch",
+                help=help_text,
+            )
+        live.start_signal(session, f"{key}.live")
+
+    row()
+
+
+def _buttons(session: TrainingSession) -> list[tuple]:
+    """(label, icon, action, disabled, help) of each button in the session's state now."""
     status = session.status
-    buttons = [
+    return [
         ("Train", ":material/play_arrow:", session.start, status == RUNNING, "Train continuously; plots update live."),
         ("Pause", ":material/pause:", session.pause, status != RUNNING, "Stop after the current chunk of steps."),
         ("Step", ":material/skip_next:", session.step, status in (RUNNING, FINISHED), "One optimisation step."),
         ("Reset", ":material/restart_alt:", session.reset, False, "Fresh weights from the seed; settings are kept."),
     ]
-    for col, (label, icon, action, disabled, help_text) in zip(st.columns(4), buttons, strict=True):
-        col.button(
-            label,
-            key=f"{key}.{label.lower()}",
-            icon=icon,
-            on_click=action,
-            disabled=disabled,
-            type="primary" if label == "Train" else "secondary",
-            width="stretch",
-            help=help_text,
-        )
+
+
+def _press(action: Callable[[], object], rerun_page: str) -> None:
+    """A button's callback: `action()`, and a note to rerun the whole page (the session key `rerun_page`, if any)."""
+    action()
+    if rerun_page:
+        st.session_state[rerun_page] = True
 
 
 PART_BUTTONS = (

@@ -38,7 +38,7 @@ def critic_tab(key: str) -> None:
     lim = views.plane_limit(session.method)
 
     def render_view(snap) -> None:
-        scaffold.live_header(snap, f"{key}.critic", extra=lambda s: _exact_readouts(session))
+        scaffold.live_header(snap, key, extra=lambda s: _exact_readouts(session))
         figures = live.shared(lambda s: cplot.critic_figures(views.critic_view(session.method, lim)))
         for first in (0, 2):
             for index, col in enumerate(st.columns(2), start=first):
@@ -55,7 +55,7 @@ def critic_tab(key: str) -> None:
 
         live.vega_grid(st, charts, per_row=3, every=controls.CURVES_EVERY_S)
 
-    live.live_panel(session, f"{key}.critic_live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])
+    live.live_panel(session, f"{key}.live", [(render_view, live.REFRESH_S), (render_curves, 1.0)])
     export.notebook_button(FAMILY, config, session.density, f"{key}.critic")
 
 

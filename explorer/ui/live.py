@@ -4,11 +4,11 @@ While the session runs, `live_panel` keeps one `TrainingWorker` per session trai
 background and renders each panel in its own fragment. A panel's charts and readouts drawn with
 `plotly(where, build)` and `html(where, build)` (build: Snapshot -> figure dict or HTML) refresh
 without Streamlit reruns: the page fetches them from the panel's feed (`explorer.ui.live_feed`),
-as often as the browser can afford. A panel with nothing fed (the curves) reruns at its own
-interval instead, and so does every panel where the app runs without the feed's route
-(`streamlit run router.py`). Every fetch or render of a panel is the worker's heartbeat. When
-training stops (finished, diverged, paused by the worker), the panel that sees it triggers one full
-rerun so that every panel shows the final model and the refreshes stop.
+as often as the browser can afford. The Train button reruns only its own fragment, whose `start_signal`
+sets the page fetching. A panel with nothing fed reruns at its own interval instead, and so does every
+panel where the app runs without the feed's route (`streamlit run router.py`). Every fetch or render of a
+panel is the worker's heartbeat. When training stops (finished, diverged, paused by the worker), the
+fragment that sees it triggers one full rerun so that every panel shows the final model.
 """
 
 from __future__ import annotations
@@ -43,8 +43,12 @@ class _Panel:
     """The panel being rendered: its snapshot, and the items it feeds ({place: payload builder})."""
 
     snap: Snapshot
-    path: str  # the feed's URL path, "" when not fed (not training, or no route)
+    path: str  # the feed's URL path, "" where the route is not served
     items: dict[str, live_feed.Item] = field(default_factory=dict)
+
+    @property
+    def running(self) -> bool:
+        return self.snap.status == RUNNING
 
 
 _PANEL: contextvars.ContextVar[_Panel | None] = contextvars.ContextVar("live_panel", default=None)
@@ -59,7 +63,7 @@ def plotly(where, build: Callable[[Snapshot], dict], every: float = 0.0) -> None
     """A chart of a live panel: `build(snap)` drawn now, and rebuilt from newer snapshots while training runs, at
     every refresh or at most every `every` seconds."""
     panel = _current()
-    place = chart.plotly(where, build(panel.snap), config=static_config(panel.snap), feed=panel.path)
+    place = chart.plotly(where, build(panel.snap), static_config(panel.snap), feed=panel.path, running=panel.running)
     payload = functools.partial(_chart_payload, build, place=place, feed=panel.path)
     panel.items[place] = live_feed.Item(payload, every, time.monotonic())
 
@@ -71,7 +75,7 @@ def _chart_payload(build: Callable[[Snapshot], dict], snap: Snapshot, place: str
 def html(where, build: Callable[[Snapshot], str]) -> None:
     """HTML of a live panel (readouts): `build(snap)` now, and from each newer snapshot while training runs."""
     panel = _current()
-    place = chart.html(where, build(panel.snap), feed=panel.path)
+    place = chart.html(where, build(panel.snap), feed=panel.path, running=panel.running)
     panel.items[place] = live_feed.Item(lambda snap: chart.html_payload(build(snap), place, panel.path), at_stop=True)
 
 
@@ -79,7 +83,7 @@ def vega_grid(where, build: Callable[[Snapshot], list], per_row: int, every: flo
     """Vega-Lite charts of a live panel in a grid (`build(snap)`: specs, `None` for an empty cell), rebuilt from
     newer snapshots while training runs, at most every `every` seconds."""
     panel = _current()
-    place = chart.vegas(where, build(panel.snap), per_row, feed=panel.path)
+    place = chart.vegas(where, build(panel.snap), per_row, feed=panel.path, running=panel.running)
     payload = functools.partial(_vegas_payload, build, per_row=per_row, place=place, feed=panel.path)
     panel.items[place] = live_feed.Item(payload, every, time.monotonic())
 
@@ -136,47 +140,73 @@ def worker_for(session: TrainingSession) -> TrainingWorker:
 
 def live_panel(session: TrainingSession, key: str, panels: Sequence[tuple[Render, float]]) -> None:
     """Render each `(render, interval_s)` of `panels` in a fragment: its fed items refresh from the panel's feed
-    while training runs, a panel without any reruns every `interval_s`."""
+    while training runs, a panel without any reruns every `interval_s`. The session's Train button is drawn with
+    `start_signal(session, key)`."""
     worker = worker_for(session)
     worker.ensure_running()
-    running = session.running
+    st.session_state[f"{key}.was_running"] = session.running  # this full run draws every panel in the current state
     for index, (render, interval) in enumerate(panels):
-        # this full run draws every panel in the current state: no second full rerun for a stop seen now
-        st.session_state[f"{key}.{index}.was_running"] = running
-        _fragment(session, worker, f"{key}.{index}", render, interval, main=index == 0)
+        _fragment(session, worker, key, index, render, interval)
+    st.session_state[f"{key}.fed"] = all(st.session_state.get(f"{key}.{index}.fed") for index in range(len(panels)))
 
 
-def _fragment(session: TrainingSession, worker: TrainingWorker, key: str, render: Render, interval: float, main: bool):
+def _fragment(session: TrainingSession, worker: TrainingWorker, panel_key: str, index: int, render: Render, every):
+    key, main = f"{panel_key}.{index}", index == 0
     # a panel that fed items at its last render needs no timer while the feed is served
     fed = live_feed.FEEDS.served and st.session_state.get(f"{key}.fed", False)
-    run_every = interval if session.running and not fed else None
+    run_every = every if session.running and not fed else None
 
     @st.fragment(run_every=run_every, key=key)
     def _panel() -> None:
         if main and run_every and session.running and (ends_in := session.seconds_to_finish()) < run_every:
             session.wait_until_stopped(min(END_WAIT_S, ends_in + run_every))
         snap = session.snapshot()
-        token = st.session_state.setdefault(f"{key}.token", live_feed.new_token())
-        path = f"{live_feed.PREFIX}/{token}" if live_feed.FEEDS.served and snap.status == RUNNING else ""
-        panel = _Panel(snap, path)
+        token = _feed_token(panel_key)
+        panel = _Panel(snap, f"{live_feed.PREFIX}/{token}" if token else "")
         with chart.in_place(key), _feeding(panel):  # redrawn, not remounted, at every refresh
             if main:  # one element, always there (empty unless waiting), so the element tree keeps its shape
                 html(st, lambda s: waiting_note(worker))
             render(snap)
         st.session_state[f"{key}.fed"] = bool(panel.items)
-        if path and panel.items:
-            live_feed.FEEDS.publish(token, live_feed.Feed(session, worker, panel.items))
+        if token:
+            live_feed.FEEDS.publish(token, session, worker, key, panel.items)
         worker.ensure_running()
         if main:
             frames = st.session_state.setdefault(f"{key}.frames", [])
             frames.append(time.time())
             del frames[:-FRAMES_KEPT]
-        was_running = st.session_state.get(f"{key}.was_running", False)
-        st.session_state[f"{key}.was_running"] = snap.status == RUNNING
-        if was_running and snap.status != RUNNING:
-            st.rerun()
+        _rerun_when_stopped(panel_key, panel.running)
 
     _panel()
+
+
+def start_signal(session: TrainingSession, key: str) -> None:
+    """Drawn with the Train button, in its fragment: an empty element that sets the page fetching the live panel
+    `key`'s feed as soon as training runs, so that pressing Train reruns the buttons, not the page. Where the panel is
+    not fed (no route, or a panel on a timer), starting reruns the page instead; a stop seen here reruns it too."""
+    running = session.running
+    worker_for(session).ensure_running()
+    started = running and not st.session_state.get(f"{key}.was_running", False)
+    _rerun_when_stopped(key, running)
+    if started and not (live_feed.FEEDS.served and st.session_state.get(f"{key}.fed", False)):
+        st.rerun()
+    token = _feed_token(key)
+    with chart.in_place(f"{key}.start"):
+        chart.html(st, "", feed=f"{live_feed.PREFIX}/{token}" if token else "", running=running)
+
+
+def _feed_token(key: str) -> str | None:
+    """This viewer's token for the live panel `key`'s feed (None where the route is not served)."""
+    return st.session_state.setdefault(f"{key}.token", live_feed.new_token()) if live_feed.FEEDS.served else None
+
+
+def _rerun_when_stopped(key: str, running: bool) -> None:
+    """One full rerun when a fragment of the live panel `key` (or its start signal) sees the run it showed stop: every
+    panel then draws the final model."""
+    was_running = st.session_state.get(f"{key}.was_running", False)
+    st.session_state[f"{key}.was_running"] = running
+    if was_running and not running:
+        st.rerun()
 
 
 WAITING_CSS = (
@@ -202,7 +232,7 @@ def waiting_note(worker: TrainingWorker) -> str:
 def refresh_rate(key: str) -> Callable[[], float]:
     """How to read the refreshes per second of the panel `key`'s first fragment: its feed's fetches while it is
     fed, else its reruns (0 when fewer than two)."""
-    token = st.session_state.get(f"{key}.0.token")
+    token = st.session_state.get(f"{key}.token")
     frames = list(st.session_state.get(f"{key}.0.frames", []))
 
     def rate() -> float:

@@ -12,6 +12,10 @@ half its time on the view however slow the machine, and the end of a run shows a
 heartbeat for the training worker. When training stops the response says so, and the component asks for
 one rerun, which draws the whole page at the final step.
 
+A live panel has one feed for all its fragments, published at every render whether training runs or not: the
+Train button reruns only its own fragment, whose start signal tells the page to fetch the feed (so starting a
+run does not redraw the page).
+
 Tokens are random per viewer and panel; a feed not fetched for `EXPIRE_S` is forgotten.
 """
 
@@ -60,13 +64,19 @@ class Item:
 
 @dataclass
 class Feed:
-    """One viewer's live panel: the session it shows and how to build each of its items ({place: build})."""
+    """One viewer's live panel: the session it shows and how to build its items, by the panel's fragments
+    ({fragment: {place: item}}: a fragment's rerun replaces its own items only)."""
 
     session: TrainingSession
     worker: TrainingWorker
-    items: dict[str, Item] = field(default_factory=dict)
+    parts: dict[str, dict[str, Item]] = field(default_factory=dict)
     polls: collections.deque = field(default_factory=lambda: collections.deque(maxlen=RATE_POLLS))
     touched: float = field(default_factory=time.monotonic)
+
+    @property
+    def items(self) -> dict[str, Item]:
+        """Every fragment's items, {place: item}."""
+        return {place: item for part in list(self.parts.values()) for place, item in part.items()}
 
     def next_due(self) -> float:
         """Seconds until one of its items is due to be rebuilt (0: one is due now)."""
@@ -88,14 +98,18 @@ class Feeds:
         self._feeds: collections.OrderedDict[str, Feed] = collections.OrderedDict()
         self.served = False  # set when the app serves the route (`routes`): else pages fall back to reruns
 
-    def publish(self, token: str, feed: Feed) -> None:
-        """Register (or replace) the feed under `token`; rates carry over."""
+    def publish(self, token: str, session: TrainingSession, worker: TrainingWorker, part: str, items: dict) -> Feed:
+        """Register the items {place: item} of the fragment `part` in the feed `token` (a new feed if there is none, or
+        if it showed another session); the fetch rate carries over."""
         with self._lock:
-            old = self._feeds.pop(token, None)
-            if old is not None:
-                feed.polls = old.polls
+            feed = self._feeds.pop(token, None)
+            if feed is None or feed.session is not session:
+                polls = feed.polls if feed is not None else collections.deque(maxlen=RATE_POLLS)
+                feed = Feed(session, worker, polls=polls)
+            feed.worker, feed.parts[part] = worker, items
             self._feeds[token] = feed
             self._expire()
+            return feed
 
     def get(self, token: str) -> Feed | None:
         with self._lock:
@@ -130,7 +144,7 @@ def frame(feed: Feed) -> bytes:
     feed.polls.append(time.monotonic())
     snap, now, parts = feed.session.snapshot(), time.monotonic(), []
     running = snap.status == RUNNING
-    for place, item in list(feed.items.items()):
+    for place, item in feed.items.items():
         if (running and now - item.built < item.every) or (not running and not item.at_stop):
             continue
         item.built = now

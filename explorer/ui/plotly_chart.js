@@ -271,17 +271,19 @@ function drawable(div) {
 
 // Live feeds (explorer/ui/live_feed.py). While training runs, the charts and readouts of a live panel fetch their
 // newest payloads from the panel's feed, all in one request per refresh, without a Streamlit rerun (a rerun
-// costs the browser ~160 ms whatever it redraws). The browser paces itself: after a refresh has been drawn, it asks
-// for the next after a pause as long as the drawing took (REFRESH_MS in all at least), so the view takes at most
-// half of the page's time on a slow machine; the feed waits out the pause, or answers at once when training stops. When the feed says training stopped, the panel asks for one
-// rerun (trigger "stopped"), which draws the whole page at the final step.
+// costs the browser ~160 ms whatever it redraws). Every element of a live panel names its feed, and the fetching
+// starts when any of them arrives with `running` (the Train button's start signal: pressing Train reruns only
+// the buttons). The browser paces itself: after a refresh has been drawn, it asks for the next after a pause as
+// long as the drawing took (REFRESH_MS in all at least), so the view takes at most half of the page's time on a
+// slow machine; the feed waits out the pause, or answers at once when training stops. When the feed says training
+// stopped, the panel asks for one rerun (trigger "stopped"), which draws the whole page at the final step.
 const REFRESH_MS = 250;
 const RETRY_MS = 1000;
 const feeds = new Map(); // feed path -> {divs: Map(place -> div), component, looping}
 
 function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 
-function follow(path, div, component) {
+function follow(path, div, component, running) {
   if (div.feed && div.feed !== path) unfollow(div);
   if (!path) return;
   let feed = feeds.get(path);
@@ -289,7 +291,7 @@ function follow(path, div, component) {
   feed.divs.set(div.dataset.place, div);
   feed.component = component;
   div.feed = path;
-  if (!feed.looping) poll(path, feed);
+  if (running && !feed.looping) poll(path, feed);
 }
 
 function unfollow(div) {
@@ -336,7 +338,6 @@ async function poll(path, feed) {
       await nextFrame();
       await Promise.all(items.filter(([, item]) => item.html === undefined).map(([place, item]) => show(feed.divs.get(place), item)));
       if (!body.running) {
-        feeds.delete(path);
         if (feed.component) feed.component.setTriggerValue("stopped", Date.now());
         return;
       }
@@ -366,7 +367,10 @@ export default function (component) {
     d.drawing = false;
   });
   const cleanup = () => { unfollow(div); if (window.Plotly) window.Plotly.purge(div); };
-  if (sameBytes(data, div.lastData)) return cleanup;
+  if (sameBytes(data, div.lastData)) {
+    follow(div.feed, div, component, false);
+    return cleanup;
+  }
   div.lastData = data;
   const args = decoded(data);
   if (args.place) div.dataset.place = args.place; // a live panel's chart
@@ -387,6 +391,6 @@ export default function (component) {
     }
     draw(div);
   }
-  follow(args.feed, div, component);
+  follow(args.feed, div, component, args.running);
   return cleanup;
 }
