@@ -135,18 +135,20 @@ def forward_with_divergence(
     weights: list[tuple[Tensor, Tensor, Tensor]], z: Tensor, k: int = 2
 ) -> tuple[Tensor, Tensor]:
     """f(z) `[n, out]` and the trace of its Jacobian over the first k inputs, sum_{j<k} df_j/dz_j `[n]` (out >= k),
-    by forward-mode tangents: da_0/dz_j = W_0[:, j], dh_l = silu'(a_l) da_l, da_{l+1} = dh_l W_{l+1}^T, with
-    silu'(a) = s(a) (1 + a (1 - s(a))), s the logistic function."""
-    h, tangent = z, z.new_zeros(0)
+    by forward-mode tangents, one per input j and kept as `[k, n, width]` (one matmul per layer for all k):
+    da_0/dz_j = W_0[:, j], dh_l = silu'(a_l) da_l, da_{l+1} = dh_l W_{l+1}^T."""
+    h, tangent, n = z, z.new_zeros(0), z.shape[0]
     n_layers = len(weights)
     for i, (_, weight_t, bias) in enumerate(weights):
         a = torch.addmm(bias, h, weight_t)
-        da = weight_t[:k].expand(z.shape[0], k, weight_t.shape[1]) if i == 0 else tangent @ weight_t  # [n, k, width]
+        if i == 0:
+            da = weight_t[:k, None, :].expand(k, n, weight_t.shape[1])
+        else:
+            da = (tangent.reshape(k * n, -1) @ weight_t).reshape(k, n, -1)
         if i == n_layers - 1:
-            return a, da[:, :, :k].diagonal(dim1=1, dim2=2).sum(-1)
-        s = torch.sigmoid(a)
-        h = a * s
-        tangent = da * (s * (1 + a * (1 - s)))[:, None, :]
+            return a, sum(da[j, :, j] for j in range(k))
+        h = torch.nn.functional.silu(a)
+        tangent = da * torch.ops.aten.silu_backward(torch.ones_like(a), a)  # silu'(a) da
     raise ValueError("an MLP has at least one layer")
 
 

@@ -51,9 +51,15 @@ def log_likelihood_quadrature(x: Tensor, decode: Decode, log_var: Tensor, d: int
     log_prior = gaussian_log_prob(grid)  # [m]
     out = []
     for block in x.split(CHUNK):
-        log_lik = -gaussian_nll(block[:, None, :], means[None], log_var)  # [b, m]
-        out.append(torch.logsumexp(log_lik + log_prior, dim=1) + log_cell)
+        out.append(torch.logsumexp(_log_likelihoods(block, means, log_var) + log_prior, dim=1) + log_cell)
     return torch.cat(out)
+
+
+def _log_likelihoods(x: Tensor, means: Tensor, log_var: Tensor) -> Tensor:
+    """log N(x_i; m_j, diag e^log_var) `[b, m]` for x `[b, 2]`, means `[m, 2]` and one variance `[2]` for all: the
+    squared distances of x / s to m / s (`torch.cdist`, a matrix product), -1/2 (d^2 + sum_j log 2 pi s_j^2)."""
+    scale = (-0.5 * log_var).exp()
+    return -0.5 * (torch.cdist(x * scale, means * scale).pow(2) + (log_var + LOG_2PI).sum())
 
 
 def naive_monte_carlo(x: Tensor, decode: Decode, log_var: Tensor, d: int, k: int, r: int, generator) -> Tensor:
