@@ -53,11 +53,12 @@ class ProtocolClient:
         self.progress = ""  # the latest progress-bar text
         self.exceptions: list[str] = []  # st.exception elements the server sent
         self.fragment_runs = 0  # fragment runs finished, as the server reported them
+        self.full_runs = 0  # whole-page runs finished
         self.feed_frames = 0  # live frames fetched from the panels' feeds
         self._feeds: set[str] = set()  # the feeds being fetched (paths)
         self.waiting = False  # the last finished run showed the "waiting for the machine" note
         self._waiting_now = False
-        self._buttons: dict[str, str] = {}  # label -> widget id
+        self._buttons: dict[str, tuple[str, str]] = {}  # label -> (widget id, id of the fragment it is in or "")
         self._timers: dict[str, tuple[float, float]] = {}  # fragment id -> (interval, next due)
         self._lock = threading.Lock()
         self._connect()
@@ -95,25 +96,27 @@ class ProtocolClient:
         self._connect()
 
     def click(self, label: str, timeout: float = 60.0) -> None:
-        """Press the button labelled `label` once it has been drawn."""
+        """Press the button labelled `label` once it has been drawn (a button in a fragment reruns that fragment, as in
+        the browser)."""
         deadline = time.monotonic() + timeout
         while label not in self._buttons:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no button {label!r} on {self.page} within {timeout} s")
             time.sleep(0.05)
-        self._rerun(trigger=self._buttons[label])
+        widget, fragment = self._buttons[label]
+        self._rerun(fragment_id=fragment, trigger=widget, auto=False)
 
     def close(self) -> None:
         self._closed.set()
         self._exit.close()
 
     # --- protocol ---------------------------------------------------------------------------
-    def _rerun(self, fragment_id: str = "", trigger: str = "") -> None:
+    def _rerun(self, fragment_id: str = "", trigger: str = "", auto: bool = True) -> None:
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string, state.page_name = self.query, self.page
         if fragment_id:
-            state.fragment_id, state.is_auto_rerun = fragment_id, True
+            state.fragment_id, state.is_auto_rerun = fragment_id, auto
         if trigger:
             state.widget_states.widgets.append(WidgetState(id=trigger, trigger_value=True))
         try:
@@ -216,13 +219,14 @@ class ProtocolClient:
         elif kind == "script_finished":
             self.waiting = self._waiting_now
             self.fragment_runs += msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+            self.full_runs += msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            self._element(msg.delta.new_element)
+            self._element(msg.delta.new_element, msg.delta.fragment_id)
 
-    def _element(self, element) -> None:
+    def _element(self, element, fragment_id: str) -> None:
         kind = element.WhichOneof("type")
         if kind == "button":
-            self._buttons[element.button.label] = element.button.id
+            self._buttons[element.button.label] = (element.button.id, fragment_id)
         elif kind == "markdown" and 'class="readout"' in element.markdown.body:
             self.readouts = dict(READOUT.findall(element.markdown.body))
         elif kind == "alert" and element.alert.body.startswith("Waiting for the machine"):

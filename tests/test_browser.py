@@ -154,6 +154,8 @@ def test_home_and_navigation(server, browser) -> None:
 )
 def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, title: str) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    sent = []  # what the page sends the server: its rerun requests
+    page.on("websocket", lambda socket: socket.on("framesent", sent.append))
     # a deep link must go through the app's router too; a long run, so that Pause meets it running
     page.goto(f"{server}/{path}?{LONG_RUN}")
     train = page.get_by_role("button", name="Train", exact=True)
@@ -162,11 +164,13 @@ def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, 
     page.wait_for_timeout(1000)
     fetches = []  # the live view refreshes from its feed (explorer/ui/live_feed.py), not by Streamlit reruns
     page.on("request", lambda request: fetches.append(request.url) if "/explorer-live/" in request.url else None)
-    clicked = time.monotonic()
+    clicked, sent_before = time.monotonic(), len(sent)
     train.click()
     page.get_by_text("Training…").first.wait_for(timeout=20_000)
     first_frame = time.monotonic() - clicked
     before, after = _watch_training(page)
+    reruns = _reruns(sent[sent_before:])  # Train reruns its buttons' fragment only, and the view comes from the feed
+    assert reruns and all(rerun.fragment_id for rerun in reruns), reruns
     readouts = _readouts(page)
     print(f"first live frame {first_frame:.2f} s; steps {before} -> {after} in 3 s; readouts {readouts}")
     assert "steps / s" in readouts and "view refresh / s" in readouts
@@ -175,6 +179,14 @@ def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, 
     _pause(page)
     _no_exception(page)
     page.close()
+
+
+def _reruns(frames: list) -> list:
+    """The rerun requests (ClientState) among websocket frames the page sent."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    messages = [BackMsg.FromString(frame) for frame in frames if isinstance(frame, bytes)]
+    return [m.rerun_script for m in messages if m.WhichOneof("type") == "rerun_script"]
 
 
 PLOTTED_TRACES = """() => Array.from(document.querySelectorAll('.js-plotly-plot'), (el) =>
