@@ -155,7 +155,7 @@ def test_home_and_navigation(server, browser) -> None:
 def test_a_training_page_trains_live_in_the_browser(server, browser, path: str, title: str) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     sent = []  # what the page sends the server: its rerun requests
-    page.on("websocket", lambda socket: socket.on("framesent", sent.append))
+    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(frame)))
     # a deep link must go through the app's router too; a long run, so that Pause meets it running
     page.goto(f"{server}/{path}?{LONG_RUN}")
     train = page.get_by_role("button", name="Train", exact=True)
