@@ -94,6 +94,15 @@ def test_feeds_are_kept_by_token_and_the_oldest_go(monkeypatch) -> None:
     assert feeds.get("c") is None
 
 
+def test_the_refresh_rate_counts_afresh_after_an_idle_pause() -> None:
+    feed = _feed(_session())
+    feed.polls.extend([1.0, 1.25, 1.5])  # the last run, long ago
+    live_feed.frame(feed)
+    assert len(feed.polls) == 1 and feed.refresh_rate == 0.0
+    live_feed.frame(feed)
+    assert len(feed.polls) == 2
+
+
 def test_a_panels_fragments_share_its_feed_and_each_rerun_replaces_its_own_items() -> None:
     feeds, session = live_feed.Feeds(), _session()
     _publish(feeds, "t", session, "panel.0", header=_html("a"), chart=_html("b"))

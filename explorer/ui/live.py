@@ -192,7 +192,14 @@ def start_signal(session: TrainingSession, key: str) -> None:
         st.rerun()
     token = _feed_token(key)
     with chart.in_place(f"{key}.start"):
-        chart.html(st, "", feed=f"{live_feed.PREFIX}/{token}" if token else "", running=running)
+        chart.html(st, START_HTML, feed=f"{live_feed.PREFIX}/{token}" if token else "", running=running)
+
+
+# the start signal takes no room: its element container is hidden (it still runs), so the layout's gap goes too
+START_HTML = (
+    '<div class="explorer-start"></div>'
+    '<style>[data-testid="stElementContainer"]:has(.explorer-start) {display: none;}</style>'
+)
 
 
 def _feed_token(key: str) -> str | None:
@@ -211,7 +218,8 @@ def _rerun_when_stopped(key: str, running: bool) -> None:
 
 WAITING_CSS = (
     "<style>.explorer-waiting:not(:empty) {padding: 0.75rem 1rem; border-radius: 0.5rem; margin-bottom: 0.5rem;"
-    " background: rgba(28, 131, 225, 0.1); color: rgb(0, 66, 128);}</style>"
+    " background: rgba(28, 131, 225, 0.1); color: rgb(0, 66, 128);}"
+    ' [data-testid="stElementContainer"]:has(.explorer-waiting:empty) {display: none;}</style>'
 )
 
 

@@ -45,6 +45,7 @@ PREFIX = "explorer-live"
 EXPIRE_S = 600.0
 MAX_FEEDS = 2000  # one per viewer and live panel; the oldest go first
 RATE_POLLS = 20  # fetch times kept for the refresh-rate readout
+RATE_GAP_S = 5.0  # a fetch after a longer pause (the run before, then idle) starts the readout's count afresh
 MAX_WAIT_S = 2.0  # the longest pause a fetch may ask for
 WAIT_STEP_S = 0.01  # how often a waiting fetch looks whether training stopped
 
@@ -141,6 +142,8 @@ def new_token() -> str:
 def frame(feed: Feed) -> bytes:
     """The feed's newest state as JSON bytes: {"running": bool, "items": {place: payload}}."""
     feed.worker.heartbeat()
+    if feed.polls and time.monotonic() - feed.polls[-1] > RATE_GAP_S:
+        feed.polls.clear()
     feed.polls.append(time.monotonic())
     snap, now, parts = feed.session.snapshot(), time.monotonic(), []
     running = snap.status == RUNNING
