@@ -85,9 +85,13 @@ def _with_query(url: str, query: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(params)))
 
 
+READOUTS = """() => Object.fromEntries([...document.querySelectorAll('.readout')].map(
+    (c) => [c.querySelector('.label').innerText, c.querySelector('.value').innerText]))"""
+
+
 def _readouts(page) -> dict[str, str]:
-    """The live readouts, label -> value."""
-    return {c.locator(".label").inner_text(): c.locator(".value").inner_text() for c in page.locator(".readout").all()}
+    """The live readouts, label -> value, read at one moment (a rerun may redraw them between two reads)."""
+    return page.evaluate(READOUTS)
 
 
 def _step(page) -> int:
@@ -312,7 +316,9 @@ def test_the_critics_estimate_kl_and_js_live_and_the_disjoint_demo_climbs(server
     assert page.evaluate(PLOTTED_TRACES)[:4] == [3, 3, 3, 3]  # f, log q/p, D, D*: each a map and two clouds
     page.get_by_role("button", name="Disjoint supports", exact=True).click()
     page.get_by_text("KL is infinite").first.wait_for(timeout=30_000)
+    page.get_by_text("Ready: press Train.").first.wait_for(timeout=30_000)  # the rerun has reached the live view
     page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Training…").first.wait_for(timeout=20_000)
     page.get_by_text("Finished").first.wait_for(timeout=60_000)
     readouts = _readouts(page)
     assert readouts["exact KL(q ‖ p)"] == "∞" and float(readouts["KL(q ‖ p): Donsker–Varadhan bound"]) > 100
