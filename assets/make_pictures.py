@@ -23,7 +23,7 @@ from explorer.bench.page import CHROMIUM, FLAGS, press_until  # noqa: E402
 from explorer.bench.server import streamlit_server  # noqa: E402
 
 CARD = (480, 360)  # every card's picture: the chart fitted into this box, centred on white
-CHART = "div.explorer-plotly-chart[data-kind=plotly]"  # a Plotly chart (not the HTML readouts drawn by the same component)
+CHART = "div.explorer-plotly-chart[data-kind=plotly]"  # a Plotly chart (not the readouts: same component, HTML)
 README_STEPS = 20_000
 
 # page path -> (text that says the page is ready, button to press first or None, text that says it is done)

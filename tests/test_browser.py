@@ -309,11 +309,17 @@ def test_the_critics_estimate_kl_and_js_live_and_the_disjoint_demo_climbs(server
     train.wait_for(timeout=60_000)
     train.click()
     page.get_by_text("Training…").first.wait_for(timeout=20_000)
+    page.evaluate("() => document.querySelectorAll('.js-plotly-plot').forEach((el) => { el.seenTraining = true; })")
     page.get_by_text("Finished").first.wait_for(timeout=60_000)
     readouts = _readouts(page)
     assert readouts["exact KL(q ‖ p)"] == "1.12", readouts
     assert abs(float(readouts["KL(q ‖ p): Donsker–Varadhan bound"]) - 1.125) < 0.15, readouts
     assert page.evaluate(PLOTTED_TRACES)[:4] == [3, 3, 3, 3]  # f, log q/p, D, D*: each a map and two clouds
+    page.wait_for_timeout(2000)  # the rerun at the end keeps the live maps where they are: redrawn, not remounted
+    assert (
+        page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map((el) => !!el.seenTraining)")
+        == [True] * 4
+    )
     page.get_by_role("button", name="Disjoint supports", exact=True).click()
     page.get_by_text("KL is infinite").first.wait_for(timeout=30_000)
     page.get_by_text("Ready: press Train.").first.wait_for(timeout=30_000)  # the rerun has reached the live view

@@ -106,11 +106,14 @@ def status_line(snap: Snapshot) -> None:
 
 
 def status_message(snap: Snapshot) -> None:
-    """The session's message after it diverged or finished."""
+    """The session's message after it diverged or finished; else an empty element in its place, so that the elements
+    after it keep their places when it appears (a live chart that moved would be redrawn from scratch, and blink)."""
     if snap.status == DIVERGED:
         st.error(snap.message, icon=":material/error:")
     elif snap.status == FINISHED and snap.message:
         st.success(snap.message, icon=":material/check_circle:")
+    else:
+        st.empty()
 
 
 def readout_tiles(snap: Snapshot, extra: dict[str, str] | None = None) -> dict[str, str]:
