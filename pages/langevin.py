@@ -68,7 +68,8 @@ density = get_density(config.density, custom)
 
 
 def _progress(snap) -> None:
-    controls.status_line(snap)
+    live.html(st, controls.progress_html)  # refreshed from the live feed while the model trains
+    controls.status_message(snap)
 
 
 source, note, cache_key = None, "", None

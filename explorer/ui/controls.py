@@ -99,12 +99,6 @@ def status_label(snap: Snapshot) -> str:
     return f"{STATUS_TEXT.get(snap.status, snap.status)}  step {snap.step:,} / {snap.total_steps:,}"
 
 
-def status_line(snap: Snapshot) -> None:
-    """Progress bar with step counter, and the session's message when there is one."""
-    st.progress(snap.progress, text=status_label(snap))
-    status_message(snap)
-
-
 def status_message(snap: Snapshot) -> None:
     """The session's message after it diverged or finished; else an empty element in its place, so that the elements
     after it keep their places when it appears (a live chart that moved would be redrawn from scratch, and blink)."""
@@ -130,25 +124,26 @@ def readout_tiles(snap: Snapshot, extra: dict[str, str] | None = None) -> dict[s
 
 
 def readouts_html(tiles: dict[str, str]) -> str:
-    """The tiles as big numbers, in ONE element (every element is a message to the browser)."""
+    """The tiles as big numbers, in ONE element (every element is a message to the browser); styled by READOUT_CSS,
+    which `progress_html` carries."""
     cells = "".join(
         f'<div class="readout"><div class="label">{html.escape(label)}</div>'
         f'<div class="value">{html.escape(value)}</div></div>'
         for label, value in tiles.items()
     )
-    return f'<div class="readouts">{cells}</div>{READOUT_CSS}'
+    return f'<div class="readouts">{cells}</div>'
 
 
-def readouts(snap: Snapshot, extra: dict[str, str] | None = None) -> None:
-    """Steps/s, loss, learning rate and the latest quality figures as big numbers."""
-    st.markdown(readouts_html(readout_tiles(snap, extra)), unsafe_allow_html=True)
+def progress_html(snap: Snapshot) -> str:
+    """The status line over a progress bar, as HTML (with the styles of it and of the readouts)."""
+    label = html.escape(status_label(snap))
+    bar = f'<div class="explorer-progress"><div style="width: {100 * snap.progress:.1f}%"></div></div>'
+    return f'<div class="explorer-status">{label}</div>{bar}{READOUT_CSS}'
 
 
 def header_html(snap: Snapshot, extra: dict[str, str] | None = None) -> str:
     """A live panel's header as HTML: the status line over a progress bar, then the readouts."""
-    label = html.escape(status_label(snap))
-    bar = f'<div class="explorer-progress"><div style="width: {100 * snap.progress:.1f}%"></div></div>'
-    return f'<div class="explorer-status">{label}</div>{bar}' + readouts_html(readout_tiles(snap, extra))
+    return progress_html(snap) + readouts_html(readout_tiles(snap, extra))
 
 
 READOUT_CSS = """<style>

@@ -11,7 +11,7 @@ from explorer.maths.diffusion_samplers import EVALS_PER_STEP, SAMPLERS
 from explorer.maths.metrics import QualityMeter
 from explorer.methods.diffusion import Diffusion
 from explorer.training.presets import Preset
-from explorer.views.fields import FieldView, field_view, relative_l2
+from explorer.views.fields import FieldView, error_caption, field_view, relative_l2
 
 
 def _np(x: torch.Tensor) -> np.ndarray:
@@ -62,9 +62,7 @@ def score_view(
 
 def score_caption(view: FieldView, t: float) -> str:
     """The live score field's caption: its error against the exact score, or why there is none."""
-    if view.relative_error is not None:
-        return f"p_t-weighted relative error of the learned score at t = {t:.2f}: {100 * view.relative_error:.1f}%"
-    return "No closed-form score for this density: learned field only."
+    return error_caption(view, t, "the learned score", "No closed-form score for this density: learned field only.")
 
 
 @dataclass(frozen=True)

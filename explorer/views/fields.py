@@ -31,6 +31,14 @@ class FieldView:
     relative_error: float | None  # p_t-weighted relative L2 error
 
 
+def error_caption(view: FieldView, t: float, name: str, missing: str) -> str:
+    """A live field's caption: the p_t-weighted relative error of the learned field `name` at t, or `missing` (why
+    there is no exact field)."""
+    if view.relative_error is None:
+        return missing
+    return f"p_t-weighted relative error of {name} at t = {t:.2f}: {100 * view.relative_error:.1f}%"
+
+
 def relative_l2(learned: Tensor, exact: Tensor) -> float:
     """sqrt(mean |learned - exact|^2 / mean |exact|^2) over points `[n, 2]`: sampled from p_t, this is
     the p_t-weighted relative L2 error of a field."""

@@ -12,7 +12,7 @@ from explorer.maths.coupling import mean_pairing_cost, pair
 from explorer.maths.samplers import EVALS_PER_STEP, INTEGRATORS, integrate
 from explorer.methods.flow_matching import FlowMatching
 from explorer.training.presets import Preset
-from explorer.views.fields import FieldView, field_view, relative_l2
+from explorer.views.fields import FieldView, error_caption, field_view, relative_l2
 
 
 def _np(x: torch.Tensor) -> np.ndarray:
@@ -71,9 +71,8 @@ def velocity_view(
 
 def field_caption(view: FieldView, t: float) -> str:
     """The live field's caption: its error against the exact field, or why there is none."""
-    if view.relative_error is not None:
-        return f"p_t-weighted relative error of v_θ at t = {t:.2f}: {100 * view.relative_error:.1f}%"
-    return "No closed-form field here (non-Gaussian endpoints or OT coupling): learned field only."
+    missing = "No closed-form field here (non-Gaussian endpoints or OT coupling): learned field only."
+    return error_caption(view, t, "v_θ", missing)
 
 
 @dataclass(frozen=True)
