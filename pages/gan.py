@@ -72,8 +72,9 @@ def render_view(snap) -> None:
         normalise = st.toggle("Normalise arrow lengths", key=f"{KEY}.normalise", help="Off: true length.")
         live.plotly(st, lambda s: gplot.surface_figure(surface(s), normalise))
         share.publish_view(KEY, View())
-    live.plotly(middle, lambda s: gplot.mapping_figures(mapping(s), surface(s).real[:MAP_POINTS])[1])
-    live.plotly(right, lambda s: gplot.mapping_figures(mapping(s), surface(s).real[:MAP_POINTS])[0])
+    maps = live.shared(lambda s: gplot.mapping_figures(mapping(s), surface(s).real[:MAP_POINTS]))  # (noise, data)
+    live.plotly(middle, lambda s: maps(s)[1])
+    live.plotly(right, lambda s: maps(s)[0])
     live.caption(right, lambda s: views.surface_caption(surface(s)))
 
 

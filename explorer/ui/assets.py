@@ -53,7 +53,13 @@ async def _serve(request: Request) -> Response:
 def routes(base_url: str = "") -> list[Route]:
     """`/explorer-assets/{name}`, and the same under Streamlit's `server.baseUrlPath` when one is set (the
     page asks for it relative to Streamlit's own scripts)."""
-    paths = {f"/{PREFIX}/{{name}}"}
+    return served_at(f"/{PREFIX}/{{name}}", _serve, base_url)
+
+
+def served_at(path: str, endpoint, base_url: str = "") -> list[Route]:
+    """GET routes for `path` (e.g. "/explorer-live/{token}"), and for the same under Streamlit's `server.baseUrlPath`
+    when one is set: the app's own routes for plotly.js, the live feeds and the status."""
+    paths = {path}
     if base_url.strip("/"):
-        paths.add(f"/{base_url.strip('/')}/{PREFIX}/{{name}}")
-    return [Route(path, _serve, methods=["GET"]) for path in sorted(paths)]
+        paths.add(f"/{base_url.strip('/')}{path}")
+    return [Route(p, endpoint, methods=["GET"]) for p in sorted(paths)]

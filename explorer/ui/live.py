@@ -162,7 +162,7 @@ def _fragment(session: TrainingSession, worker: TrainingWorker, panel_key: str, 
             session.wait_until_stopped(min(END_WAIT_S, ends_in + run_every))
         snap = session.snapshot()
         token = _feed_token(panel_key)
-        panel = _Panel(snap, f"{live_feed.PREFIX}/{token}" if token else "")
+        panel = _Panel(snap, live_feed.path(token))
         with chart.in_place(key), _feeding(panel):  # redrawn, not remounted, at every refresh
             if main:  # one element, always there (empty unless waiting), so the element tree keeps its shape
                 html(st, lambda s: waiting_note(worker))
@@ -190,9 +190,8 @@ def start_signal(session: TrainingSession, key: str) -> None:
     _rerun_when_stopped(key, running)
     if started and not (live_feed.FEEDS.served and st.session_state.get(f"{key}.fed", False)):
         st.rerun()
-    token = _feed_token(key)
     with chart.in_place(f"{key}.start"):
-        chart.html(st, START_HTML, feed=f"{live_feed.PREFIX}/{token}" if token else "", running=running)
+        chart.html(st, START_HTML, feed=live_feed.path(_feed_token(key)), running=running)
 
 
 # the start signal takes no room: its element container is hidden (it still runs), so the layout's gap goes too

@@ -39,6 +39,7 @@ from starlette.routing import Route
 
 from explorer.training.session import RUNNING, Snapshot, TrainingSession
 from explorer.training.worker import TrainingWorker
+from explorer.ui import assets
 
 _LOGGER = logging.getLogger(__name__)
 PREFIX = "explorer-live"
@@ -139,6 +140,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def path(token: str | None) -> str:
+    """The URL path of the feed `token`, relative to the app ("" for none)."""
+    return f"{PREFIX}/{token}" if token else ""
+
+
 def frame(feed: Feed) -> bytes:
     """The feed's newest state as JSON bytes: {"running": bool, "items": {place: payload}}."""
     feed.worker.heartbeat()
@@ -180,7 +186,4 @@ async def _serve(request: Request) -> Response:
 def routes(base_url: str = "") -> list[Route]:
     """`/explorer-live/{token}` (and under Streamlit's `server.baseUrlPath`); marks the feeds as served."""
     FEEDS.served = True
-    paths = {f"/{PREFIX}/{{token}}"}
-    if base_url.strip("/"):
-        paths.add(f"/{base_url.strip('/')}/{PREFIX}/{{token}}")
-    return [Route(path, _serve, methods=["GET"]) for path in sorted(paths)]
+    return assets.served_at(f"/{PREFIX}/{{token}}", _serve, base_url)

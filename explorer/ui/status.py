@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from explorer.training.slots import SLOTS
+from explorer.ui import assets
 
 
 def session_ids() -> list[str]:
@@ -46,7 +47,4 @@ async def _status(_request: Request) -> JSONResponse:
 
 
 def routes(base_url: str = "") -> list[Route]:
-    paths = {"/explorer-status"}
-    if base_url.strip("/"):
-        paths.add(f"/{base_url.strip('/')}/explorer-status")
-    return [Route(path, _status, methods=["GET"]) for path in sorted(paths)]
+    return assets.served_at("/explorer-status", _status, base_url)
