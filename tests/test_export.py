@@ -117,6 +117,17 @@ def test_malformed_and_mismatched_checkpoints_are_refused(trained: TrainingSessi
     assert "NaN" in _refusal(bad)
 
 
+def test_a_checkpoint_trained_with_another_activation_is_refused() -> None:
+    """Same shapes, another function: a leaky-ReLU discriminator's weights are not loaded into a SiLU one."""
+    small = GANConfig(g_hidden=16, d_hidden=16, d_activation="leaky_relu")
+    session = TrainingSession("gan", small)
+    data = checkpoint.save("gan", small, 0, session.method.state_dict())
+    refusal = _refusal(data, "gan", dataclasses.replace(small, d_activation="silu"))
+    assert "another function" in refusal and "D activation = leaky_relu (here: silu)" in refusal
+    same = TrainingSession("gan", small)
+    assert checkpoint.load(data, "gan", same.config, same.method.state_dict())[2]["d_activation"] == "leaky_relu"
+
+
 def _poison(state):
     """A copy of a nested state with every float tensor set to NaN."""
     if isinstance(state, torch.Tensor):

@@ -110,6 +110,11 @@ CASES = [(loss, False, "adam", {}) for loss in LOSSES] + [
     ("wgan_gp", False, "adam", {"spectral_norm": True}),
     ("dragan", False, "adam", {"spectral_norm": True}),
     ("wgan_gp", True, "adam", {"spectral_norm": True, "penalty_at": "real_and_generated"}),
+    ("nonsaturating", False, "adam", {"spectral_norm": True, "d_activation": "leaky_relu"}),
+    ("wgan_gp", True, "adam", {"d_activation": "leaky_relu"}),
+    ("wgan_gp", False, "rmsprop", {"d_activation": "leaky_relu", "penalty_at": "real_and_generated"}),
+    ("dragan", False, "adam", {"spectral_norm": True, "d_activation": "leaky_relu"}),
+    ("hinge", True, "sgd", {"d_activation": "leaky_relu"}),
 ]
 
 

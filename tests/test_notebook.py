@@ -114,7 +114,7 @@ VARIANTS = [
     ("diffusion", DiffusionConfig(sampler="sde", sampler_steps=100)),
     ("gan", GANConfig(loss="nonsaturating", conditional=True, optimizer_d="rmsprop")),
     ("gan", GANConfig(loss="lsgan", latent_dim=1)),
-    ("gan", GANConfig(loss="hinge", optimizer_g="adam", n_critic=2, spectral_norm=True)),
+    ("gan", GANConfig(loss="hinge", optimizer_g="adam", n_critic=2, spectral_norm=True, d_activation="leaky_relu")),
     ("gan", GANConfig(loss="dragan", conditional=True)),
     ("gan", GANConfig(penalty_at="real_and_generated")),
     ("flow", FlowConfig(density="two_moons", activation="tanh", schedule="constant")),

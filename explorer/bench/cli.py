@@ -82,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FIELD=VALUE",
         help="override a field of the page's default configuration (repeatable), e.g. --set batch_size=512",
     )
+    parser.add_argument(
+        "--preset",
+        default="",
+        metavar="NAME",
+        help="start from the page's lecture demo NAME (its settings and density over the defaults; --set and "
+        "--density still apply), e.g. --family gan --preset spectral",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     parser.add_argument("--all", action="store_true", help="every trained family at its page defaults, --seeds each")
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2], help="for --all")

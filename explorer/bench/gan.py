@@ -18,10 +18,10 @@ from explorer.kernels.gan_losses import (
 def plain_steps_per_s(session, seconds: float) -> float:
     """Generator steps/s of a textbook alternating GAN loop (nn.Sequential, torch.optim.Adam, the
     same loss, n_critic, gradient penalty or clipping, spectral normalisation by torch's
-    parametrization, batch, widths and depths)."""
+    parametrization, batch, widths, depths and D's activation)."""
     cfg, device = session.config, session.device_choice.device
     g = plain_mlp(cfg.latent_dim, 2, cfg.g_hidden, cfg.g_depth, device)
-    d = plain_mlp(2, 1, cfg.d_hidden, cfg.d_depth, device)
+    d = plain_mlp(2, 1, cfg.d_hidden, cfg.d_depth, device, cfg.d_activation)
     if cfg.spectral_norm:
         for layer in d:
             if isinstance(layer, torch.nn.Linear):

@@ -13,12 +13,17 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from explorer.kernels.activations import LEAKY_SLOPE
 
-def plain_mlp(in_dim: int, out_dim: int, hidden: int, depth: int, device: torch.device) -> nn.Sequential:
-    """Linear -> SiLU -> ... -> Linear with `depth` hidden layers (the shape of `nets.MLP`)."""
+
+def plain_mlp(
+    in_dim: int, out_dim: int, hidden: int, depth: int, device: torch.device, activation: str = "silu"
+) -> nn.Sequential:
+    """Linear -> act -> ... -> Linear with `depth` hidden layers (the shape of `nets.MLP`); act SiLU, or leaky ReLU
+    (slope `activations.LEAKY_SLOPE`)."""
     dims, layers = [in_dim] + [hidden] * depth, []
     for a, b in zip(dims[:-1], dims[1:], strict=True):
-        layers += [nn.Linear(a, b), nn.SiLU()]
+        layers += [nn.Linear(a, b), nn.LeakyReLU(LEAKY_SLOPE) if activation == "leaky_relu" else nn.SiLU()]
     return nn.Sequential(*layers, nn.Linear(dims[-1], out_dim)).to(device)
 
 

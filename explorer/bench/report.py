@@ -84,7 +84,12 @@ GAN_VARIANTS = {
     "WGAN-GP (page default)": [],
     "DRAGAN": [("loss", "dragan")],
     "penalty on real and generated points": [("penalty_at", "real_and_generated")],
-    "spectral normalisation, non-saturating": [("spectral_norm", "true"), ("loss", "nonsaturating")],
+    "spectral normalisation, non-saturating, leaky-ReLU D (its preset)": [
+        ("spectral_norm", "true"),
+        ("loss", "nonsaturating"),
+        ("d_activation", "leaky_relu"),
+    ],
+    "spectral normalisation, non-saturating, SiLU D": [("spectral_norm", "true"), ("loss", "nonsaturating")],
 }
 
 

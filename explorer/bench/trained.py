@@ -31,8 +31,12 @@ def run(args: argparse.Namespace, family: Family) -> dict:
     unknown = sorted({name for name, _ in args.set} - {f.name for f in dataclasses.fields(family.config)})
     if unknown:
         raise SystemExit(f"--set: {family.name} has no field {', '.join(unknown)}")
-    density = args.density or family.bench_density
-    overrides = {**dict(args.set), "density": density, "device": args.device, "seed": args.seed}
+    preset = getattr(args, "preset", "")
+    if preset and preset not in family.presets:
+        raise SystemExit(f"--preset: {family.name}'s demos are {', '.join(family.presets)}")
+    settings = dict(family.presets[preset].settings) if preset else {}
+    density = args.density or settings.get("density") or family.bench_density
+    overrides = {**settings, **dict(args.set), "density": density, "device": args.device, "seed": args.seed}
     config = from_mapping(family.config, overrides)
     session = TrainingSession(family.name, config, quality_every=10**9, quality_period_s=math.inf)
     session.start()

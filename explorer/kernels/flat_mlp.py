@@ -5,10 +5,11 @@ those views, so the module is always up to date), and its gradient a view into `
 offset. An optimizer is then a handful of whole-buffer kernels over `flat`, `grad` and the moment
 buffers `exp_avg`, `exp_avg_sq`, instead of a loop over parameters. The forward pass is
 
-    a_l = h_{l-1} W_l^T + b_l,  h_l = silu(a_l)  (l < L),   f = h_{L-1} W_L^T + b_L
+    a_l = h_{l-1} W_l^T + b_l,  h_l = act(a_l)  (l < L),   f = h_{L-1} W_L^T + b_L
 
-and the kernels (`explorer.kernels.regression` for flow matching and diffusion, `explorer.kernels.gan_kernel`, ...)
-write their backward passes by hand on these views, from the shared blocks `mlp_forward` and
+(act = SiLU unless the MLP names another, `explorer.kernels.activations`), and the kernels
+(`explorer.kernels.regression` for flow matching and diffusion, `explorer.kernels.gan_kernel`, ...) write their
+backward passes by hand on these views, from the shared blocks `mlp_forward` and
 `mlp_backward` at the end of this module. `script` compiles such kernels with TorchScript, which
 releases the GIL once per kernel call instead of at each of its tensor calls (docs/decisions.md,
 training).
@@ -22,6 +23,7 @@ import warnings
 import torch
 from torch import Tensor, nn
 
+from explorer.kernels.activations import activate, activation_backward
 from explorer.kernels.nets import MLP
 
 
@@ -49,6 +51,7 @@ class FlatMLP:
 
     def __init__(self, mlp: MLP) -> None:
         self.mlp = mlp
+        self.activation = getattr(mlp, "activation", "silu")  # its predict() uses it
         params = list(mlp.parameters())
         device, dtype = params[0].device, params[0].dtype
         total = sum(p.numel() for p in params)
@@ -109,7 +112,7 @@ class FlatMLP:
     @torch.no_grad()
     def predict(self, z: Tensor) -> Tensor:
         """f(z) `[n, out]` from the cached weight views (the module's forward without its overhead)."""
-        return forward(self._weights, z)
+        return forward(self._weights, z, self.activation)
 
     def state_dict(self) -> dict[str, Tensor]:
         """Weights and optimizer state, as tensors (clone them to keep a copy)."""
@@ -126,9 +129,9 @@ class FlatMLP:
             getattr(self, key).copy_(value)
 
 
-def forward(weights: list[tuple[Tensor, Tensor, Tensor]], z: Tensor) -> Tensor:
+def forward(weights: list[tuple[Tensor, Tensor, Tensor]], z: Tensor, activation: str = "silu") -> Tensor:
     """f(z) `[n, out]` for cached (W, W^T, b) layer views (`mlp_forward`'s output)."""
-    return mlp_forward([weight_t for _, weight_t, _ in weights], [bias for _, _, bias in weights], z)[2]
+    return mlp_forward([weight_t for _, weight_t, _ in weights], [bias for _, _, bias in weights], z, activation)[2]
 
 
 def forward_with_divergence(
@@ -153,24 +156,6 @@ def forward_with_divergence(
 
 
 # --- TorchScript-compatible building blocks of the hand-derived kernels ---------------------------
-def activate(a: Tensor, activation: str) -> Tensor:
-    """act(a) for act = "silu" (the default MLPs), "relu" or "tanh" (RealNVP's conditioners)."""
-    if activation == "relu":
-        return torch.relu(a)
-    if activation == "tanh":
-        return torch.tanh(a)
-    return torch.nn.functional.silu(a)
-
-
-def activation_backward(g: Tensor, a: Tensor, h: Tensor, activation: str) -> Tensor:
-    """dL/da = act'(a) * dL/dh for h = act(a), all `[n, width]` (relu and tanh read h, silu reads a)."""
-    if activation == "relu":
-        return torch.ops.aten.threshold_backward(g, h, 0.0)
-    if activation == "tanh":
-        return torch.ops.aten.tanh_backward(g, h)
-    return torch.ops.aten.silu_backward(g, a)
-
-
 def mlp_forward(
     weights_t: list[Tensor], biases: list[Tensor], x: Tensor, activation: str = "silu"
 ) -> tuple[list[Tensor], list[Tensor], Tensor]:

@@ -7,25 +7,27 @@ step is n_critic discriminator updates, then one generator update (the objective
 Discriminator update, on one batch of rows [real; fake; x_hat] (x_hat only where the gradient penalty is
 evaluated at other points than real and fake ones):
 
-    forward   a_l = h_{l-1} W_l^T + b_l,  h_l = silu(a_l),  D = h_{L-1} W_L^T + b_L
+    forward   a_l = h_{l-1} W_l^T + b_l,  h_l = act(a_l),  D = h_{L-1} W_L^T + b_L
     output    dL/dD = (dL_D/dr, dL_D/df, 0)  per row, from the loss (`_discriminator_output_grad`)
-    backward  g_{l-1} = silu'(a_{l-1}) (g_l W_l),  dW_l += g_l^T h_{l-1},  db_l += sum_rows g_l
+    backward  g_{l-1} = act'(a_{l-1}) (g_l W_l),  dW_l += g_l^T h_{l-1},  db_l += sum_rows g_l
+
+(act = SiLU, or leaky ReLU for D where chosen; `explorer.kernels.activations`).
 
 The gradient penalty GP = mean (||grad_x D(x_hat)|| - 1)^2 is evaluated at interpolates u x + (1 - u) G(z)
 (WGAN-GP), at the real and generated rows themselves (the penalty E_{x ~ p_data + p_G}), or at reals perturbed
 by Gaussian noise (DRAGAN). It needs grad_x D itself, which is a second chain on those rows, run top-down from
 u_{L-1} = W_L:
 
-    v_l = u_l * silu'(a_l),   u_{l-1} = v_l W_l,   grad_x D = u_0 (its x columns)
+    v_l = u_l * act'(a_l),   u_{l-1} = v_l W_l,   grad_x D = u_0 (its x columns)
 
 and the penalty's gradient runs back through that chain bottom-up, with u_bar_0 =
 lambda * 2 (||g|| - 1) g / (||g|| n):
 
-    v_bar_l = u_bar_{l-1} W_l^T,   dW_l += v_l^T u_bar_{l-1},   u_bar_l = v_bar_l * silu'(a_l),
-    a_bar_l = v_bar_l * u_l * silu''(a_l)   (added to the main backward's g_l on the x_hat rows),
+    v_bar_l = u_bar_{l-1} W_l^T,   dW_l += v_l^T u_bar_{l-1},   u_bar_l = v_bar_l * act'(a_l),
+    a_bar_l = v_bar_l * u_l * act''(a_l)   (added to the main backward's g_l on the x_hat rows),
     dW_L += sum_rows u_bar_{L-1},
 
-with silu'(a) = s (1 + a (1 - s)) and silu''(a) = s (1 - s) (2 + a (1 - 2 s)), s = sigmoid(a).
+with act'' = 0 for leaky ReLU (its penalty moves the weights only through the chain's W_l).
 
 Generator update: x = G(z); D forward at x; the backward through D gives dL_G/dx (no D parameter
 gradients), and the backward through G the generator's gradients.
@@ -46,38 +48,27 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from explorer.kernels.activations import activation_curvature, activation_slope
 from explorer.kernels.flat_mlp import adam_update, compiled, mlp_backward, mlp_forward
 from explorer.kernels.spectral_norm import normalized_weights, spectral_backward
 
 PENALTIES = ("none", "interpolates", "real_and_generated", "perturbed_real")
 
 
-def _silu_grad(a: Tensor) -> Tensor:
-    """silu'(a) = s (1 + a (1 - s)), s = sigmoid(a)."""
-    s = torch.sigmoid(a)
-    return s * (1.0 + a * (1.0 - s))
-
-
-def _silu_second(a: Tensor) -> Tensor:
-    """silu''(a) = s (1 - s) (2 + a (1 - 2 s))."""
-    s = torch.sigmoid(a)
-    return s * (1.0 - s) * (2.0 + a * (1.0 - 2.0 * s))
-
-
 def _penalty_backward(
-    weights: list[Tensor], grad_weights: list[Tensor], pre: list[Tensor], gp_lambda: float
+    weights: list[Tensor], grad_weights: list[Tensor], pre: list[Tensor], gp_lambda: float, activation: str
 ) -> tuple[Tensor, list[Tensor]]:
     """GP = mean (||grad_x D|| - 1)^2 on rows whose pre-activations are `pre` (see module doc): adds
     lambda dGP/dW to grad_weights through the gradient chain; returns GP and the a_bar_l."""
     n_layers = len(weights)
-    # top-down: u_{L-1} = W_L, v_l = u_l * silu'(a_l), u_{l-1} = v_l W_l
+    # top-down: u_{L-1} = W_L, v_l = u_l * act'(a_l), u_{l-1} = v_l W_l
     u = weights[n_layers - 1].expand(pre[0].shape[0], -1)
     us: list[Tensor] = []
     vs: list[Tensor] = []
     slopes: list[Tensor] = []
     for j in range(n_layers - 1):
         i = n_layers - 2 - j
-        slope = _silu_grad(pre[i])
+        slope = activation_slope(pre[i], activation)
         v = u * slope
         us.insert(0, u)
         vs.insert(0, v)
@@ -95,7 +86,7 @@ def _penalty_backward(
         else:
             grad_weights[i].addmm_(vs[i].t(), u_bar)
         v_bar = u_bar.mm(weight.t())
-        a_bars.append(v_bar * us[i] * _silu_second(pre[i]))
+        a_bars.append(v_bar * us[i] * activation_curvature(pre[i], activation))
         u_bar = v_bar * slopes[i]
     grad_weights[n_layers - 1].add_(u_bar.sum(0, keepdim=True))
     return penalty, a_bars
@@ -169,6 +160,7 @@ def gan_steps(
     sn_u: list[Tensor],
     sn_v: list[Tensor],
     sn_grads: list[Tensor],
+    d_activation: str,
 ) -> tuple[Tensor, Tensor]:
     """len(lrs_g) generator steps, each after n_critic discriminator steps (see module doc).
 
@@ -178,7 +170,8 @@ def gan_steps(
     `[S, B, C]`, with k >= n_critic; optimizers = [G's, D's] names. `penalty` (one of PENALTIES) places the
     gradient penalty (weight gp_lambda); perturbed reals are real + noise_std * noise, noise `[S, k, B, 2]`.
     With `spectral`, sn_u / sn_v are the layers' power-iteration vectors (updated in place) and sn_grads
-    scratch buffers shaped like the weights. Returns the generator's and the
+    scratch buffers shaped like the weights. D's hidden layers use `d_activation` (silu or leaky_relu), G's silu.
+    Returns the generator's and the
     discriminator's (mean over its n_critic updates) losses, each `[S]` (NaN where not trained).
     """
     g_weights, g_weights_t, g_biases, g_grad_weights, g_grad_biases = g_net[0], g_net[1], g_net[2], g_net[3], g_net[4]
@@ -212,18 +205,22 @@ def gan_steps(
                 grad_weights = sn_grads
                 for buffer in sn_grads:
                     buffer.zero_()
-            pre, acts, out = mlp_forward(weights_t, d_biases, x)
+            pre, acts, out = mlp_forward(weights_t, d_biases, x, d_activation)
             value, g_out = _discriminator_output_grad(loss, out[: 2 * n], n, lsgan[0], lsgan[1])
             d_state[1].zero_()
             extra = no_extra
             extra_from = 2 * n
             if penalty != "none":
                 extra_from = 0 if penalty == "real_and_generated" else 2 * n
-                pen, extra = _penalty_backward(weights, grad_weights, [a[extra_from:] for a in pre], gp_lambda)
+                pen, extra = _penalty_backward(
+                    weights, grad_weights, [a[extra_from:] for a in pre], gp_lambda, d_activation
+                )
                 value = value + gp_lambda * pen
                 if extra_from > 0:
                     g_out = torch.cat([g_out, torch.zeros_like(g_out[:n])])
-            mlp_backward(weights, grad_weights, d_grad_biases, pre, acts, g_out, extra, extra_from, True, False)
+            mlp_backward(
+                weights, grad_weights, d_grad_biases, pre, acts, g_out, extra, extra_from, True, False, d_activation
+            )
             if spectral:
                 spectral_backward(sn_grads, weights, sigmas, sn_u, sn_v, d_grad_weights)
             d_step += 1.0
@@ -240,9 +237,11 @@ def gan_steps(
             weights, weights_t = d_weights, d_weights_t
             if spectral:
                 weights, weights_t, _ = normalized_weights(d_weights, sn_u, sn_v, False)
-            pre, acts, out = mlp_forward(weights_t, d_biases, x)
+            pre, acts, out = mlp_forward(weights_t, d_biases, x, d_activation)
             value, g_out = _generator_output_grad(loss, out, lsgan[2])
-            grad_x = mlp_backward(weights, d_grad_weights, d_grad_biases, pre, acts, g_out, no_extra, 0, False, True)
+            grad_x = mlp_backward(
+                weights, d_grad_weights, d_grad_biases, pre, acts, g_out, no_extra, 0, False, True, d_activation
+            )
             g_state[1].zero_()
             grad_fake = grad_x[:, :2]
             mlp_backward(g_weights, g_grad_weights, g_grad_biases, g_pre, g_acts, grad_fake, no_extra, 0, True, False)

@@ -5,22 +5,26 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from explorer.kernels.activations import activate
+
 
 class MLP(nn.Module):
-    """Linear -> SiLU -> ... -> Linear: `depth` hidden layers of width `hidden`.
+    """Linear -> act -> ... -> Linear: `depth` hidden layers of width `hidden`, act SiLU unless named
+    (`explorer.kernels.activations`).
 
     `forward(z: [n, in_dim]) -> [n, out_dim]`. Kept as a plain stack of nn.Linear so that
     `explorer.kernels.regression` can train it with a hand-derived backward pass.
     """
 
-    def __init__(self, in_dim: int, out_dim: int, hidden: int = 64, depth: int = 3) -> None:
+    def __init__(self, in_dim: int, out_dim: int, hidden: int = 64, depth: int = 3, activation: str = "silu") -> None:
         super().__init__()
+        self.activation = activation
         widths = [in_dim] + [hidden] * depth + [out_dim]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True))
 
     def forward(self, z: Tensor) -> Tensor:
         for layer in self.layers[:-1]:
-            z = torch.nn.functional.silu(layer(z))
+            z = activate(layer(z), self.activation)
         return self.layers[-1](z)
 
 

@@ -29,15 +29,14 @@ import math
 import torch
 from torch import Tensor, nn
 
+from explorer.kernels.activations import activate
+
 LOG_2PI = math.log(2 * math.pi)
 
 
 def standard_normal_log_prob(z: Tensor) -> Tensor:
     """log N(z; 0, I) `[n]` for z `[n, 2]`: -|z|^2 / 2 - log 2 pi."""
     return -0.5 * z.pow(2).sum(1) - LOG_2PI
-
-
-ACTIVATIONS = {"relu": torch.relu, "silu": torch.nn.functional.silu, "tanh": torch.tanh}
 
 
 class Conditioner(nn.Module):
@@ -50,9 +49,8 @@ class Conditioner(nn.Module):
         self.activation = activation
 
     def forward(self, x: Tensor) -> Tensor:
-        act = ACTIVATIONS[self.activation]
         for layer in self.layers[:-1]:
-            x = act(layer(x))
+            x = activate(layer(x), self.activation)
         return self.layers[-1](x)
 
 

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from explorer.configs import TrainingConfig, batch_size_param, param
 from explorer.data.densities import Density
+from explorer.kernels.activations import LEAKY_SLOPE, activate
 from explorer.kernels.flat_mlp import FlatMLP
 from explorer.kernels.gan_kernel import compiled_gan_steps
 from explorer.kernels.gan_losses import LOSSES, WGAN_GP_POINTS, penalty_where
@@ -25,6 +26,7 @@ from explorer.kernels.spectral_norm import init_vectors, normalized_weights
 from explorer.methods.base import Method, seeded_init
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+D_ACTIVATIONS = ("silu", "leaky_relu")
 GAN_BLOCK = 32  # generator steps whose noise and data are drawn at once (seed-only randomness)
 
 
@@ -73,6 +75,14 @@ class GANConfig(TrainingConfig):
     g_depth: int = param(3, "G hidden layers", lo=1, hi=8, group="model", slider=True)
     d_hidden: int = param(64, "D width", lo=8, hi=512, group="model", presets=(16, 32, 64, 128, 256))
     d_depth: int = param(3, "D hidden layers", lo=1, hi=8, group="model", slider=True)
+    d_activation: str = param(
+        "silu",
+        "D activation",
+        choices=D_ACTIVATIONS,
+        group="model",
+        help=f"SiLU, or leaky ReLU (slope {LEAKY_SLOPE} below 0): with spectral normalisation, leaky ReLU lets D "
+        "be steep enough to sharpen the modes (SiLU's slope is 0.5 at 0, and the layers multiply it).",
+    )
     optimizer_g: str = param("adam", "G optimizer", choices=OPTIMIZERS, group="training")
     optimizer_d: str = param("adam", "D optimizer", choices=OPTIMIZERS, group="training")
     lr_d: float = param(2e-3, "D learning rate", live=True, lo=0.0, hi=10.0, log=True, group="training")
@@ -92,7 +102,9 @@ class GAN(Method):
         self.n_classes = density.n_classes if config.conditional and density.n_classes > 1 else 0
         with seeded_init(config.seed):
             self.generator_net = MLP(config.latent_dim + self.n_classes, 2, config.g_hidden, config.g_depth).to(device)
-            self.discriminator_net = MLP(2 + self.n_classes, 1, config.d_hidden, config.d_depth).to(device)
+            self.discriminator_net = MLP(
+                2 + self.n_classes, 1, config.d_hidden, config.d_depth, config.d_activation
+            ).to(device)
         self.flat_g, self.flat_d = FlatMLP(self.generator_net), FlatMLP(self.discriminator_net)
         # spectral normalisation's power-iteration vectors, one pair per layer of D (empty without it)
         self.sn_u: list[Tensor] = []
@@ -141,12 +153,12 @@ class GAN(Method):
         normed = normalized_weights([layer.weight for layer in layers], self.sn_u, self.sn_v, False)[0]
         for i, (weight, layer) in enumerate(zip(normed, layers, strict=True)):
             x = nn.functional.linear(x, weight, layer.bias)
-            x = nn.functional.silu(x) if i < len(layers) - 1 else x
+            x = activate(x, self.config.d_activation) if i < len(layers) - 1 else x
         return x.squeeze(-1)
 
     def layer_norms(self) -> Tensor:
         """The largest singular value of each layer's weight `[L]` (exact, by SVD), input layer first: their
-        product bounds D's Lipschitz constant (SiLU's slope is at most 1.1)."""
+        product bounds D's Lipschitz constant (SiLU's slope is at most 1.1, leaky ReLU's 1)."""
         return torch.stack([torch.linalg.matrix_norm(w.detach(), ord=2) for w in self.flat_d.weights])
 
     # --- training ------------------------------------------------------------------------
@@ -216,6 +228,7 @@ class GAN(Method):
             self.sn_u,
             self.sn_v,
             self._sn_grads,
+            cfg.d_activation,
         )
 
     @torch.no_grad()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from explorer.data.densities import Density
-from explorer.methods.gan import GANConfig
+from explorer.methods.gan import LEAKY_SLOPE, GANConfig
 from explorer.notebook.cells import MLP, code, lr_schedule, md, metric_before
 
 TITLE, PAGE = "Generative adversarial network", "GANs"
@@ -58,6 +58,7 @@ def constants(c: GANConfig, density: Density) -> str:
         f"{c.d_hidden}, {c.d_depth}\n"
         f"GP_LAMBDA, CLIP, DRAGAN_NOISE = {c.gp_lambda!r}, {c.clip!r}, {c.dragan_noise!r}\n"
         f"SPECTRAL_NORM = {c.spectral_norm}  # every layer of D divided by its largest singular value\n"
+        f"D_ACTIVATION, LEAKY_SLOPE = {c.d_activation!r}, {LEAKY_SLOPE}  # D's hidden layers (G uses SiLU)\n"
         f"LSGAN_A, LSGAN_B, LSGAN_C = {c.lsgan_a!r}, {c.lsgan_b!r}, {c.lsgan_c!r}\n"
         f"N_CLASSES = {classes}  # a conditional GAN when > 0: G and D both receive the class y"
     )
@@ -90,7 +91,8 @@ def cells(c: GANConfig, density: Density, lookup: Callable[[str], Density]) -> l
 
 F = nn.functional
 G = mlp(LATENT + N_CLASSES, 2, G_HIDDEN, G_DEPTH)
-D = mlp(2 + N_CLASSES, 1, D_HIDDEN, D_DEPTH)
+D_ACTIVATIONS = {"silu": nn.SiLU, "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE)}
+D = mlp(2 + N_CLASSES, 1, D_HIDDEN, D_DEPTH, D_ACTIVATIONS[D_ACTIVATION])
 if SPECTRAL_NORM:
     for layer in D:
         if isinstance(layer, nn.Linear):

@@ -24,6 +24,9 @@ from explorer.configs import TrainingConfig
 
 FORMAT = "generative-models-explorer/checkpoint-1"
 MAX_BYTES = 64 * 2**20
+# settings that change what a network computes but none of its tensors' shapes: a file trained with another value
+# would load without complaint and draw nonsense
+SAME_SHAPES_OTHER_FUNCTION = ("activation", "d_activation")
 
 
 class CheckpointError(ValueError):
@@ -106,6 +109,9 @@ def load(data: bytes, family: str, config: TrainingConfig, current: dict) -> tup
                 raise CheckpointError(f"'{name}' holds NaN or infinite values: the checkpoint is unusable.")
         elif isinstance(other, torch.Tensor):
             raise CheckpointError(f"'{name}' is a tensor in the file but not in this model." + hint)
+    changed = [name for name in SAME_SHAPES_OTHER_FUNCTION if name in saved_config and hasattr(config, name)]
+    if any(saved_config[name] != getattr(config, name) for name in changed):
+        raise CheckpointError("The checkpoint's network computes another function than this page's." + hint)
     step = record.get("step")
     step = int(step) if isinstance(step, int) and not isinstance(step, bool) and step >= 0 else 0
     return state, step, saved_config
