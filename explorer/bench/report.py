@@ -73,7 +73,8 @@ def run_all(args: argparse.Namespace) -> dict[str, list[dict]]:
     results: dict[str, list[dict]] = {}
     for name in families():
         for seed in args.seeds:
-            one = argparse.Namespace(**{**vars(args), "family": name, "seed": seed, "seconds": BUDGET_S})
+            changes = {"family": name, "seed": seed, "seconds": BUDGET_S, "preset": ""}
+            one = argparse.Namespace(**{**vars(args), **changes})
             results.setdefault(name, []).append(trained.run(one, FAMILIES[name]))
     return results
 
@@ -84,7 +85,7 @@ GAN_VARIANTS = {
     "WGAN-GP (page default)": [],
     "DRAGAN": [("loss", "dragan")],
     "penalty on real and generated points": [("penalty_at", "real_and_generated")],
-    "spectral normalisation, non-saturating, leaky-ReLU D (its preset)": [
+    "spectral normalisation, non-saturating, leaky-ReLU D": [
         ("spectral_norm", "true"),
         ("loss", "nonsaturating"),
         ("d_activation", "leaky_relu"),
@@ -104,6 +105,7 @@ def run_gan_variants(args: argparse.Namespace) -> dict[str, list[dict]]:
     for title, settings in GAN_VARIANTS.items():
         for seed in args.seeds:
             changes = {"family": "gan", "seed": seed, "seconds": args.variant_seconds, "density": "eight_gaussians"}
+            changes["preset"] = ""  # each variant is its settings over the defaults
             one = argparse.Namespace(**{**vars(args), **changes, "set": [*settings, ("steps", "1000000")]})
             results.setdefault(title, []).append(trained.run(one, FAMILIES["gan"]))
     return results

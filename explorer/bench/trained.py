@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, family: Family) -> dict:
     unknown = sorted({name for name, _ in args.set} - {f.name for f in dataclasses.fields(family.config)})
     if unknown:
         raise SystemExit(f"--set: {family.name} has no field {', '.join(unknown)}")
-    preset = getattr(args, "preset", "")
+    preset = args.preset
     if preset and preset not in family.presets:
         raise SystemExit(f"--preset: {family.name}'s demos are {', '.join(family.presets)}")
     settings = dict(family.presets[preset].settings) if preset else {}

@@ -41,11 +41,9 @@ def activation_backward(g: Tensor, a: Tensor, h: Tensor, activation: str, leaky_
 
 
 def activation_slope(a: Tensor, activation: str, leaky_slope: float = LEAKY_SLOPE) -> Tensor:
-    """act'(a) `[n, width]` (silu or leaky_relu: the gradient-penalty chain's activations)."""
-    if activation == "leaky_relu":
-        return torch.where(a > 0, torch.ones_like(a), torch.full_like(a, leaky_slope))
-    s = torch.sigmoid(a)
-    return s * (1.0 + a * (1.0 - s))
+    """act'(a) `[n, width]` for silu, leaky_relu or relu (not tanh, whose derivative reads h): the divergence's
+    tangents and the gradient-penalty chain."""
+    return activation_backward(torch.ones_like(a), a, a, activation, leaky_slope)
 
 
 def activation_curvature(a: Tensor, activation: str) -> Tensor:

@@ -23,7 +23,7 @@ import warnings
 import torch
 from torch import Tensor, nn
 
-from explorer.kernels.activations import activate, activation_backward
+from explorer.kernels.activations import activate, activation_backward, activation_slope
 from explorer.kernels.nets import MLP
 
 
@@ -151,7 +151,7 @@ def forward_with_divergence(
         if i == n_layers - 1:
             return a, sum(da[j, :, j] for j in range(k))
         h = torch.nn.functional.silu(a)
-        tangent = da * torch.ops.aten.silu_backward(torch.ones_like(a), a)  # silu'(a) da
+        tangent = da * activation_slope(a, "silu")
     raise ValueError("an MLP has at least one layer")
 
 
